@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs everything airlock needs to build and test on Debian 12, toolchain
+# included (a minimal Debian 12 has no compiler or cmake). Idempotent.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config git ca-certificates
+  libseccomp-dev libcap-dev libtoml11-dev libspdlog-dev libfmt-dev
+  libcli11-dev nlohmann-json3-dev googletest libgtest-dev
+  iproute2 util-linux procps python3
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "deps.sh: need root to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
