@@ -1,0 +1,421 @@
+#include "sandbox/landlock.hpp"
+
+#include <fcntl.h>
+#include <linux/landlock.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <map>
+#include <sstream>
+#include <utility>
+
+#include "util/error.hpp"
+#include "util/fd.hpp"
+
+// Debian 12 ships uapi headers from Linux 6.1 (Landlock ABI 2/3): everything
+// newer is defined here with the values of include/uapi/linux/landlock.h.
+#ifndef LANDLOCK_ACCESS_FS_REFER
+#define LANDLOCK_ACCESS_FS_REFER (1ULL << 13)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
+#endif
+#ifndef LANDLOCK_ACCESS_NET_BIND_TCP
+#define LANDLOCK_ACCESS_NET_BIND_TCP (1ULL << 0)
+#endif
+#ifndef LANDLOCK_ACCESS_NET_CONNECT_TCP
+#define LANDLOCK_ACCESS_NET_CONNECT_TCP (1ULL << 1)
+#endif
+#ifndef LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
+#define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
+#endif
+#ifndef LANDLOCK_SCOPE_SIGNAL
+#define LANDLOCK_SCOPE_SIGNAL (1ULL << 1)
+#endif
+#ifndef LANDLOCK_RESTRICT_SELF_LOG_SAME_EXEC_OFF
+#define LANDLOCK_RESTRICT_SELF_LOG_SAME_EXEC_OFF (1U << 0)
+#endif
+#ifndef LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON
+#define LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON (1U << 1)
+#endif
+#ifndef LANDLOCK_RESTRICT_SELF_LOG_SUBDOMAINS_OFF
+#define LANDLOCK_RESTRICT_SELF_LOG_SUBDOMAINS_OFF (1U << 2)
+#endif
+
+namespace airlock::landlock {
+
+static_assert(fs::kExecute == LANDLOCK_ACCESS_FS_EXECUTE);
+static_assert(fs::kWriteFile == LANDLOCK_ACCESS_FS_WRITE_FILE);
+static_assert(fs::kReadFile == LANDLOCK_ACCESS_FS_READ_FILE);
+static_assert(fs::kReadDir == LANDLOCK_ACCESS_FS_READ_DIR);
+static_assert(fs::kRemoveDir == LANDLOCK_ACCESS_FS_REMOVE_DIR);
+static_assert(fs::kRemoveFile == LANDLOCK_ACCESS_FS_REMOVE_FILE);
+static_assert(fs::kMakeChar == LANDLOCK_ACCESS_FS_MAKE_CHAR);
+static_assert(fs::kMakeDir == LANDLOCK_ACCESS_FS_MAKE_DIR);
+static_assert(fs::kMakeReg == LANDLOCK_ACCESS_FS_MAKE_REG);
+static_assert(fs::kMakeSock == LANDLOCK_ACCESS_FS_MAKE_SOCK);
+static_assert(fs::kMakeFifo == LANDLOCK_ACCESS_FS_MAKE_FIFO);
+static_assert(fs::kMakeBlock == LANDLOCK_ACCESS_FS_MAKE_BLOCK);
+static_assert(fs::kMakeSym == LANDLOCK_ACCESS_FS_MAKE_SYM);
+static_assert(fs::kRefer == LANDLOCK_ACCESS_FS_REFER);
+static_assert(fs::kTruncate == LANDLOCK_ACCESS_FS_TRUNCATE);
+static_assert(fs::kIoctlDev == LANDLOCK_ACCESS_FS_IOCTL_DEV);
+static_assert(net::kBindTcp == LANDLOCK_ACCESS_NET_BIND_TCP);
+static_assert(net::kConnectTcp == LANDLOCK_ACCESS_NET_CONNECT_TCP);
+static_assert(scope::kAbstractUnixSocket == LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET);
+static_assert(scope::kSignal == LANDLOCK_SCOPE_SIGNAL);
+static_assert(restrict_flag::kLogSameExecOff == LANDLOCK_RESTRICT_SELF_LOG_SAME_EXEC_OFF);
+static_assert(restrict_flag::kLogNewExecOn == LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON);
+static_assert(restrict_flag::kLogSubdomainsOff == LANDLOCK_RESTRICT_SELF_LOG_SUBDOMAINS_OFF);
+
+namespace {
+
+// ---- The kernel interface --------------------------------------------------
+
+// struct landlock_ruleset_attr as of ABI 6. The installed header may stop at
+// handled_access_fs; the kernel takes the size and reads only what it knows
+// (copy_struct_from_user), so the size passed follows the ABI.
+struct RulesetAttr {
+  std::uint64_t handled_access_fs;
+  std::uint64_t handled_access_net;  // ABI 4
+  std::uint64_t scoped;              // ABI 6
+};
+
+// struct landlock_net_port_attr (ABI 4); `port` is in host byte order.
+struct NetPortAttr {
+  std::uint64_t allowed_access;
+  std::uint64_t port;
+};
+
+// enum landlock_rule_type: an enum in the header, so it cannot be #ifndef-ed.
+constexpr int kRulePathBeneath = LANDLOCK_RULE_PATH_BENEATH;
+constexpr int kRuleNetPort = 2;  // ABI 4
+
+long create_ruleset_syscall(const RulesetAttr* attr, std::size_t size, std::uint32_t flags) {
+  return ::syscall(SYS_landlock_create_ruleset, attr, size, flags);
+}
+
+long add_rule_syscall(int ruleset_fd, int rule_type, const void* rule_attr) {
+  return ::syscall(SYS_landlock_add_rule, ruleset_fd, rule_type, rule_attr, 0U);
+}
+
+long restrict_self_syscall(int ruleset_fd, std::uint32_t flags) {
+  return ::syscall(SYS_landlock_restrict_self, ruleset_fd, flags);
+}
+
+// ---- Rights ----------------------------------------------------------------
+
+constexpr std::uint64_t kAllFsRights = (fs::kIoctlDev << 1) - 1;
+constexpr std::uint64_t kAllNetRights = net::kBindTcp | net::kConnectTcp;
+
+constexpr std::uint64_t kReadRights = fs::kReadFile | fs::kReadDir;
+constexpr std::uint64_t kExecRights = kReadRights | fs::kExecute;
+// No EXECUTE: a writable tree is not executable unless also listed in exec.
+// No MAKE_CHAR/MAKE_BLOCK: a build never creates device nodes.
+// IOCTL_DEV only here: device ioctls belong to writable device trees (/dev).
+constexpr std::uint64_t kWriteRights =
+    kReadRights | fs::kWriteFile | fs::kRemoveDir | fs::kRemoveFile | fs::kMakeDir |
+    fs::kMakeReg | fs::kMakeSock | fs::kMakeFifo | fs::kMakeSym | fs::kRefer |
+    fs::kTruncate | fs::kIoctlDev;
+
+struct RightName {
+  std::uint64_t bit;
+  const char* name;
+};
+
+constexpr RightName kFsRightNames[] = {
+    {fs::kExecute, "execute"},       {fs::kWriteFile, "write_file"},
+    {fs::kReadFile, "read_file"},    {fs::kReadDir, "read_dir"},
+    {fs::kRemoveDir, "remove_dir"},  {fs::kRemoveFile, "remove_file"},
+    {fs::kMakeChar, "make_char"},    {fs::kMakeDir, "make_dir"},
+    {fs::kMakeReg, "make_reg"},      {fs::kMakeSock, "make_sock"},
+    {fs::kMakeFifo, "make_fifo"},    {fs::kMakeBlock, "make_block"},
+    {fs::kMakeSym, "make_sym"},      {fs::kRefer, "refer"},
+    {fs::kTruncate, "truncate"},     {fs::kIoctlDev, "ioctl_dev"},
+};
+constexpr RightName kNetRightNames[] = {
+    {net::kBindTcp, "bind_tcp"}, {net::kConnectTcp, "connect_tcp"}};
+constexpr RightName kScopeNames[] = {
+    {scope::kAbstractUnixSocket, "abstract_unix_socket"}, {scope::kSignal, "signal"}};
+
+template <std::size_t N>
+std::string name_bits(std::uint64_t bits, const RightName (&names)[N]) {
+  std::string out;
+  for (const auto& [bit, name] : names) {
+    if ((bits & bit) == 0) continue;
+    if (!out.empty()) out += ' ';
+    out += name;
+  }
+  return out.empty() ? "none" : out;
+}
+
+// ---- build() helpers -------------------------------------------------------
+
+// "//a//b/" -> "/a/b", so that one directory written two ways is one rule.
+std::string normalize_path(const std::string& path) {
+  if (path.empty() || path.front() != '/') {
+    throw Error("Landlock path must be absolute: \"" + path + "\"");
+  }
+  std::string out;
+  for (char c : path) {
+    if (c == '/' && !out.empty() && out.back() == '/') continue;
+    out += c;
+  }
+  if (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+void validate_ranges(const std::vector<PortRange>& ranges, const char* what) {
+  for (const auto& r : ranges) {
+    if (r.first > r.last) {
+      throw Error(std::string("TCP ") + what + " port range " + std::to_string(r.first) +
+                  "-" + std::to_string(r.last) + " is reversed");
+    }
+  }
+}
+
+void grant_paths(std::map<std::string, std::uint64_t>& rules,
+                 const std::vector<std::string>& paths, std::uint64_t rights) {
+  for (const auto& path : paths) rules[normalize_path(path)] |= rights;
+}
+
+// Ports are 16-bit, so merging by port bounds the expansion at 65536 rules
+// however many ranges the request lists.
+void grant_ports(std::map<std::uint16_t, std::uint64_t>& rules,
+                 const std::vector<PortRange>& ranges, std::uint64_t rights) {
+  for (const auto& r : ranges) {
+    for (std::uint32_t p = r.first; p <= r.last; ++p) {
+      rules[static_cast<std::uint16_t>(p)] |= rights;
+    }
+  }
+}
+
+std::string ranges_text(const std::vector<PortRange>& ranges) {
+  if (ranges.empty()) return "none";
+  std::string out;
+  for (const auto& r : ranges) {
+    if (!out.empty()) out += ", ";
+    out += std::to_string(r.first);
+    if (r.last != r.first) out += "-" + std::to_string(r.last);
+  }
+  return out;
+}
+
+// ---- apply() helpers -------------------------------------------------------
+
+void require_no_new_privs() {
+  const long nnp = check_syscall(::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0),
+                                 "prctl(PR_GET_NO_NEW_PRIVS)");
+  if (nnp != 1) {
+    throw Error("Landlock: no_new_privs must be set before landlock_restrict_self "
+                "(an airlock bug: the payload sets it first)");
+  }
+}
+
+std::size_t ruleset_attr_size(int abi) {
+  if (abi < 4) return offsetof(RulesetAttr, handled_access_net);
+  if (abi < 6) return offsetof(RulesetAttr, scoped);
+  return sizeof(RulesetAttr);
+}
+
+UniqueFd create_ruleset(const Ruleset& ruleset) {
+  const RulesetAttr attr{ruleset.handled_fs, ruleset.handled_net, ruleset.scoped};
+  const long fd = create_ruleset_syscall(&attr, ruleset_attr_size(ruleset.abi), 0);
+  check_syscall(fd, "landlock_create_ruleset (ABI " + std::to_string(ruleset.abi) + ")");
+  return UniqueFd(static_cast<int>(fd));
+}
+
+void add_path_rule(int ruleset_fd, const PathRule& rule) {
+  UniqueFd fd(::open(rule.path.c_str(), O_PATH | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return;  // reported by the mount layer, not an error here
+    throw SystemError("Landlock: open " + rule.path, errno);
+  }
+  struct stat st {};
+  check_syscall(::fstat(fd.get(), &st), "Landlock: stat " + rule.path);
+  std::uint64_t access = rule.access;
+  // The kernel rejects directory-only rights on a file rule with EINVAL.
+  if (!S_ISDIR(st.st_mode)) access &= fs::kFileRights;
+  if (access == 0) return;
+  landlock_path_beneath_attr attr{};
+  attr.allowed_access = access;
+  attr.parent_fd = fd.get();
+  check_syscall(add_rule_syscall(ruleset_fd, kRulePathBeneath, &attr),
+                "landlock_add_rule " + rule.path);
+}
+
+void add_port_rule(int ruleset_fd, const PortRule& rule) {
+  const NetPortAttr attr{rule.access, rule.port};
+  check_syscall(add_rule_syscall(ruleset_fd, kRuleNetPort, &attr),
+                "landlock_add_rule TCP port " + std::to_string(rule.port));
+}
+
+}  // namespace
+
+int probe_abi() {
+  const long abi = create_ruleset_syscall(nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  // ENOSYS: kernel built without Landlock; EOPNOTSUPP: not enabled at boot (lsm=).
+  if (abi < 0) return 0;
+  return static_cast<int>(abi);
+}
+
+Ruleset build(const Request& request, int abi) {
+  Ruleset rs;
+  validate_ranges(request.connect_tcp, "connect");
+  validate_ranges(request.bind_tcp, "bind");
+  std::map<std::string, std::uint64_t> path_rights;
+  grant_paths(path_rights, request.read, kReadRights);
+  grant_paths(path_rights, request.exec, kExecRights);
+  grant_paths(path_rights, request.write, kWriteRights);
+
+  if (abi < 1) {
+    rs.not_enforced.push_back(
+        "Landlock is not available (kernel without CONFIG_SECURITY_LANDLOCK, or "
+        "\"landlock\" missing from the lsm= boot parameter): no file or TCP rule is "
+        "enforced by Landlock");
+    return rs;
+  }
+  rs.abi = std::min(abi, kNewestKnownAbi);
+  rs.handled_fs = kAllFsRights;
+  rs.handled_net = request.restrict_tcp ? kAllNetRights : 0;
+  rs.scoped = (request.scope_abstract_unix ? scope::kAbstractUnixSocket : 0) |
+              (request.scope_signals ? scope::kSignal : 0);
+  rs.restrict_flags = request.log_denials ? restrict_flag::kLogNewExecOn : 0;
+
+  // Each case drops what its version lacks and falls through to the older
+  // ones (the pattern of the kernel's samples/landlock/sandboxer.c).
+  switch (rs.abi) {
+    case 1:  // lacks REFER (ABI 2): reparenting is then always denied
+      rs.handled_fs &= ~fs::kRefer;
+      if (!request.write.empty()) {
+        rs.limitations.push_back(
+            "renaming or linking files into another directory fails with EXDEV: "
+            "allowing it needs Landlock ABI 2");
+      }
+      [[fallthrough]];
+    case 2:  // lacks TRUNCATE (ABI 3)
+      rs.handled_fs &= ~fs::kTruncate;
+      rs.not_enforced.push_back(
+          "truncate(2) of files outside write paths is not restricted: needs Landlock ABI 3");
+      [[fallthrough]];
+    case 3:  // lacks TCP port rules (ABI 4)
+      if (rs.handled_net != 0) {
+        rs.not_enforced.push_back("TCP port rules (connect: " +
+                                  ranges_text(request.connect_tcp) +
+                                  "; bind: " + ranges_text(request.bind_tcp) +
+                                  ") need Landlock ABI 4: TCP is not restricted by Landlock");
+      }
+      rs.handled_net = 0;
+      [[fallthrough]];
+    case 4:  // lacks IOCTL_DEV (ABI 5)
+      rs.handled_fs &= ~fs::kIoctlDev;
+      rs.not_enforced.push_back(
+          "ioctl(2) on devices outside write paths is not restricted: needs Landlock ABI 5");
+      [[fallthrough]];
+    case 5:  // lacks scoping (ABI 6)
+      if ((rs.scoped & scope::kAbstractUnixSocket) != 0) {
+        rs.not_enforced.push_back(
+            "connecting to abstract unix sockets outside the sandbox is not restricted: "
+            "needs Landlock ABI 6");
+      }
+      if ((rs.scoped & scope::kSignal) != 0) {
+        rs.not_enforced.push_back(
+            "signals to processes outside the sandbox are not restricted: needs Landlock ABI 6");
+      }
+      rs.scoped = 0;
+      [[fallthrough]];
+    case 6:  // lacks logging flags (ABI 7)
+      if (rs.restrict_flags != 0) {
+        rs.not_enforced.push_back("audit logging of denials needs Landlock ABI 7");
+      }
+      rs.restrict_flags = 0;
+      [[fallthrough]];
+    case kNewestKnownAbi:
+      break;
+  }
+
+  for (const auto& [path, rights] : path_rights) {
+    rs.paths.push_back(PathRule{path, rights & rs.handled_fs});
+  }
+  if (rs.handled_net != 0) {
+    std::map<std::uint16_t, std::uint64_t> port_rights;
+    grant_ports(port_rights, request.connect_tcp, net::kConnectTcp);
+    grant_ports(port_rights, request.bind_tcp, net::kBindTcp);
+    rs.ports.reserve(port_rights.size());
+    for (const auto& [port, rights] : port_rights) rs.ports.push_back(PortRule{port, rights});
+  }
+  return rs;
+}
+
+void apply(const Ruleset& ruleset) {
+  if (ruleset.abi < 1) {
+    throw Error("Landlock is not available on this kernel; refusing to pretend the "
+                "file and TCP rules are enforced");
+  }
+  require_no_new_privs();
+  const UniqueFd ruleset_fd = create_ruleset(ruleset);
+  for (const auto& rule : ruleset.paths) add_path_rule(ruleset_fd.get(), rule);
+  for (const auto& rule : ruleset.ports) add_port_rule(ruleset_fd.get(), rule);
+  check_syscall(restrict_self_syscall(ruleset_fd.get(), ruleset.restrict_flags),
+                "landlock_restrict_self");
+}
+
+namespace {
+
+std::string path_kind(std::uint64_t access) {
+  std::string kind;
+  if ((access & fs::kReadFile) != 0) kind = "read";
+  if ((access & fs::kWriteFile) != 0) kind += kind.empty() ? "write" : "+write";
+  if ((access & fs::kExecute) != 0) kind += kind.empty() ? "exec" : "+exec";
+  return kind.empty() ? "-" : kind;
+}
+
+// Folds consecutive ports with the same rights back into ranges.
+std::string port_list(const std::vector<PortRule>& ports, std::uint64_t right) {
+  std::vector<PortRange> ranges;
+  for (const auto& rule : ports) {
+    if ((rule.access & right) == 0) continue;
+    if (!ranges.empty() && ranges.back().last + 1 == rule.port) {
+      ranges.back().last = rule.port;
+    } else {
+      ranges.push_back(PortRange{rule.port, rule.port});
+    }
+  }
+  return ranges_text(ranges);
+}
+
+}  // namespace
+
+std::string describe(const Ruleset& ruleset) {
+  std::ostringstream out;
+  if (ruleset.abi < 1) {
+    out << "Landlock: not available\n";
+  } else {
+    out << "Landlock ABI " << ruleset.abi << "\n";
+    out << "  handled file rights: " << name_bits(ruleset.handled_fs, kFsRightNames) << "\n";
+    out << "  handled network rights: " << name_bits(ruleset.handled_net, kNetRightNames)
+        << (ruleset.handled_net == 0 ? " (TCP not restricted by Landlock)" : "") << "\n";
+    out << "  scoped: " << name_bits(ruleset.scoped, kScopeNames) << "\n";
+    out << "  paths:" << (ruleset.paths.empty() ? " none\n" : "\n");
+    for (const auto& rule : ruleset.paths) {
+      out << "    " << path_kind(rule.access) << "  " << rule.path << "\n";
+    }
+    if (ruleset.handled_net != 0) {
+      out << "  TCP connect ports: " << port_list(ruleset.ports, net::kConnectTcp) << "\n";
+      out << "  TCP bind ports: " << port_list(ruleset.ports, net::kBindTcp) << "\n";
+    }
+  }
+  for (const auto& line : ruleset.not_enforced) out << "  not enforced: " << line << "\n";
+  for (const auto& line : ruleset.limitations) out << "  limitation: " << line << "\n";
+  return out.str();
+}
+
+}  // namespace airlock::landlock

@@ -1,0 +1,119 @@
+#pragma once
+// The Landlock layer: an allow-list of file hierarchies and TCP ports, plus
+// IPC scoping, enforced on the payload right before seccomp and execve.
+//
+// build() turns a Request into a Ruleset for one Landlock ABI version (pure
+// data, unit-tested); apply() hands that Ruleset to the kernel. Every right
+// the ABI knows is "handled", so whatever a rule does not grant is denied.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "policy/policy.hpp"
+
+namespace airlock::landlock {
+
+// The newest ABI this code knows; a newer kernel gets an ABI-7 ruleset,
+// which it enforces exactly as written.
+inline constexpr int kNewestKnownAbi = 7;
+
+// Access rights, same bit values as <linux/landlock.h> (checked in landlock.cpp).
+namespace fs {
+inline constexpr std::uint64_t kExecute = 1ULL << 0;
+inline constexpr std::uint64_t kWriteFile = 1ULL << 1;
+inline constexpr std::uint64_t kReadFile = 1ULL << 2;
+inline constexpr std::uint64_t kReadDir = 1ULL << 3;
+inline constexpr std::uint64_t kRemoveDir = 1ULL << 4;
+inline constexpr std::uint64_t kRemoveFile = 1ULL << 5;
+inline constexpr std::uint64_t kMakeChar = 1ULL << 6;
+inline constexpr std::uint64_t kMakeDir = 1ULL << 7;
+inline constexpr std::uint64_t kMakeReg = 1ULL << 8;
+inline constexpr std::uint64_t kMakeSock = 1ULL << 9;
+inline constexpr std::uint64_t kMakeFifo = 1ULL << 10;
+inline constexpr std::uint64_t kMakeBlock = 1ULL << 11;
+inline constexpr std::uint64_t kMakeSym = 1ULL << 12;
+inline constexpr std::uint64_t kRefer = 1ULL << 13;      // ABI 2
+inline constexpr std::uint64_t kTruncate = 1ULL << 14;   // ABI 3
+inline constexpr std::uint64_t kIoctlDev = 1ULL << 15;   // ABI 5
+// The only rights the kernel accepts on a rule for a non-directory.
+inline constexpr std::uint64_t kFileRights =
+    kExecute | kWriteFile | kReadFile | kTruncate | kIoctlDev;
+}  // namespace fs
+
+namespace net {
+inline constexpr std::uint64_t kBindTcp = 1ULL << 0;     // ABI 4
+inline constexpr std::uint64_t kConnectTcp = 1ULL << 1;  // ABI 4
+}  // namespace net
+
+namespace scope {
+inline constexpr std::uint64_t kAbstractUnixSocket = 1ULL << 0;  // ABI 6
+inline constexpr std::uint64_t kSignal = 1ULL << 1;              // ABI 6
+}  // namespace scope
+
+// landlock_restrict_self(2) flags.
+namespace restrict_flag {
+inline constexpr std::uint32_t kLogSameExecOff = 1U << 0;    // ABI 7
+inline constexpr std::uint32_t kLogNewExecOn = 1U << 1;      // ABI 7
+inline constexpr std::uint32_t kLogSubdomainsOff = 1U << 2;  // ABI 7
+}  // namespace restrict_flag
+
+using PortRange = policy::PortRange;
+
+// What the sandbox asks of Landlock, built by the integrator from the Policy.
+// Paths are absolute and resolved in the mount namespace the payload runs in.
+struct Request {
+  std::vector<std::string> read;   // read files, list directories
+  std::vector<std::string> write;  // read + create/remove/write/truncate/rename
+  std::vector<std::string> exec;   // read + execute
+  bool restrict_tcp = false;       // ABI>=4: only the listed TCP ports
+  std::vector<PortRange> connect_tcp;
+  std::vector<PortRange> bind_tcp;
+  bool scope_abstract_unix = true;  // ABI>=6: no abstract unix sockets outside
+  bool scope_signals = true;        // ABI>=6: no signals to processes outside
+  bool log_denials = false;         // ABI>=7: audit-log denials after execve
+};
+
+struct PathRule {
+  std::string path;
+  std::uint64_t access = 0;
+  bool operator==(const PathRule&) const = default;
+};
+
+struct PortRule {
+  std::uint16_t port = 0;
+  std::uint64_t access = 0;
+  bool operator==(const PortRule&) const = default;
+};
+
+// A ruleset for one ABI: what is handled, what is granted, what is missing.
+struct Ruleset {
+  int abi = 0;  // the ABI this ruleset is written for; 0: no Landlock
+  std::uint64_t handled_fs = 0;
+  std::uint64_t handled_net = 0;
+  std::uint64_t scoped = 0;
+  std::uint32_t restrict_flags = 0;
+  std::vector<PathRule> paths;  // one per distinct path, sorted by path
+  std::vector<PortRule> ports;  // one per distinct port, sorted by port
+  // What the Request asked for and this ABI cannot enforce.
+  std::vector<std::string> not_enforced;
+  // What this ABI denies although the Request allows it (stricter, not weaker).
+  std::vector<std::string> limitations;
+};
+
+// The kernel's Landlock ABI version; 0 when Landlock is missing or disabled.
+int probe_abi();
+
+// Pure: no system calls. Throws airlock::Error on a relative path or a
+// reversed port range.
+Ruleset build(const Request& request, int abi);
+
+// Restricts the calling thread (and its future children) to `ruleset`.
+// Requires no_new_privs to be set already. Paths that do not exist are
+// skipped (the mount layer reports them). Throws airlock::Error when the
+// ruleset has no ABI (Landlock unavailable) or a step fails.
+void apply(const Ruleset& ruleset);
+
+// A multi-line summary for `airlock explain`.
+std::string describe(const Ruleset& ruleset);
+
+}  // namespace airlock::landlock
