@@ -1,12 +1,180 @@
 #include "cli/app.hpp"
 
-#include <cstdio>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstring>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "policy/diagnostics.hpp"
+#include "report/logging.hpp"
+#include "util/error.hpp"
 
 namespace airlock::cli {
+namespace {
 
-int main(int, char**) {
-  std::fputs("airlock: not built yet\n", stderr);
-  return 125;
+constexpr const char* kIntro =
+    "airlock runs a command in a least-privilege sandbox built from a TOML profile:\n"
+    "namespaces, a read-only filesystem view with secrets hidden, Landlock, seccomp,\n"
+    "no capabilities and a scrubbed environment. No setuid, no daemon.";
+
+constexpr const char* kFooter =
+    "\nExamples:\n"
+    "  airlock run -- make test                 run with the default profile\n"
+    "  airlock run --profile npm-ci -- npm ci   install from the lockfile, registry only\n"
+    "  airlock explain --profile ci-step        show what a profile resolves to\n"
+    "  airlock doctor                           check what this kernel can enforce\n"
+    "\nExit status: the command's own; 128+N if it was killed by signal N; 124 timeout;\n"
+    "125 airlock's own error (bad profile, sandbox set-up failed, layer unavailable);\n"
+    "126 command not executable; 127 command not found.\n"
+    "\nRun `airlock SUBCOMMAND --help` for the options of each subcommand.";
+
+constexpr const char* kRunFooter =
+    "\nThe command follows `--` (or the first word that is not an option).\n"
+    "Every layer the profile asks for is enforced or the run is refused (exit 125),\n"
+    "unless --best-effort accepts a weaker sandbox; `airlock doctor` shows which.\n"
+    "\nExamples:\n"
+    "  airlock run -- make -j2\n"
+    "  airlock run --profile ci-step --allow-write /var/tmp/out -- ./build.sh\n"
+    "  airlock run --timeout 10m --report run.json -- npm test";
+
+// `airlock run [options] -- CMD...`: CLI11 2.1 does not hand back what
+// follows `--` to a subcommand, so the command is cut off before parsing.
+std::vector<std::string> split_command(std::vector<std::string>& args, bool& had_separator) {
+  had_separator = false;
+  auto run = std::find(args.begin(), args.end(), "run");
+  if (run == args.end()) return {};
+  auto sep = std::find(run, args.end(), "--");
+  if (sep == args.end()) return {};
+  std::vector<std::string> command(sep + 1, args.end());
+  args.erase(sep, args.end());
+  had_separator = true;
+  return command;
+}
+
+void add_common(CLI::App* app, Common& common, bool with_project = true) {
+  if (with_project)
+    app->add_option("--project", common.project, "Project directory: what ${project} means (default: the working directory)");
+}
+
+void add_overrides(CLI::App* app, policy::Overrides& o) {
+  app->add_option("--allow-read", o.allow_read, "Also allow reading PATH (repeatable)")->type_name("PATH");
+  app->add_option("--allow-write", o.allow_write, "Also allow writing PATH (repeatable)")->type_name("PATH");
+  app->add_option("--allow-exec", o.allow_exec, "Also allow executing from PATH (repeatable)")->type_name("PATH");
+  app->add_option("--allow-net", o.allow_net, "Also allow connecting to HOST:PORT (repeatable; implies network.mode=allowlist)")
+      ->type_name("HOST:PORT");
+  app->add_option("--keep-env", o.keep_env, "Also pass environment variable NAME (glob; secrets still dropped)")
+      ->type_name("NAME");
+  app->add_option("--timeout", o.timeout, "Kill the command after DUR (e.g. 30s, 10m, 1h30m); exit 124")->type_name("DUR");
+  app->add_flag("--best-effort", o.best_effort,
+                "Run even when the kernel cannot enforce every layer; the report says what was missing");
+}
+
+int parse_error(const CLI::ParseError& e, CLI::App& app) {
+  if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+  std::cerr << "airlock: error: " << e.what() << "\n(run `airlock --help` or `airlock SUBCOMMAND --help`)\n";
+  return kExitOwnError;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  bool had_separator = false;
+  RunArgs run_args;
+  run_args.command = split_command(args, had_separator);
+
+  CLI::App app{kIntro, "airlock"};
+  app.footer(kFooter);
+  app.set_version_flag("--version", std::string("airlock ") + AIRLOCK_VERSION);
+  app.require_subcommand(1);
+  int verbose = 0;
+  bool quiet = false;
+  std::string log_format = "text";
+  app.add_flag("-v,--verbose", verbose, "More detail on stderr (repeat for debug)");
+  app.add_flag("-q,--quiet", quiet, "Only errors on stderr");
+  app.add_option("--log-format", log_format, "How airlock logs: text or json (one object per line)")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.fallthrough();
+
+  auto* run = app.add_subcommand("run", "Run a command in the sandbox");
+  run->footer(kRunFooter);
+  run->add_option("-p,--profile", run_args.profile, "Profile name or file (default: default)")->type_name("P");
+  add_common(run, run_args.common);
+  add_overrides(run, run_args.overrides);
+  run->add_option("--set-env", run_args.overrides.set_env, "Set K=V inside (repeatable)")->type_name("K=V");
+  run->add_option("--report", run_args.report_path, "Write a JSON run report to FILE")->type_name("FILE");
+  run->prefix_command();
+
+  std::vector<std::string> check_profiles;
+  Common check_common;
+  auto* check = app.add_subcommand("check", "Validate profiles; report every error with file:line:column");
+  check->add_option("profile", check_profiles, "Profile names or files")->required();
+  add_common(check, check_common);
+  check->footer("\nExit status 0 when every profile is valid, 125 otherwise.");
+
+  std::string explain_profile = policy::kDefaultProfile;
+  Common explain_common;
+  policy::Overrides explain_overrides;
+  auto* explain = app.add_subcommand("explain", "Show what a profile resolves to (after extends, sets and variables)");
+  explain->add_option("-p,--profile", explain_profile, "Profile name or file (default: default)")->type_name("P");
+  add_common(explain, explain_common);
+  add_overrides(explain, explain_overrides);
+  explain->footer("\nPrints the resolved policy as a flat TOML profile, each entry with its origin.");
+
+  Common profiles_common;
+  auto* profiles = app.add_subcommand("profiles", "List the profiles on the search path, with descriptions");
+  add_common(profiles, profiles_common);
+  profiles->footer("\nSearch order: ./.airlock/, $XDG_CONFIG_HOME/airlock/profiles, /etc/airlock/profiles, built-in.");
+
+  std::string doctor_profile = policy::kDefaultProfile;
+  Common doctor_common;
+  auto* doctor = app.add_subcommand("doctor", "Check which sandbox layers this kernel can enforce");
+  doctor->add_option("-p,--profile", doctor_profile, "Profile to check against (default: default)")->type_name("P");
+  add_common(doctor, doctor_common);
+  doctor->footer("\nOne line per kernel feature. Exit status 0 when the profile can be enforced here, 125 otherwise.");
+
+  try {
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    return parse_error(e, app);
+  }
+
+  const int verbosity = quiet ? -1 : verbose;
+  logging::setup(log_format == "json" ? logging::Format::json : logging::Format::text, verbosity);
+  try {
+    if (*run) {
+      if (!had_separator) run_args.command = run->remaining();
+      if (!run_args.command.empty() && run_args.command.front().starts_with('-') && !had_separator) {
+        spdlog::error("unknown option {} (put the command after `--`)", run_args.command.front());
+        return kExitOwnError;
+      }
+      if (run_args.command.empty()) {
+        spdlog::error("no command given: airlock run [OPTIONS] -- COMMAND [ARGS...]");
+        return kExitOwnError;
+      }
+      run_args.common.verbosity = verbosity;
+      return run_command(run_args);
+    }
+    if (*check) return check_command(check_common, check_profiles);
+    if (*explain) return explain_command(explain_common, explain_profile, explain_overrides);
+    if (*profiles) return profiles_command(profiles_common);
+    if (*doctor) return doctor_command(doctor_common, doctor_profile);
+  } catch (const policy::ProfileError& e) {
+    for (const auto& message : e.messages()) std::cerr << message << "\n";
+    spdlog::error("{} error{} in the profile; nothing was run", e.messages().size(),
+                  e.messages().size() == 1 ? "" : "s");
+    return kExitOwnError;
+  } catch (const Error& e) {
+    spdlog::error("{}", e.what());
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    spdlog::error("internal error: {}", e.what());
+    return kExitOwnError;
+  }
+  return kExitOwnError;
 }
 
 }  // namespace airlock::cli

@@ -1,0 +1,44 @@
+// doctor: one line per kernel feature, then what the profile gets here.
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "kernel/features.hpp"
+#include "sandbox/plan.hpp"
+
+namespace airlock::cli {
+namespace {
+
+void line(const char* name, const kernel::Probe& probe) {
+  std::cout << (probe.available ? "ok   " : "MISS ") << name << ": " << probe.detail << "\n";
+}
+
+}  // namespace
+
+int doctor_command(const Common& common, const std::string& profile) {
+  const auto features = kernel::probe();
+  line("user namespaces", features.user_namespaces);
+  line("landlock", features.landlock);
+  line("seccomp", features.seccomp);
+  line("seccomp user notification", features.seccomp_notify);
+  line("mount_setattr", features.mount_setattr);
+  line("cgroups", features.cgroups);
+  line("tiocsti", features.tiocsti);
+  std::cout << "info running as " << (features.running_as_root ? "root (container entrypoint mode)" : "an unprivileged user")
+            << "\n";
+
+  const auto ctx = policy::Context::current(common.project);
+  const auto policy = policy::resolve(profile, make_catalog(ctx), ctx);
+  const auto plan = sandbox::plan_enforcement(policy, features);
+  std::cout << "\nprofile \"" << profile << "\" on this machine:\n";
+  for (const auto& layer : plan.layers)
+    std::cout << "  " << (layer.enforced ? "enforced     " : "NOT ENFORCED ") << layer.layer << ": " << layer.detail << "\n";
+  if (plan.complete()) {
+    std::cout << "result: every layer of \"" << profile << "\" can be enforced\n";
+    return 0;
+  }
+  std::cout << "result: \"" << profile << "\" cannot be fully enforced here; `airlock run` will refuse it "
+            << "unless --best-effort is given\n";
+  return kExitOwnError;
+}
+
+}  // namespace airlock::cli

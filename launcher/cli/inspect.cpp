@@ -1,0 +1,55 @@
+// check, explain and profiles: the commands that read profiles and run nothing.
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "policy/diagnostics.hpp"
+#include "policy/document.hpp"
+#include "policy/explain.hpp"
+
+namespace airlock::cli {
+
+policy::Catalog make_catalog(const policy::Context& ctx) { return policy::Catalog::standard(ctx.project, ctx.home); }
+
+int check_command(const Common& common, const std::vector<std::string>& profiles) {
+  const auto ctx = policy::Context::current(common.project);
+  const auto catalog = make_catalog(ctx);
+  int failures = 0;
+  for (const auto& ref : profiles) {
+    try {
+      const auto policy = policy::resolve(ref, catalog, ctx);
+      std::cout << ref << ": ok (" << policy.chain.back() << ")\n";
+    } catch (const policy::ProfileError& e) {
+      ++failures;
+      for (const auto& message : e.messages()) std::cerr << message << "\n";
+      std::cout << ref << ": " << e.messages().size() << " error" << (e.messages().size() == 1 ? "" : "s") << "\n";
+    } catch (const Error& e) {
+      ++failures;
+      std::cerr << "airlock: error: " << e.what() << "\n";
+      std::cout << ref << ": not loaded\n";
+    }
+  }
+  return failures == 0 ? 0 : kExitOwnError;
+}
+
+int explain_command(const Common& common, const std::string& profile, const policy::Overrides& overrides) {
+  const auto ctx = policy::Context::current(common.project);
+  const auto policy = policy::resolve(profile, make_catalog(ctx), ctx, overrides);
+  std::cout << policy::to_toml(policy);
+  return 0;
+}
+
+int profiles_command(const Common& common) {
+  const auto ctx = policy::Context::current(common.project);
+  const auto catalog = make_catalog(ctx);
+  for (const auto& source : catalog.profiles()) {
+    policy::Diagnostics diag;
+    const auto layer = policy::parse_layer(source.text, source.origin, source.name, diag);
+    std::string description = diag.empty() ? layer.description : "(invalid: run `airlock check " + source.name + "`)";
+    std::cout << source.name << std::string(source.name.size() < 14 ? 14 - source.name.size() : 1, ' ')
+              << description << "\n"
+              << std::string(14, ' ') << "from " << source.origin << "\n";
+  }
+  return 0;
+}
+
+}  // namespace airlock::cli

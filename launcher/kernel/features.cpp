@@ -1,0 +1,124 @@
+#include "kernel/features.hpp"
+
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "sandbox/landlock.hpp"
+
+namespace airlock::kernel {
+namespace {
+
+std::string read_first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// Runs `attempt` in a forked child and returns its errno (0 on success), so
+// that namespaces it creates never touch the caller.
+int errno_in_child(int (*attempt)()) {
+  const pid_t pid = fork();
+  if (pid < 0) return errno;
+  if (pid == 0) _exit(attempt());
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return errno;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+}
+
+int try_user_namespaces() {
+  if (unshare(CLONE_NEWUSER) != 0) return errno;
+  if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP) != 0)
+    return errno == 0 ? 255 : errno;
+  return 0;
+}
+
+Probe probe_user_namespaces() {
+  const int err = errno_in_child(try_user_namespaces);
+  if (err == 0) return {true, "user, mount, pid, net, ipc, uts and cgroup namespaces can be created unprivileged"};
+  std::string why = std::string("cannot create namespaces: ") + std::strerror(err) + ". ";
+  const auto max = read_first_line("/proc/sys/user/max_user_namespaces");
+  if (max == "0") return {false, why + "Fix: sysctl -w user.max_user_namespaces=15000"};
+  if (read_first_line("/proc/sys/kernel/unprivileged_userns_clone") == "0")
+    return {false, why + "Fix: sysctl -w kernel.unprivileged_userns_clone=1"};
+  if (read_first_line("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1")
+    return {false, why + "AppArmor restricts unprivileged user namespaces; install packaging/apparmor/airlock or "
+                         "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"};
+  return {false, why + "Inside a container this is the engine's seccomp profile: run with "
+                       "--security-opt seccomp=unconfined or a profile that allows unshare/clone of namespaces"};
+}
+
+Probe probe_landlock(int abi) {
+  if (abi > 0) return {true, "ABI " + std::to_string(abi)};
+  return {false, "not available: needs Linux 5.13+ with CONFIG_SECURITY_LANDLOCK=y and \"landlock\" in the lsm= boot list"};
+}
+
+Probe probe_seccomp() {
+  if (prctl(PR_GET_SECCOMP) < 0) return {false, std::string("prctl(PR_GET_SECCOMP) failed: ") + std::strerror(errno)};
+  const auto actions = read_first_line("/proc/sys/kernel/seccomp/actions_avail");
+  if (actions.find("errno") == std::string::npos)
+    return {false, "seccomp filters are not available (CONFIG_SECCOMP_FILTER)"};
+  return {true, "filter mode; actions: " + actions};
+}
+
+Probe probe_seccomp_notify() {
+  const auto actions = read_first_line("/proc/sys/kernel/seccomp/actions_avail");
+  if (actions.find("user_notif") != std::string::npos) return {true, "SECCOMP_RET_USER_NOTIF available (audit mode)"};
+  return {false, "SECCOMP_RET_USER_NOTIF missing (needs Linux 5.0+): audit mode unavailable"};
+}
+
+Probe probe_mount_setattr() {
+  // An invalid fd tells EBADF (the syscall exists) from ENOSYS.
+  if (syscall(SYS_mount_setattr, -1, "", 0, nullptr, 0) < 0 && errno == ENOSYS)
+    return {false, "mount_setattr(2) missing (needs Linux 5.12+): the host tree cannot be made read-only recursively"};
+  return {true, "mount_setattr(2) available: recursive read-only views"};
+}
+
+Probe probe_cgroups() {
+  struct statfs fs {};
+  if (statfs("/sys/fs/cgroup", &fs) != 0) return {false, "/sys/fs/cgroup is not mounted"};
+  constexpr long kCgroup2Magic = 0x63677270;
+  if (fs.f_type == kCgroup2Magic) {
+    return {true, "cgroup v2 (unified); controllers: " + read_first_line("/sys/fs/cgroup/cgroup.controllers")};
+  }
+  auto unified = read_first_line("/sys/fs/cgroup/unified/cgroup.controllers");
+  return {true, "cgroup v1/v2 hybrid; v2 controllers: " + (unified.empty() ? std::string("none") : unified) +
+                    " (memory and pids are on v1 only, which airlock does not use)"};
+}
+
+Probe probe_tiocsti() {
+  const auto legacy = read_first_line("/proc/sys/dev/tty/legacy_tiocsti");
+  if (legacy == "0") return {true, "dev.tty.legacy_tiocsti=0: the kernel refuses TIOCSTI injection itself"};
+  return {true, "TIOCSTI injection is live here (dev.tty.legacy_tiocsti=" + (legacy.empty() ? std::string("n/a") : legacy) +
+                    "); airlock refuses it with seccomp and a new session"};
+}
+
+}  // namespace
+
+Features probe() {
+  Features f;
+  f.running_as_root = geteuid() == 0;
+  f.user_namespaces = probe_user_namespaces();
+  f.landlock_abi = landlock::probe_abi();
+  f.landlock = probe_landlock(f.landlock_abi);
+  f.seccomp = probe_seccomp();
+  f.seccomp_notify = probe_seccomp_notify();
+  f.mount_setattr = probe_mount_setattr();
+  f.cgroups = probe_cgroups();
+  f.tiocsti = probe_tiocsti();
+  return f;
+}
+
+}  // namespace airlock::kernel

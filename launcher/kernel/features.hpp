@@ -1,0 +1,30 @@
+#pragma once
+// What this kernel and environment let an unprivileged process do, probed
+// once per run. Each probe tries the real operation (in a throw-away child
+// where it would change the caller), because sysctls, AppArmor and a
+// container's seccomp profile can each forbid what the kernel version
+// suggests is there.
+#include <string>
+
+namespace airlock::kernel {
+
+struct Probe {
+  bool available = false;
+  std::string detail;  // what was found, or why not and how to fix it
+};
+
+struct Features {
+  Probe user_namespaces;   // unshare(CLONE_NEWUSER) and then every other namespace inside it
+  int landlock_abi = 0;    // 0: unavailable
+  Probe landlock;
+  Probe seccomp;           // seccomp filter mode
+  Probe seccomp_notify;    // SECCOMP_RET_USER_NOTIF (audit mode)
+  Probe mount_setattr;     // recursive read-only bind mounts
+  Probe cgroups;           // informational: which hierarchy, which controllers
+  Probe tiocsti;           // informational: is legacy TIOCSTI injection live here
+  bool running_as_root = false;
+};
+
+Features probe();
+
+}  // namespace airlock::kernel

@@ -1,0 +1,323 @@
+#include "policy/document.hpp"
+
+#include <sstream>
+#include <toml.hpp>
+
+namespace airlock::policy {
+namespace {
+
+using TomlValue = toml::basic_value<toml::discard_comments, std::map, std::vector>;
+
+SourceLoc loc_of(const TomlValue& v, const std::string& origin) {
+  const auto l = v.location();
+  return SourceLoc{origin, static_cast<unsigned>(l.line()), static_cast<unsigned>(l.column())};
+}
+
+std::string type_name(const TomlValue& v) {
+  std::ostringstream os;
+  os << v.type();
+  return os.str();
+}
+
+// toml11 messages span several lines with an ASCII-art underline; the first
+// line after the "[error]" tag says what is wrong.
+std::string first_toml_message(const std::string& what) {
+  auto text = what.substr(0, what.find('\n'));
+  for (std::string_view tag : {"[error] ", "toml::"}) {
+    if (text.starts_with(tag)) text.erase(0, tag.size());
+  }
+  if (auto colon = text.find(": "); colon != std::string::npos && text.find("parse") < colon) text.erase(0, colon + 2);
+  // "insert_value: value ("mode") already exists." says: a key is defined twice.
+  if (const auto open = text.find("(\""), close = text.find("\")"); text.find("already exists") != std::string::npos &&
+                                                                    open != std::string::npos && close > open)
+    return "duplicate key \"" + text.substr(open + 2, close - open - 2) + "\" (a key may be defined only once)";
+  return text;
+}
+
+const char* expected_for(FieldType type) {
+  switch (type) {
+    case FieldType::string: return "a string";
+    case FieldType::boolean: return "true or false";
+    case FieldType::string_list: return "an array of strings";
+    case FieldType::string_map: return "a table of strings";
+    case FieldType::int_list: return "an array of integers";
+    case FieldType::limit: return "an integer, a size/duration string, \"unlimited\" or \"keep\"";
+  }
+  return "?";
+}
+
+class LayerParser {
+ public:
+  LayerParser(Layer& layer, Diagnostics& diag) : layer_(layer), diag_(diag) {}
+
+  void parse_root(const TomlValue& root) {
+    for (const auto& [section, value] : root.as_table()) {
+      if (section == "profile") {
+        parse_profile_section(value);
+      } else if (section == "variables") {
+        parse_string_table(value, "variables", layer_.variables);
+      } else if (section == "sets") {
+        parse_sets(value);
+      } else if (is_schema_section(section)) {
+        parse_section(section, value);
+      } else {
+        diag_.error(loc_of(value, layer_.origin), section,
+                    "unknown section [" + section +
+                        "]; expected one of profile, variables, sets, filesystem, network, environment, "
+                        "syscalls, process, limits, enforcement");
+      }
+    }
+  }
+
+ private:
+  static bool is_schema_section(const std::string& section) {
+    for (const auto& spec : schema())
+      if (spec.section == section) return true;
+    return false;
+  }
+
+  bool expect_table(const TomlValue& v, const std::string& key) {
+    if (v.is_table()) return true;
+    diag_.error(loc_of(v, layer_.origin), key, "expected a table, found " + type_name(v));
+    return false;
+  }
+
+  void parse_profile_section(const TomlValue& v) {
+    if (!expect_table(v, "profile")) return;
+    for (const auto& [key, value] : v.as_table()) {
+      const std::string full = "profile." + key;
+      if (key == "description") {
+        if (value.is_string()) layer_.description = value.as_string().str;
+        else diag_.error(loc_of(value, layer_.origin), full, "expected a string, found " + type_name(value));
+      } else if (key == "extends") {
+        read_string_list(value, full, layer_.extends);
+      } else {
+        diag_.error(loc_of(value, layer_.origin), full, "unknown key; expected description or extends");
+      }
+    }
+  }
+
+  void parse_string_table(const TomlValue& v, const std::string& key, std::map<std::string, Item>& out) {
+    if (!expect_table(v, key)) return;
+    for (const auto& [name, value] : v.as_table()) {
+      if (!value.is_string()) {
+        diag_.error(loc_of(value, layer_.origin), key + "." + name, "expected a string, found " + type_name(value));
+        continue;
+      }
+      out[name] = Item{value.as_string().str, loc_of(value, layer_.origin)};
+    }
+  }
+
+  void read_string_list(const TomlValue& v, const std::string& key, std::vector<Item>& out) {
+    if (!v.is_array()) {
+      diag_.error(loc_of(v, layer_.origin), key, "expected an array of strings, found " + type_name(v));
+      return;
+    }
+    for (const auto& element : v.as_array()) {
+      if (!element.is_string()) {
+        diag_.error(loc_of(element, layer_.origin), key, "expected a string in the array, found " + type_name(element));
+        continue;
+      }
+      out.push_back(Item{element.as_string().str, loc_of(element, layer_.origin)});
+    }
+  }
+
+  void parse_sets(const TomlValue& v) {
+    if (!expect_table(v, "sets")) return;
+    for (const auto& [name, body] : v.as_table()) {
+      const std::string key = "sets." + name;
+      if (!expect_table(body, key)) continue;
+      SetDef set{name, EntryKind::none, "", {}, loc_of(body, layer_.origin)};
+      bool has_kind = false;
+      for (const auto& [field, value] : body.as_table()) {
+        if (field == "kind" && value.is_string()) {
+          has_kind = true;
+          set.kind = parse_set_kind(value, key + ".kind");
+        } else if (field == "description" && value.is_string()) {
+          set.description = value.as_string().str;
+        } else if (field == "entries") {
+          read_string_list(value, key + ".entries", set.entries);
+        } else {
+          diag_.error(loc_of(value, layer_.origin), key + "." + field,
+                      "unknown key or wrong type; a set has kind (string), description (string) and entries (array)");
+        }
+      }
+      if (!has_kind) diag_.error(set.where, key, "missing kind = \"paths\" | \"names\" | \"syscalls\"");
+      layer_.sets[name] = std::move(set);
+    }
+  }
+
+  EntryKind parse_set_kind(const TomlValue& v, const std::string& key) {
+    const auto& s = v.as_string().str;
+    if (s == "paths") return EntryKind::paths;
+    if (s == "names") return EntryKind::names;
+    if (s == "syscalls") return EntryKind::syscalls;
+    diag_.error(loc_of(v, layer_.origin), key, "unknown set kind \"" + s + "\"; expected paths, names or syscalls");
+    return EntryKind::none;
+  }
+
+  void parse_section(const std::string& section, const TomlValue& v) {
+    if (!expect_table(v, section)) return;
+    for (const auto& [key, value] : v.as_table()) {
+      const std::string full = section + "." + key;
+      const FieldSpec* spec = find_field(section, key);
+      if (!spec) {
+        diag_.error(loc_of(value, layer_.origin), full, "unknown key; " + known_keys(section));
+        continue;
+      }
+      Field field{spec, {}, {}, {}, loc_of(value, layer_.origin)};
+      if (read_field(*spec, value, full, field)) layer_.fields[full] = std::move(field);
+    }
+  }
+
+  static std::string known_keys(const std::string& section) {
+    std::string out = "[" + section + "] accepts ";
+    bool first = true;
+    for (const auto& spec : schema()) {
+      if (spec.section != section) continue;
+      out += (first ? "" : ", ") + std::string(spec.key);
+      first = false;
+    }
+    return out;
+  }
+
+  bool wrong_type(const TomlValue& v, const std::string& key, FieldType type) {
+    diag_.error(loc_of(v, layer_.origin), key, std::string("expected ") + expected_for(type) + ", found " + type_name(v));
+    return false;
+  }
+
+  bool read_field(const FieldSpec& spec, const TomlValue& v, const std::string& key, Field& field) {
+    const auto where = loc_of(v, layer_.origin);
+    switch (spec.type) {
+      case FieldType::string:
+        if (!v.is_string()) return wrong_type(v, key, spec.type);
+        field.scalar = Item{v.as_string().str, where};
+        return true;
+      case FieldType::boolean:
+        if (!v.is_boolean()) return wrong_type(v, key, spec.type);
+        field.scalar = Item{v.as_boolean() ? "true" : "false", where};
+        return true;
+      case FieldType::limit:
+        if (v.is_integer()) {
+          if (v.as_integer() < 0) {
+            diag_.error(where, key, "must not be negative");
+            return false;
+          }
+          field.scalar = Item{std::to_string(v.as_integer()), where};
+        } else if (v.is_string()) {
+          field.scalar = Item{v.as_string().str, where};
+        } else {
+          return wrong_type(v, key, spec.type);
+        }
+        return true;
+      case FieldType::string_list: {
+        if (!v.is_array()) return wrong_type(v, key, spec.type);
+        const auto before = field.list.size();
+        read_string_list(v, key, field.list);
+        return field.list.size() - before == v.as_array().size();
+      }
+      case FieldType::int_list:
+        if (!v.is_array()) return wrong_type(v, key, spec.type);
+        for (const auto& element : v.as_array()) {
+          if (!element.is_integer()) return wrong_type(element, key, spec.type);
+          field.list.push_back(Item{std::to_string(element.as_integer()), loc_of(element, layer_.origin)});
+        }
+        return true;
+      case FieldType::string_map:
+        if (!v.is_table()) return wrong_type(v, key, spec.type);
+        parse_string_table(v, key, field.map);
+        return true;
+    }
+    return false;
+  }
+
+  Layer& layer_;
+  Diagnostics& diag_;
+};
+
+}  // namespace
+
+const std::vector<FieldSpec>& schema() {
+  static const std::vector<FieldSpec> fields = {
+      {"filesystem", "view", FieldType::string, EntryKind::none, "\"host\" (host tree read-only) or \"minimal\" (empty root)"},
+      {"filesystem", "read", FieldType::string_list, EntryKind::paths, "paths the command may read"},
+      {"filesystem", "write", FieldType::string_list, EntryKind::paths, "paths the command may write"},
+      {"filesystem", "exec", FieldType::string_list, EntryKind::paths, "paths the command may execute from"},
+      {"filesystem", "hide", FieldType::string_list, EntryKind::paths, "paths masked by an empty directory or file"},
+      {"filesystem", "devices", FieldType::string_list, EntryKind::paths, "extra device nodes under /dev"},
+      {"network", "mode", FieldType::string, EntryKind::none, "\"none\", \"allowlist\" or \"host\""},
+      {"network", "allow", FieldType::string_list, EntryKind::egress, "destinations HOST:PORT the command may reach"},
+      {"network", "forward", FieldType::string_list, EntryKind::endpoints, "host loopback services reachable inside"},
+      {"network", "publish", FieldType::string_list, EntryKind::endpoints, "sandbox ports exposed on the host"},
+      {"network", "hosts", FieldType::string_map, EntryKind::none, "static name -> address pins"},
+      {"environment", "keep", FieldType::string_list, EntryKind::names, "variable names (globs) passed through"},
+      {"environment", "set", FieldType::string_map, EntryKind::none, "variables set inside"},
+      {"environment", "deny", FieldType::string_list, EntryKind::names, "variable names (globs) always dropped"},
+      {"environment", "allow_secrets", FieldType::string_list, EntryKind::names, "secret names let through deny"},
+      {"syscalls", "default", FieldType::string, EntryKind::none, "\"allow\" (deny-list) or \"deny\" (allow-list)"},
+      {"syscalls", "allow", FieldType::string_list, EntryKind::syscalls, "syscalls allowed"},
+      {"syscalls", "deny", FieldType::string_list, EntryKind::syscalls, "syscalls refused"},
+      {"syscalls", "action", FieldType::string, EntryKind::none, "\"errno\", \"kill\" or \"log\""},
+      {"syscalls", "errno", FieldType::string, EntryKind::none, "errno name for the errno action, e.g. \"EPERM\""},
+      {"process", "timeout", FieldType::string, EntryKind::none, "duration before SIGTERM"},
+      {"process", "grace", FieldType::string, EntryKind::none, "duration between SIGTERM and SIGKILL"},
+      {"process", "capabilities", FieldType::string_list, EntryKind::capabilities, "capabilities kept"},
+      {"process", "user", FieldType::string, EntryKind::none, "as root: user to run as"},
+      {"process", "group", FieldType::string, EntryKind::none, "as root: group to run as"},
+      {"process", "pass_fds", FieldType::int_list, EntryKind::none, "file descriptors passed to the command"},
+      {"process", "hostname", FieldType::string, EntryKind::none, "hostname inside"},
+      {"process", "cwd", FieldType::string, EntryKind::none, "working directory inside"},
+      {"limits", "nofile", FieldType::limit, EntryKind::none, "open files"},
+      {"limits", "nproc", FieldType::limit, EntryKind::none, "processes of the user"},
+      {"limits", "fsize", FieldType::limit, EntryKind::none, "largest file written"},
+      {"limits", "core", FieldType::limit, EntryKind::none, "core dump size"},
+      {"limits", "cpu", FieldType::limit, EntryKind::none, "CPU time"},
+      {"limits", "as", FieldType::limit, EntryKind::none, "address space"},
+      {"limits", "stack", FieldType::limit, EntryKind::none, "stack size"},
+      {"enforcement", "require", FieldType::string_list, EntryKind::requirements, "layers that must be enforced"},
+      {"enforcement", "best_effort", FieldType::boolean, EntryKind::none, "run with what the kernel offers"},
+  };
+  return fields;
+}
+
+const FieldSpec* find_field(std::string_view section, std::string_view key) {
+  for (const auto& spec : schema())
+    if (spec.section == section && spec.key == key) return &spec;
+  return nullptr;
+}
+
+std::string_view entry_kind_name(EntryKind kind) {
+  switch (kind) {
+    case EntryKind::paths: return "paths";
+    case EntryKind::names: return "names";
+    case EntryKind::syscalls: return "syscalls";
+    case EntryKind::egress: return "network destinations";
+    case EntryKind::endpoints: return "endpoints";
+    case EntryKind::capabilities: return "capabilities";
+    case EntryKind::requirements: return "requirements";
+    case EntryKind::none: break;
+  }
+  return "values";
+}
+
+Layer parse_layer(std::string_view text, const std::string& origin, const std::string& name, Diagnostics& diag) {
+  Layer layer;
+  layer.name = name;
+  layer.origin = origin;
+  try {
+    std::istringstream stream{std::string(text)};
+    const auto root = toml::parse<toml::discard_comments, std::map, std::vector>(stream, origin);
+    LayerParser(layer, diag).parse_root(root);
+  } catch (const toml::syntax_error& e) {
+    const auto l = e.location();
+    diag.error(SourceLoc{origin, static_cast<unsigned>(l.line()), static_cast<unsigned>(l.column())}, "",
+               "TOML syntax: " + first_toml_message(e.what()));
+  } catch (const toml::exception& e) {
+    const auto l = e.location();
+    diag.error(SourceLoc{origin, static_cast<unsigned>(l.line()), static_cast<unsigned>(l.column())}, "",
+               "TOML: " + first_toml_message(e.what()));
+  }
+  return layer;
+}
+
+}  // namespace airlock::policy

@@ -1,0 +1,268 @@
+#include "policy/resolve.hpp"
+
+#include <seccomp.h>
+#include <sys/capability.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "policy/build.hpp"
+#include "policy/document.hpp"
+
+namespace airlock::policy {
+namespace {
+
+constexpr int kMaxSetDepth = 8;
+
+std::string strip_optional(const std::string& s) { return s.starts_with('?') ? s.substr(1) : s; }
+
+class ChainLoader {
+ public:
+  ChainLoader(const Catalog& catalog, Diagnostics& diag) : catalog_(catalog), diag_(diag) {}
+
+  // Loads `ref` and everything it extends; layers_ ends up base first,
+  // each file once even when reached twice (a diamond).
+  void load(const std::string& written_ref, const Item* from) {
+    const std::string ref = relative_to_includer(written_ref, from);
+    if (std::find(stack_.begin(), stack_.end(), ref) != stack_.end()) {
+      std::string cycle;
+      for (auto it = std::find(stack_.begin(), stack_.end(), ref); it != stack_.end(); ++it) cycle += *it + " -> ";
+      diag_.error(from ? from->where : SourceLoc{ref}, "profile.extends", "extends cycle: " + cycle + ref);
+      return;
+    }
+    if (done_.count(ref)) return;
+    auto source = catalog_.find(ref);
+    if (!source) {
+      if (from)
+        diag_.error(from->where, "profile.extends",
+                    "no profile or policy file named \"" + ref + "\" (searched " + search_path() + ", built-in)");
+      else
+        throw Error("no profile named \"" + ref + "\" (searched " + search_path() +
+                    ", built-in); `airlock profiles` lists them");
+      return;
+    }
+    Layer layer = parse_layer(source->text, source->origin, source->name, diag_);
+    layer.is_profile = source->is_profile;
+    stack_.push_back(ref);
+    for (const auto& base : layer.extends) load(base.text, &base);
+    stack_.pop_back();
+    done_.insert(ref);
+    layers_.push_back(std::move(layer));
+  }
+
+  std::vector<Layer> take() { return std::move(layers_); }
+
+ private:
+  // A relative file path in `extends` means relative to the file that names it.
+  static std::string relative_to_includer(const std::string& ref, const Item* from) {
+    const bool is_path = ref.find('/') != std::string::npos || ref.ends_with(".toml");
+    if (!is_path || ref.starts_with('/') || !from || !from->where.file.starts_with('/')) return ref;
+    return (std::filesystem::path(from->where.file).parent_path() / ref).lexically_normal().string();
+  }
+
+  std::string search_path() const {
+    std::string out;
+    for (const auto& dir : catalog_.profile_dirs()) out += (out.empty() ? "" : ", ") + dir;
+    return out;
+  }
+
+  const Catalog& catalog_;
+  Diagnostics& diag_;
+  std::vector<std::string> stack_;
+  std::set<std::string> done_;
+  std::vector<Layer> layers_;
+};
+
+class Merger {
+ public:
+  Merger(std::map<std::string, SetDef> sets, Variables& vars, Diagnostics& diag)
+      : sets_(std::move(sets)), vars_(vars), diag_(diag) {}
+
+  void add(const Layer& layer) {
+    for (const auto& [key, field] : layer.fields) add_field(key, field);
+  }
+
+  std::map<std::string, MergedField>& result() { return merged_; }
+
+ private:
+  void add_field(const std::string& key, const Field& field) {
+    auto& out = merged_[key];
+    out.spec = field.spec;
+    out.present = true;
+    switch (field.spec->type) {
+      case FieldType::string:
+      case FieldType::boolean:
+      case FieldType::limit:
+        if (auto value = expand_scalar(field.scalar, key)) out.scalar = Item{*value, field.scalar.where};
+        break;
+      case FieldType::string_map:
+        for (const auto& [name, item] : field.map)
+          if (auto value = vars_.expand(item, key + "." + name, diag_)) out.map[name] = Item{*value, item.where};
+        break;
+      case FieldType::string_list:
+      case FieldType::int_list:
+        for (const auto& item : field.list) merge_entry(out.list, item, key, *field.spec);
+        break;
+    }
+  }
+
+  std::optional<std::string> expand_scalar(const Item& item, const std::string& key) {
+    return vars_.expand(item, key, diag_);
+  }
+
+  void merge_entry(std::vector<Item>& list, const Item& item, const std::string& key, const FieldSpec& spec) {
+    const bool removal = item.text.starts_with('!');
+    Item body{removal ? item.text.substr(1) : item.text, item.where};
+    std::vector<Item> entries;
+    if (body.text.starts_with('@')) {
+      if (!expand_set(body, key, spec, entries, 0)) return;
+    } else if (auto value = vars_.expand(body, key, diag_)) {
+      entries.push_back(Item{*value, body.where});
+    } else {
+      return;
+    }
+    for (auto& entry : entries) {
+      if (removal) {
+        remove_entry(list, entry, item, key);
+      } else if (std::none_of(list.begin(), list.end(), [&](const Item& e) { return e.text == entry.text; })) {
+        list.push_back(std::move(entry));
+      }
+    }
+  }
+
+  void remove_entry(std::vector<Item>& list, const Item& entry, const Item& written, const std::string& key) {
+    const auto target = strip_optional(entry.text);
+    const auto before = list.size();
+    std::erase_if(list, [&](const Item& e) { return strip_optional(e.text) == target; });
+    // A removal that removes nothing is almost always a typo, and in a
+    // security policy a typo in a removal leaves the thing in place.
+    if (list.size() == before && !written.text.starts_with("!@"))
+      diag_.error(written.where, key, "\"" + written.text + "\" removes nothing: \"" + target + "\" is not in the list");
+  }
+
+  bool expand_set(const Item& ref, const std::string& key, const FieldSpec& spec, std::vector<Item>& out, int depth) {
+    const auto name = ref.text.substr(1);
+    auto it = sets_.find(name);
+    if (it == sets_.end()) {
+      diag_.error(ref.where, key, "unknown set \"@" + name + "\"" + known_sets(spec.entries));
+      return false;
+    }
+    const auto& set = it->second;
+    if (set.kind != spec.entries) {
+      diag_.error(ref.where, key,
+                  "\"@" + name + "\" is a set of " + std::string(entry_kind_name(set.kind)) + " but " + key +
+                      " takes " + std::string(entry_kind_name(spec.entries)));
+      return false;
+    }
+    if (depth >= kMaxSetDepth) {
+      diag_.error(ref.where, key, "sets refer to each other too deeply (a cycle?) at \"@" + name + "\"");
+      return false;
+    }
+    bool ok = true;
+    for (const auto& entry : set.entries) {
+      if (entry.text.starts_with('@')) {
+        ok = expand_set(entry, key, spec, out, depth + 1) && ok;
+      } else if (auto value = vars_.expand(entry, key, diag_)) {
+        out.push_back(Item{*value, entry.where});
+      } else {
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+  std::string known_sets(EntryKind kind) const {
+    std::string out;
+    for (const auto& [name, set] : sets_)
+      if (set.kind == kind) out += (out.empty() ? "; known: @" : ", @") + name;
+    return out;
+  }
+
+  std::map<std::string, SetDef> sets_;
+  Variables& vars_;
+  Diagnostics& diag_;
+  std::map<std::string, MergedField> merged_;
+};
+
+Layer overrides_layer(const Overrides& o, const std::map<std::string, MergedField>& merged) {
+  Layer layer;
+  layer.name = layer.origin = "command line";
+  auto add_list = [&](const char* key, const char* flag, const std::vector<std::string>& values) {
+    if (values.empty()) return;
+    auto& field = layer.fields[key];
+    const auto [section, name] = std::pair(std::string(key).substr(0, std::string(key).find('.')),
+                                           std::string(key).substr(std::string(key).find('.') + 1));
+    field.spec = find_field(section, name);
+    for (const auto& v : values) field.list.push_back(Item{v, SourceLoc{flag}});
+  };
+  auto set_scalar = [&](const char* key, const char* flag, const std::string& value) {
+    auto& field = layer.fields[key];
+    const std::string k(key);
+    field.spec = find_field(k.substr(0, k.find('.')), k.substr(k.find('.') + 1));
+    field.scalar = Item{value, SourceLoc{flag}};
+  };
+  add_list("filesystem.read", "--allow-read", o.allow_read);
+  add_list("filesystem.write", "--allow-write", o.allow_write);
+  add_list("filesystem.exec", "--allow-exec", o.allow_exec);
+  add_list("network.allow", "--allow-net", o.allow_net);
+  add_list("environment.keep", "--keep-env", o.keep_env);
+  if (!o.allow_net.empty()) {
+    auto mode = merged.find("network.mode");
+    if (mode == merged.end() || mode->second.scalar.text == "none") set_scalar("network.mode", "--allow-net", "allowlist");
+  }
+  if (!o.set_env.empty()) {
+    auto& field = layer.fields["environment.set"];
+    field.spec = find_field("environment", "set");
+    for (const auto& [k, v] : o.set_env) field.map[k] = Item{v, SourceLoc{"--set-env"}};
+  }
+  if (o.timeout) set_scalar("process.timeout", "--timeout", *o.timeout);
+  if (o.best_effort) set_scalar("enforcement.best_effort", "--best-effort", "true");
+  return layer;
+}
+
+}  // namespace
+
+bool Overrides::empty() const {
+  return allow_read.empty() && allow_write.empty() && allow_exec.empty() && allow_net.empty() && keep_env.empty() &&
+         set_env.empty() && !timeout && !best_effort;
+}
+
+Policy resolve(const std::string& profile_ref, const Catalog& catalog, const Context& ctx,
+               const Overrides& overrides) {
+  Diagnostics diag;
+  ChainLoader loader(catalog, diag);
+  loader.load(profile_ref, nullptr);
+  auto layers = loader.take();
+  diag.throw_if_any();
+
+  // Sets: every policy file, then the chain's own [sets] (later wins).
+  std::map<std::string, SetDef> sets;
+  for (const auto& file : catalog.policy_files()) {
+    auto layer = parse_layer(file.text, file.origin, file.name, diag);
+    for (auto& [name, set] : layer.sets) sets[name] = std::move(set);
+  }
+  std::map<std::string, Item> user_vars;
+  for (const auto& layer : layers) {
+    for (const auto& [name, set] : layer.sets) sets[name] = set;
+    for (const auto& [name, item] : layer.variables) user_vars[name] = item;
+  }
+  diag.throw_if_any();
+
+  Variables vars(ctx, std::move(user_vars));
+  Merger merger(std::move(sets), vars, diag);
+  for (const auto& layer : layers) merger.add(layer);
+  if (!overrides.empty()) merger.add(overrides_layer(overrides, merger.result()));
+
+  Policy policy;
+  policy.name = profile_ref;
+  for (auto it = layers.rbegin(); it != layers.rend() && policy.description.empty(); ++it)
+    policy.description = it->description;
+  for (const auto& layer : layers) policy.chain.push_back(layer.origin);
+  build_policy(merger.result(), policy, diag);
+  policy.variables = vars.used();
+  diag.throw_if_any();
+  return policy;
+}
+
+}  // namespace airlock::policy

@@ -1,0 +1,196 @@
+#include "policy/variables.hpp"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+
+#include "util/error.hpp"
+#include "util/fd.hpp"
+
+extern char** environ;
+
+namespace airlock::policy {
+namespace {
+
+constexpr int kMaxDepth = 8;
+
+std::string home_of_invoking_user() {
+  if (const char* home = std::getenv("HOME"); home && *home == '/') return home;
+  if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_dir) return pw->pw_dir;
+  return "/";
+}
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+}  // namespace
+
+Context Context::current(const std::optional<std::string>& project) {
+  Context ctx;
+  std::error_code ec;
+  const auto base = project ? std::filesystem::path(*project) : std::filesystem::current_path(ec);
+  if (ec) throw Error("cannot determine the working directory: " + ec.message());
+  auto canonical = std::filesystem::weakly_canonical(std::filesystem::absolute(base, ec), ec);
+  ctx.project = ec ? base.string() : canonical.string();
+  ctx.home = home_of_invoking_user();
+  const char* tmpdir = std::getenv("TMPDIR");
+  ctx.tmp = (tmpdir && *tmpdir == '/') ? tmpdir : "/tmp";
+  ctx.uid = getuid();
+  ctx.gid = getgid();
+  ctx.npm_registry = npm_registry_address;
+  return ctx;
+}
+
+Variables::Variables(const Context& ctx, std::map<std::string, Item> user) : ctx_(ctx), user_(std::move(user)) {}
+
+std::optional<std::string> Variables::expand(const Item& item, const std::string& key, Diagnostics& diag) {
+  return expand_at(item, key, diag, 0);
+}
+
+std::optional<std::string> Variables::expand_at(const Item& item, const std::string& key, Diagnostics& diag,
+                                                int depth) {
+  const auto& s = item.text;
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '$') {
+      out += s[i];
+      continue;
+    }
+    if (i + 1 < s.size() && s[i + 1] == '$') {  // "$$" is a literal '$'
+      out += '$';
+      ++i;
+      continue;
+    }
+    if (i + 1 >= s.size() || s[i + 1] != '{') {
+      out += '$';
+      continue;
+    }
+    const auto close = s.find('}', i + 2);
+    const auto name = close == std::string::npos ? std::string() : s.substr(i + 2, close - i - 2);
+    bool valid = !name.empty();
+    for (char c : name) valid = valid && is_name_char(c);
+    if (!valid) {
+      diag.error(item.where, key, "malformed variable reference in \"" + s + "\": expected ${name}");
+      return std::nullopt;
+    }
+    auto value = lookup(name, item, key, diag, depth);
+    if (!value) return std::nullopt;
+    out += *value;
+    i = close;
+  }
+  return out;
+}
+
+std::optional<std::string> Variables::lookup(const std::string& name, const Item& at, const std::string& key,
+                                             Diagnostics& diag, int depth) {
+  if (auto it = used_.find(name); it != used_.end()) return it->second;
+  std::optional<std::string> value;
+  if (auto user = user_.find(name); user != user_.end()) {
+    if (depth >= kMaxDepth) {
+      diag.error(user->second.where, "variables." + name, "variables refer to each other in a cycle");
+      return std::nullopt;
+    }
+    value = expand_at(user->second, "variables." + name, diag, depth + 1);
+    if (!value) return std::nullopt;
+  } else if (name == "project") {
+    value = ctx_.project;
+  } else if (name == "home") {
+    value = ctx_.home;
+  } else if (name == "tmp") {
+    value = ctx_.tmp;
+  } else if (name == "uid") {
+    value = std::to_string(ctx_.uid);
+  } else if (name == "gid") {
+    value = std::to_string(ctx_.gid);
+  } else if (name == "npm_registry" || name == "npm_registry_port") {
+    try {
+      if (!registry_) {
+        if (!ctx_.npm_registry) throw Error("no way to ask npm here");
+        registry_ = ctx_.npm_registry();
+      }
+      value = name == "npm_registry" ? registry_->host : registry_->port;
+    } catch (const Error& e) {
+      diag.error(at.where, key, "${" + name + "}: " + e.what());
+      return std::nullopt;
+    }
+  } else {
+    diag.error(at.where, key,
+               "undefined variable ${" + name +
+                   "}; built-ins are ${project}, ${home}, ${tmp}, ${uid}, ${gid}, ${npm_registry}, "
+                   "${npm_registry_port}, "
+                   "others must be defined in [variables]");
+    return std::nullopt;
+  }
+  used_[name] = *value;
+  return value;
+}
+
+std::optional<RegistryAddress> registry_address_from_url(const std::string& url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return std::nullopt;
+  const auto scheme = url.substr(0, scheme_end);
+  if (scheme != "http" && scheme != "https") return std::nullopt;
+  auto rest = url.substr(scheme_end + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
+  RegistryAddress address{rest, scheme == "https" ? "443" : "80"};
+  if (!rest.empty() && rest.front() == '[') {  // [IPv6]:port
+    const auto close = rest.find(']');
+    if (close == std::string::npos) return std::nullopt;
+    address.host = rest.substr(1, close - 1);
+    if (close + 1 < rest.size()) {
+      if (rest[close + 1] != ':') return std::nullopt;
+      address.port = rest.substr(close + 2);
+    }
+  } else if (auto colon = rest.rfind(':'); colon != std::string::npos) {
+    address.host = rest.substr(0, colon);
+    address.port = rest.substr(colon + 1);
+  }
+  if (address.host.empty() || address.port.empty() ||
+      address.port.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  return address;
+}
+
+RegistryAddress npm_registry_address() {
+  int pipe_fds[2];
+  check_syscall(pipe2(pipe_fds, O_CLOEXEC), "pipe2");
+  UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
+  std::array<char*, 5> argv{const_cast<char*>("npm"), const_cast<char*>("config"), const_cast<char*>("get"),
+                            const_cast<char*>("registry"), nullptr};
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, "npm", &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw Error("cannot run `npm config get registry`: npm not found on PATH");
+  write_end.reset();
+  std::string output;
+  std::array<char, 4096> buf{};
+  while (true) {
+    const auto n = read(read_end.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    output.append(buf.data(), static_cast<std::size_t>(n));
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) throw SystemError("waitpid npm", errno);
+  while (!output.empty() && (output.back() == '\n' || output.back() == '\r' || output.back() == ' ')) output.pop_back();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw Error("`npm config get registry` failed (exit status " + std::to_string(WEXITSTATUS(status)) + ")");
+  auto address = registry_address_from_url(output);
+  if (!address) throw Error("`npm config get registry` printed \"" + output + "\", which is not an http(s) URL");
+  return *address;
+}
+
+}  // namespace airlock::policy

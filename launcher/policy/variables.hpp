@@ -1,0 +1,66 @@
+#pragma once
+// `${name}` substitution in profile values. Built-ins describe the invoking
+// user and project; `[variables]` adds the profile's own. An undefined
+// variable is an error, never an empty string: "${hme}/.cache" must not
+// quietly become "/.cache".
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "policy/diagnostics.hpp"
+#include "policy/document.hpp"
+
+namespace airlock::policy {
+
+struct RegistryAddress {
+  std::string host;
+  std::string port;  // "443" for https, "80" for http unless the URL names one
+};
+
+struct Context {
+  std::string project;  // absolute
+  std::string home;
+  std::string tmp;
+  unsigned uid = 0;
+  unsigned gid = 0;
+  // Evaluated only when a profile uses ${npm_registry}: running npm costs
+  // ~100 ms and npm may not even be installed where it is not needed.
+  std::function<RegistryAddress()> npm_registry;
+
+  // The invoking user's context; `project` defaults to the working directory.
+  static Context current(const std::optional<std::string>& project = std::nullopt);
+};
+
+class Variables {
+ public:
+  Variables(const Context& ctx, std::map<std::string, Item> user);
+
+  // Substitutes every ${name} in `item`; reports problems to `diag` under
+  // `key` and returns nullopt.
+  std::optional<std::string> expand(const Item& item, const std::string& key, Diagnostics& diag);
+
+  // Every variable that was expanded at least once, with its value.
+  const std::map<std::string, std::string>& used() const { return used_; }
+
+ private:
+  std::optional<std::string> lookup(const std::string& name, const Item& at, const std::string& key,
+                                    Diagnostics& diag, int depth);
+  std::optional<std::string> expand_at(const Item& item, const std::string& key, Diagnostics& diag, int depth);
+
+  const Context& ctx_;
+  std::map<std::string, Item> user_;
+  std::map<std::string, std::string> used_;
+  std::optional<RegistryAddress> registry_;
+};
+
+// The host and port of the registry npm is configured to use:
+// `npm config get registry`, so every npm configuration layer (.npmrc files,
+// environment, flags) counts. Throws airlock::Error.
+RegistryAddress npm_registry_address();
+
+// "https://registry.example.org/" -> {registry.example.org, 443};
+// "http://localhost:4873/" -> {localhost, 4873}; nullopt when not a URL.
+std::optional<RegistryAddress> registry_address_from_url(const std::string& url);
+
+}  // namespace airlock::policy

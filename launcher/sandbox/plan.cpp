@@ -1,0 +1,97 @@
+#include "sandbox/plan.hpp"
+
+namespace airlock::sandbox {
+namespace {
+
+void decide(EnforcementPlan& plan, const std::string& layer, bool enforced, const std::string& detail) {
+  plan.layers.push_back({layer, enforced, detail});
+  if (!enforced) plan.missing.push_back(layer + ": " + detail);
+}
+
+void decide_network(EnforcementPlan& plan, const policy::Policy& policy) {
+  using policy::NetworkMode;
+  switch (policy.network.mode) {
+    case NetworkMode::none:
+      if (plan.namespaces) {
+        plan.layers.push_back({"network", true, "none: a fresh network namespace with only loopback"});
+      } else if (plan.landlock_tcp) {
+        plan.landlock_tcp = true;
+        decide(plan, "network", false,
+               "no network namespace: Landlock refuses TCP connect/bind, but UDP, DNS and unix sockets reach the host");
+      } else {
+        decide(plan, "network", false, "no network namespace and no Landlock TCP rules (ABI < 4): the host network is open");
+      }
+      return;
+    case NetworkMode::allowlist:
+      decide(plan, "network", false,
+             "network.mode = \"allowlist\" needs the egress gateway, which this build of airlock does not have yet; "
+             "use mode \"none\" or \"host\"");
+      return;
+    case NetworkMode::host:
+      if (plan.landlock_tcp && !policy.network.allow.empty())
+        plan.layers.push_back({"network", true, "host network, TCP connect narrowed by Landlock to the allowed ports"});
+      else
+        plan.layers.push_back({"network", true, "host network (weaker: nothing narrows it)"});
+      return;
+  }
+}
+
+void check_requirements(EnforcementPlan& plan, const policy::Policy& policy, const kernel::Features& f) {
+  for (const auto& req : policy.enforcement.require) {
+    bool ok = true;
+    std::string have;
+    if (req.feature == "landlock") {
+      ok = f.landlock_abi >= std::max(1, req.min_version);
+      have = "this kernel has Landlock ABI " + std::to_string(f.landlock_abi);
+    } else if (req.feature == "seccomp") {
+      ok = f.seccomp.available;
+      have = f.seccomp.detail;
+    } else if (req.feature == "seccomp-notify") {
+      ok = f.seccomp_notify.available;
+      have = f.seccomp_notify.detail;
+    } else {  // every namespace comes together
+      ok = f.user_namespaces.available;
+      have = f.user_namespaces.detail;
+    }
+    if (!ok) plan.missing.push_back("required \"" + req.text + "\" (" + req.where.str() + "): " + have);
+  }
+}
+
+}  // namespace
+
+EnforcementPlan plan_enforcement(const policy::Policy& policy, const kernel::Features& f) {
+  EnforcementPlan plan;
+  plan.namespaces = f.user_namespaces.available;
+  plan.landlock_abi = f.landlock_abi;
+  plan.landlock_tcp = f.landlock_abi >= 4;
+  plan.seccomp = f.seccomp.available;
+
+  decide(plan, "namespaces", plan.namespaces,
+         plan.namespaces ? "user, mount, pid, ipc, uts, net, cgroup"
+                         : f.user_namespaces.detail + " (without them: no private /tmp or /proc, and /proc/<pid>/environ "
+                                                      "of other processes of this user stays readable)");
+  const bool view_ok = plan.namespaces && f.mount_setattr.available;
+  decide(plan, "filesystem view", view_ok,
+         view_ok ? (policy.filesystem.view == policy::View::host ? "host tree read-only, secrets hidden, private /tmp"
+                                                                 : "minimal root with only the listed paths")
+                 : (plan.namespaces ? f.mount_setattr.detail : "needs namespaces; only Landlock guards the filesystem"));
+  decide(plan, "landlock", f.landlock_abi > 0,
+         f.landlock_abi > 0 ? "ABI " + std::to_string(f.landlock_abi) + ": read/write/exec allow-lists" : f.landlock.detail);
+  decide(plan, "seccomp", plan.seccomp, plan.seccomp ? "syscall filter loaded last" : f.seccomp.detail);
+  decide_network(plan, policy);
+  plan.layers.push_back({"capabilities", true, "all sets emptied except process.capabilities"});
+  plan.layers.push_back({"environment", true, "scrubbed: keep-list, secret names and secret-looking values dropped"});
+  plan.layers.push_back({"limits", true, "rlimits from [limits]"});
+  check_requirements(plan, policy, f);
+  return plan;
+}
+
+std::string refusal_message(const EnforcementPlan& plan) {
+  std::string out = "refusing to run: the profile cannot be fully enforced here:";
+  for (const auto& m : plan.missing) out += "\n  - " + m;
+  out += "\nRun `airlock doctor` for how to fix this, or pass --best-effort (enforcement.best_effort = true) "
+         "to accept the weaker sandbox.";
+  return out;
+}
+
+}  // namespace airlock::sandbox

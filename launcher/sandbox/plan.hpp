@@ -1,0 +1,36 @@
+#pragma once
+// Step 2 of a run (DESIGN.md): given the policy and what the kernel offers,
+// decide layer by layer what will be enforced, and what cannot be. The
+// decision is data: `explain`, `doctor`, the run report and the refusal
+// message all read the same EnforcementPlan.
+#include <string>
+#include <vector>
+
+#include "kernel/features.hpp"
+#include "policy/policy.hpp"
+
+namespace airlock::sandbox {
+
+struct LayerDecision {
+  std::string layer;    // "namespaces", "filesystem", "network", "landlock", ...
+  bool enforced = false;
+  std::string detail;   // what is enforced, or what is missing and what that exposes
+};
+
+struct EnforcementPlan {
+  bool namespaces = false;  // clone into user+mount+pid+ipc+uts+net+cgroup namespaces
+  int landlock_abi = 0;     // 0: no Landlock
+  bool landlock_tcp = false;  // Landlock narrows TCP connect/bind (ABI >= 4)
+  bool seccomp = false;
+  std::vector<LayerDecision> layers;
+  std::vector<std::string> missing;  // each: a feature the profile needs that is not here
+
+  bool complete() const { return missing.empty(); }
+};
+
+EnforcementPlan plan_enforcement(const policy::Policy& policy, const kernel::Features& features);
+
+// The message airlock refuses a run with when the plan is incomplete.
+std::string refusal_message(const EnforcementPlan& plan);
+
+}  // namespace airlock::sandbox
