@@ -44,7 +44,8 @@ cap_value_t resolve_capability(const std::string& name) {
   cap_value_t cap = 0;
   // cap_from_name also accepts bare numbers; a profile must say what it means.
   if (!has_cap_prefix(name) || ::cap_from_name(name.c_str(), &cap) != 0)
-    throw Error("unknown capability '" + name + "' in process.capabilities (expected a name such as CAP_NET_BIND_SERVICE)");
+    throw Error("unknown capability '" + name +
+                "' in process.capabilities (expected a name such as CAP_NET_BIND_SERVICE)");
   if (cap >= ::cap_max_bits())
     throw Error("capability '" + name + "' in process.capabilities is not supported by this kernel");
   return cap;
@@ -180,13 +181,15 @@ void set_exactly(const Plan& plan) {
   const auto held = current_caps();
   for (const auto cap : plan.keep)
     if (!holds(held, cap, CAP_PERMITTED))
-      throw Error("cannot keep " + cap_name(cap) + ": the process does not hold it (is airlock running without privilege?)");
+      throw Error("cannot keep " + cap_name(cap) +
+                  ": the process does not hold it (is airlock running without privilege?)");
   CapState wanted(::cap_init());
   if (!wanted) throw SystemError("allocate a capability set", errno);
   if (!plan.keep.empty()) {
     const int n = static_cast<int>(plan.keep.size());
     for (const auto set : {CAP_PERMITTED, CAP_EFFECTIVE, CAP_INHERITABLE})
-      check_syscall(::cap_set_flag(wanted.get(), set, n, plan.keep.data(), CAP_SET), "build the capability set");
+      check_syscall(::cap_set_flag(wanted.get(), set, n, plan.keep.data(), CAP_SET),
+                    "build the capability set");
   }
   check_syscall(::cap_set_proc(wanted.get()), "set the process capabilities");
 }

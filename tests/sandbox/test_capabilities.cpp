@@ -208,7 +208,8 @@ TEST(CapabilitiesApply, RootCannotRegainDroppedCapabilitiesThroughExecve) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   // execve as root grants the whole bounding set (capabilities(7)), so this
   // is what the bounding-set drop is for.
-  for (const auto* set : {"CapBnd", "CapEff", "CapPrm"}) EXPECT_EQ(status_mask(r.output, set), kNetBindBit) << set;
+  for (const auto* set : {"CapBnd", "CapEff", "CapPrm"})
+    EXPECT_EQ(status_mask(r.output, set), kNetBindBit) << set;
 }
 
 namespace {
@@ -229,7 +230,8 @@ TEST(CapabilitiesApply, UnprivilegedEmptyPlanSetsNoNewPrivsInsteadOfBoundingDrop
   });
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(status_field(r.output, "NoNewPrivs"), "1");
-  for (const auto* set : {"CapEff", "CapPrm", "CapInh", "CapAmb"}) EXPECT_EQ(status_mask(r.output, set), 0u) << set;
+  for (const auto* set : {"CapEff", "CapPrm", "CapInh", "CapAmb"})
+    EXPECT_EQ(status_mask(r.output, set), 0u) << set;
 }
 
 TEST(CapabilitiesApply, UnprivilegedCannotKeepACapabilityItDoesNotHold) {

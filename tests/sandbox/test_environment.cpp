@@ -327,6 +327,7 @@ TEST(EnvironmentSecretsPolicy, SecretNamesDropRealWorldSecretsAndKeepOrdinaryVar
       "GOOGLE_GHA_CREDS_PATH", "CLOUDSDK_AUTH_ACCESS_TOKEN_FILE", "GCP_SA_KEY",
       "GCLOUD_KEYFILE_JSON", "VAULT_TOKEN", "NODE_AUTH_TOKEN", "NPM_TOKEN",
       "npm_config__authToken", "npm_config__auth", "npm_config_//registry.npmjs.org/:_authToken",
+      "npm_config_//npm.pkg.github.com/:username",
       "NPM_CONFIG__PASSWORD", "YARN_NPM_AUTH_TOKEN", "TWINE_PASSWORD", "PYPI_API_TOKEN",
       "CARGO_REGISTRY_TOKEN", "GEM_HOST_API_KEY", "NUGET_API_KEY", "SONAR_TOKEN", "CODECOV_TOKEN",
       "SNYK_TOKEN", "SENTRY_AUTH_TOKEN", "DOCKER_PASSWORD", "DOCKER_AUTH_CONFIG", "DOCKERHUB_TOKEN",
