@@ -1,0 +1,92 @@
+#include "sandbox/limits.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <utility>
+
+#include "util/error.hpp"
+
+namespace airlock::limits {
+namespace {
+
+constexpr std::array<std::pair<std::string_view, int>, 7> kResources = {{
+    {"as", RLIMIT_AS},
+    {"core", RLIMIT_CORE},
+    {"cpu", RLIMIT_CPU},
+    {"fsize", RLIMIT_FSIZE},
+    {"nofile", RLIMIT_NOFILE},
+    {"nproc", RLIMIT_NPROC},
+    {"stack", RLIMIT_STACK},
+}};
+
+int resource_named(const std::string& name) {
+  const auto it = std::find_if(kResources.begin(), kResources.end(),
+                               [&](const auto& r) { return r.first == name; });
+  if (it != kResources.end()) return it->second;
+  std::string known;
+  for (const auto& r : kResources) known += (known.empty() ? "" : ", ") + std::string(r.first);
+  throw Error("unknown limit '" + name + "' in [limits] (known: " + known + ")");
+}
+
+std::string show(rlim_t value) {
+  return value == RLIM_INFINITY ? "unlimited" : std::to_string(value);
+}
+
+rlim_t wanted_value(const policy::Limit& limit) {
+  return limit.kind == policy::Limit::Kind::unlimited ? RLIM_INFINITY : static_cast<rlim_t>(limit.value);
+}
+
+[[noreturn]] void explain_refusal(const Entry& entry, rlim_t wanted) {
+  rlimit current{};
+  check_syscall(::getrlimit(entry.resource, &current), "getrlimit " + entry.name);
+  std::string message = "cannot set limit " + entry.name + " to " + show(wanted);
+  if (wanted > current.rlim_max)
+    message += ": the hard limit is " + show(current.rlim_max) +
+               ", and only a process with CAP_SYS_RESOURCE may raise it";
+  else
+    message += ": refused by the kernel (EPERM)";
+  // RLIMIT_NOFILE cannot exceed fs.nr_open, not even with CAP_SYS_RESOURCE.
+  if (entry.resource == RLIMIT_NOFILE) message += "; nofile is also capped by sysctl fs.nr_open";
+  throw Error(message);
+}
+
+}  // namespace
+
+std::vector<Entry> build(const policy::Limits& limits) {
+  std::vector<Entry> entries;
+  for (const auto& [name, limit] : limits.rlimits) entries.push_back({resource_named(name), name, limit});
+  return entries;
+}
+
+void apply(const std::vector<Entry>& entries) {
+  for (const auto& entry : entries) {
+    if (entry.limit.kind == policy::Limit::Kind::keep) continue;
+    const rlim_t value = wanted_value(entry.limit);
+    const rlimit wanted{value, value};
+    if (::setrlimit(entry.resource, &wanted) == 0) continue;
+    if (errno == EPERM) explain_refusal(entry, value);
+    throw SystemError("setrlimit " + entry.name + " to " + show(value), errno);
+  }
+}
+
+// Only core dumps are limited by default. A core file holds the process's
+// memory, with whatever tokens it read, and lands in the working directory
+// (the project), where the next step may publish it. The others stay as
+// inherited because any fixed default breaks real builds: bundlers and test
+// runners open thousands of files (nofile); nproc counts all of the user's
+// processes, not the sandbox's, so parallel builds hit it (a pid cgroup is the
+// right fence); artifacts and caches can be gigabytes (fsize); the timeout,
+// not cpu, bounds run time; V8 and the JVM reserve far more address space
+// than they use (as); and deep recursion in compilers needs the stack the
+// user chose (stack).
+policy::Limits defaults() {
+  policy::Limits limits;
+  for (const auto& [name, resource] : kResources) limits.rlimits[std::string(name)] = policy::Limit{};
+  limits.rlimits["core"] = policy::Limit{policy::Limit::Kind::value, 0};
+  return limits;
+}
+
+}  // namespace airlock::limits

@@ -1,0 +1,35 @@
+#pragma once
+// Resource limits of the payload (setrlimit(2)), from the policy's [limits].
+//
+// A number sets both the soft and the hard limit: the payload can neither
+// raise it back nor hand a higher one to its children. "unlimited" sets both
+// to RLIM_INFINITY, "keep" leaves what airlock inherited. Units are the
+// kernel's: bytes for fsize, core, as and stack; seconds of CPU time for cpu;
+// a count for nofile and nproc (nproc counts every process of the real uid,
+// not only the sandbox's; a pid cgroup is the better fence for a sandbox).
+#include <string>
+#include <vector>
+
+#include "policy/policy.hpp"
+
+namespace airlock::limits {
+
+struct Entry {
+  int resource;  // RLIMIT_*
+  std::string name;
+  policy::Limit limit;
+};
+
+// One entry per policy rlimit, in name order; names: nofile, nproc, fsize,
+// core, cpu, as, stack. An unknown name is an airlock::Error naming it.
+std::vector<Entry> build(const policy::Limits& limits);
+
+// setrlimit for every entry that is not "keep". Raising a limit above the
+// hard limit needs CAP_SYS_RESOURCE; without it the airlock::Error says
+// which limit and what the hard limit is.
+void apply(const std::vector<Entry>& entries);
+
+// core = 0, everything else "keep"; see limits.cpp for why.
+policy::Limits defaults();
+
+}  // namespace airlock::limits

@@ -1,0 +1,149 @@
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../support/run_in_child.hpp"
+#include "sandbox/limits.hpp"
+#include "util/error.hpp"
+
+namespace limits = airlock::limits;
+using airlock::policy::Limit;
+using airlock::policy::Limits;
+using airlock::test::run_in_child;
+using airlock::test::write_all;
+
+namespace {
+
+Limit value(std::uint64_t v) { return Limit{Limit::Kind::value, v}; }
+Limit unlimited() { return Limit{Limit::Kind::unlimited, 0}; }
+Limit keep() { return Limit{}; }
+
+rlimit current(int resource) {
+  rlimit r{};
+  airlock::check_syscall(::getrlimit(resource, &r), "getrlimit");
+  return r;
+}
+
+// "soft hard" of a resource, sent from the child.
+void send_limit(int fd, int resource) {
+  const auto r = current(resource);
+  if (!write_all(fd, std::to_string(r.rlim_cur) + " " + std::to_string(r.rlim_max) + "\n")) ::_exit(91);
+}
+
+std::vector<std::pair<rlim_t, rlim_t>> parse_limits(const std::string& text) {
+  std::vector<std::pair<rlim_t, rlim_t>> out;
+  std::istringstream in(text);
+  rlim_t soft = 0, hard = 0;
+  while (in >> soft >> hard) out.emplace_back(soft, hard);
+  return out;
+}
+
+void become_unprivileged() {
+  if (::geteuid() == 0 && ::setresuid(65534, 65534, 65534) != 0) ::_exit(7);
+}
+
+}  // namespace
+
+TEST(LimitsBuild, MapsEveryNameToItsResource) {
+  Limits policy;
+  policy.rlimits = {{"nofile", value(64)}, {"nproc", keep()},      {"fsize", value(1)},
+                    {"core", value(0)},    {"cpu", unlimited()},   {"as", value(1u << 30)},
+                    {"stack", keep()}};
+  const auto entries = limits::build(policy);
+  std::vector<std::pair<std::string, int>> mapping;
+  for (const auto& e : entries) mapping.emplace_back(e.name, e.resource);
+  const std::vector<std::pair<std::string, int>> expected = {
+      {"as", RLIMIT_AS},         {"core", RLIMIT_CORE},   {"cpu", RLIMIT_CPU},    {"fsize", RLIMIT_FSIZE},
+      {"nofile", RLIMIT_NOFILE}, {"nproc", RLIMIT_NPROC}, {"stack", RLIMIT_STACK}};
+  EXPECT_EQ(mapping, expected);
+  EXPECT_EQ(entries[0].limit.value, 1u << 30);
+  EXPECT_EQ(entries[2].limit.kind, Limit::Kind::unlimited);
+  EXPECT_EQ(entries[6].limit.kind, Limit::Kind::keep);
+}
+
+TEST(LimitsBuild, UnknownNameIsAnErrorNamingIt) {
+  Limits policy;
+  policy.rlimits = {{"pids", value(1024)}};
+  try {
+    (void)limits::build(policy);
+    FAIL() << "expected airlock::Error";
+  } catch (const airlock::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'pids'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(LimitsDefaults, OnlyCoreDumpsAreLimited) {
+  const auto d = limits::defaults();
+  ASSERT_EQ(d.rlimits.size(), 7u);
+  for (const auto& [name, limit] : d.rlimits) {
+    if (name == "core") {
+      EXPECT_EQ(limit.kind, Limit::Kind::value);
+      EXPECT_EQ(limit.value, 0u);
+    } else {
+      EXPECT_EQ(limit.kind, Limit::Kind::keep) << name;
+    }
+  }
+  const auto r = run_in_child([](int out) {
+    limits::apply(limits::build(limits::defaults()));
+    send_limit(out, RLIMIT_CORE);
+  });
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(parse_limits(r.output), (std::vector<std::pair<rlim_t, rlim_t>>{{0, 0}}));
+}
+
+TEST(LimitsApply, SetsSoftAndHardAndTheKernelEnforcesThem) {
+  Limits policy;
+  policy.rlimits = {{"nofile", value(64)}, {"fsize", value(1 << 20)}, {"stack", keep()}};
+  const auto parent_stack = current(RLIMIT_STACK);
+  const auto r = run_in_child([&](int out) {
+    limits::apply(limits::build(policy));
+    send_limit(out, RLIMIT_NOFILE);
+    send_limit(out, RLIMIT_FSIZE);
+    send_limit(out, RLIMIT_STACK);
+    // The 64th descriptor (number 63) is the last one open(2) may return.
+    for (;;) {
+      const int fd = ::dup(0);
+      if (fd < 0) ::_exit(errno == EMFILE ? 0 : 8);
+      if (fd >= 64) ::_exit(9);
+    }
+  });
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto got = parse_limits(r.output);
+  ASSERT_EQ(got.size(), 3u) << r.output;
+  EXPECT_EQ(got[0], std::make_pair(rlim_t{64}, rlim_t{64}));
+  EXPECT_EQ(got[1], std::make_pair(rlim_t{1 << 20}, rlim_t{1 << 20}));
+  EXPECT_EQ(got[2], std::make_pair(parent_stack.rlim_cur, parent_stack.rlim_max));
+}
+
+TEST(LimitsApply, UnlimitedSetsInfinity) {
+  if (current(RLIMIT_CPU).rlim_max != RLIM_INFINITY) GTEST_SKIP() << "hard cpu limit is finite here";
+  Limits policy;
+  policy.rlimits = {{"cpu", unlimited()}};
+  const auto r = run_in_child([&](int) {
+    const rlimit low{10, RLIM_INFINITY};
+    airlock::check_syscall(::setrlimit(RLIMIT_CPU, &low), "setrlimit");
+    limits::apply(limits::build(policy));
+    const auto now = current(RLIMIT_CPU);
+    if (now.rlim_cur != RLIM_INFINITY || now.rlim_max != RLIM_INFINITY) ::_exit(3);
+  });
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+TEST(LimitsApply, AboveTheHardLimitIsAnErrorNamingLimitAndHardLimit) {
+  Limits policy;
+  policy.rlimits = {{"nofile", value(200)}};
+  const auto r = run_in_child([&](int) {
+    const rlimit low{100, 100};
+    airlock::check_syscall(::setrlimit(RLIMIT_NOFILE, &low), "setrlimit");
+    become_unprivileged();
+    limits::apply(limits::build(policy));
+  });
+  EXPECT_EQ(r.exit_code, airlock::test::kChildThrew);
+  EXPECT_NE(r.output.find("cannot set limit nofile to 200: the hard limit is 100"), std::string::npos)
+      << r.output;
+}
