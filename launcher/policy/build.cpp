@@ -133,10 +133,12 @@ class Builder {
     }
   }
 
+  // Environment names may hold any byte but '=' and NUL (npm reads
+  // "npm_config_//host/:_authToken"); globs add nothing to that.
   static bool is_env_name(const std::string& s, bool glob) {
     if (s.empty()) return false;
     return std::all_of(s.begin(), s.end(), [glob](unsigned char c) {
-      return std::isalnum(c) || c == '_' || (glob && (c == '*' || c == '?' || c == '[' || c == ']' || c == '-'));
+      return c > ' ' && c != '=' && c < 0x7f && (glob || (c != '*' && c != '?' && c != '['));
     });
   }
 
@@ -145,7 +147,7 @@ class Builder {
     for (const auto& item : list(key)) {
       if (!is_env_name(item.text, glob))
         diag_.error(item.where, key,
-                    "\"" + item.text + "\" is not a variable name" + (glob ? " or glob (letters, digits, _, *, ?)" : ""));
+                    "\"" + item.text + "\" is not a variable name" + (glob ? " or glob" : "") + " (no spaces, no '=')");
       else
         out.push_back(item.text);
     }

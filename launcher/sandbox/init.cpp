@@ -1,0 +1,153 @@
+// The sandbox's init: PID 1 of the new pid namespace (or a plain subreaper
+// without namespaces). It builds the filesystem view, starts the payload,
+// relays signals to it, reaps every zombie, and exits with the payload's
+// status once the payload is gone, taking everything else with it.
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include "sandbox/run.hpp"
+
+namespace airlock::sandbox {
+namespace {
+
+void ignore_signal(int) {}
+
+// Waits for the supervisor's go-ahead (id maps written). EOF means the
+// supervisor died first: nothing to do.
+void wait_for_supervisor(int sync_fd) {
+  char go = 0;
+  ssize_t n;
+  do n = read(sync_fd, &go, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1) _exit(kExitOwnError);
+}
+
+// PR_SET_PDEATHSIG is cleared on credential changes, so it is set only now,
+// after the id map; then the supervisor may already be gone, which the
+// still-open sync pipe tells (it hangs up when the supervisor dies).
+void die_with_supervisor(int sync_fd) {
+  check_syscall(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)");
+  pollfd p{sync_fd, POLLIN, 0};
+  if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR))) _exit(kExitOwnError);
+}
+
+// PID 1 only receives signals it has a handler for; blocking them as well
+// turns them into sigwaitinfo() events instead of interrupting anything.
+sigset_t block_relayed_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  struct sigaction sa {};
+  sa.sa_handler = ignore_signal;
+  for (int sig : kRelayedSignals) {
+    sigaddset(&set, sig);
+    sigaction(sig, &sa, nullptr);
+  }
+  sigaddset(&set, SIGCHLD);
+  sigaction(SIGCHLD, &sa, nullptr);
+  check_syscall(sigprocmask(SIG_BLOCK, &set, nullptr), "sigprocmask");
+  return set;
+}
+
+int status_to_exit_code(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return kExitOwnError;
+}
+
+// Reaps every exited child; returns true when the payload was among them.
+bool reap(pid_t payload, int& payload_status) {
+  bool payload_done = false;
+  while (true) {
+    int status = 0;
+    const pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) break;
+    if (pid == payload) {
+      payload_status = status;
+      payload_done = true;
+    }
+  }
+  return payload_done;
+}
+
+[[noreturn]] void supervise_payload(const Spec& spec, pid_t payload, const sigset_t& signals) {
+  int payload_status = 0;
+  while (true) {
+    siginfo_t info{};
+    const int sig = sigwaitinfo(&signals, &info);
+    if (sig < 0) continue;
+    if (sig == SIGCHLD) {
+      if (!reap(payload, payload_status)) continue;
+      break;
+    }
+    // Our own process-group signal comes back to us; relay only outside ones.
+    if (info.si_pid == getpid()) continue;
+    kill(-getpgrp(), sig);
+  }
+  // The payload is gone: whatever it left running (daemons, stray children)
+  // goes too. With a pid namespace kill(-1) reaches exactly the sandbox;
+  // without one it would reach every process of the user, so only the
+  // sandbox's process group is killed.
+  if (spec.namespaces) {
+    kill(-1, SIGKILL);
+  } else {
+    kill(-getpgrp(), SIGKILL);
+  }
+  while (waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+  }
+  _exit(status_to_exit_code(payload_status));
+}
+
+}  // namespace
+
+void fail_to_supervisor(int error_fd, int code, const std::string& message) {
+  const auto line = std::to_string(code) + " " + message;
+  // Best effort by nature: if the supervisor is gone nobody can be told.
+  if (write(error_fd, line.data(), line.size()) < 0) {
+  }
+  _exit(code);
+}
+
+void init_main(const Spec& spec, int sync_fd, int error_fd) {
+  try {
+    wait_for_supervisor(sync_fd);
+    die_with_supervisor(sync_fd);
+    // A session of our own, without a controlling terminal: the payload
+    // cannot TIOCSTI into the caller's terminal, and the terminal's signals
+    // reach only the supervisor, which relays them once.
+    check_syscall(setsid(), "setsid");
+    if (spec.namespaces) {
+      mounts::apply(spec.mounts);
+      namespaces::set_hostname(spec.hostname);
+      namespaces::bring_up_loopback();
+    } else {
+      // Orphans of the payload re-parent to us, so we can reap and kill them.
+      check_syscall(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)");
+    }
+    // Non-dumpable only now: the supervisor had to write our id maps, and a
+    // non-dumpable process's /proc files belong to root. From here on no
+    // process inside can ptrace us or read our memory.
+    check_syscall(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE)");
+    if (chdir(spec.cwd.c_str()) != 0)
+      throw Error("the working directory " + spec.cwd + " is not visible in the sandbox (" + std::strerror(errno) +
+                  "); add it to filesystem.read or set process.cwd");
+    const auto signals = block_relayed_signals();
+    const pid_t payload = fork();
+    if (payload < 0) throw SystemError("fork of the payload", errno);
+    if (payload == 0) {
+      close(sync_fd);
+      payload_main(spec, error_fd);
+    }
+    close(error_fd);
+    supervise_payload(spec, payload, signals);
+  } catch (const std::exception& e) {
+    fail_to_supervisor(error_fd, kExitOwnError, std::string("sandbox set-up failed: ") + e.what());
+  }
+}
+
+}  // namespace airlock::sandbox

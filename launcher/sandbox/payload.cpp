@@ -1,0 +1,99 @@
+// The payload's last steps before execve, in the order DESIGN.md gives.
+// Each position matters; the reason is next to each step.
+#include <linux/close_range.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include "sandbox/run.hpp"
+
+namespace airlock::sandbox {
+namespace {
+
+// Closes every descriptor above 2 except those kept, with close_range(2):
+// one syscall per gap, no /proc needed.
+void close_inherited_fds(std::vector<int> keep) {
+  std::sort(keep.begin(), keep.end());
+  unsigned next = 3;
+  for (int fd : keep) {
+    const auto ufd = static_cast<unsigned>(fd);
+    if (ufd > next) check_syscall(syscall(SYS_close_range, next, ufd - 1, 0), "close_range");
+    if (ufd >= next) next = ufd + 1;
+  }
+  check_syscall(syscall(SYS_close_range, next, ~0U, 0), "close_range");
+}
+
+void reset_signals() {
+  sigset_t none;
+  sigemptyset(&none);
+  check_syscall(sigprocmask(SIG_SETMASK, &none, nullptr), "sigprocmask");
+  for (int sig : kRelayedSignals) signal(sig, SIG_DFL);
+  signal(SIGCHLD, SIG_DFL);
+  signal(SIGPIPE, SIG_DFL);
+}
+
+std::vector<std::string> payload_env(const Spec& spec) {
+  auto env = environment::to_envp(spec.env);
+  if (spec.listen_fds > 0) {
+    env.push_back("LISTEN_FDS=" + std::to_string(spec.listen_fds));
+    env.push_back("LISTEN_PID=" + std::to_string(getpid()));
+  }
+  return env;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& v) {
+  std::vector<char*> out;
+  for (auto& s : v) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
+void payload_main(const Spec& spec, int error_fd) {
+  try {
+    reset_signals();
+    // Descriptors first: nothing the supervisor or init opened (and no fd to
+    // a secret the caller leaked) may reach the command. The error pipe is
+    // close-on-exec and goes away at execve.
+    auto keep = spec.pass_fds;
+    keep.push_back(error_fd);
+    close_inherited_fds(keep);
+    // rlimits before capabilities: once capabilities are gone a limit can
+    // only be lowered, and lowering is all we do.
+    limits::apply(spec.limits);
+    // Switch user and drop capabilities before Landlock and seccomp: both
+    // need syscalls (setresuid, capset) the filter may refuse.
+    capabilities::apply(spec.caps);
+    // no_new_privs: required by Landlock and seccomp for unprivileged use,
+    // and it makes setuid binaries inside powerless.
+    check_syscall(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)");
+    // Landlock after the final mount tree exists: rules bind to the files
+    // present now (after pivot_root).
+    if (spec.landlock) landlock::apply(*spec.landlock);
+    if (spec.executable.empty()) {
+      const int code = spec.exec_errno == EACCES ? kExitNotExecutable : kExitNotFound;
+      fail_to_supervisor(error_fd, code,
+                         spec.argv[0] + ": " + (code == kExitNotFound ? "command not found" : "permission denied"));
+    }
+    auto env = payload_env(spec);
+    auto argv = spec.argv;
+    auto envp = c_strings(env);
+    auto args = c_strings(argv);
+    // seccomp last: everything before needed syscalls it may deny; after it
+    // only execve runs.
+    if (spec.seccomp) seccomp::apply(*spec.seccomp);
+    execve(spec.executable.c_str(), args.data(), envp.data());
+    const int err = errno;
+    fail_to_supervisor(error_fd, err == ENOENT ? kExitNotFound : kExitNotExecutable,
+                       spec.executable + ": cannot execute: " + std::strerror(err));
+  } catch (const std::exception& e) {
+    fail_to_supervisor(error_fd, kExitOwnError, std::string("sandbox set-up failed in the payload: ") + e.what());
+  }
+}
+
+}  // namespace airlock::sandbox

@@ -1,0 +1,33 @@
+#pragma once
+// Steps 3 onwards of DESIGN.md's run: clone into the namespaces, let the
+// sandbox's init set up the view and start the payload, supervise it
+// (signals, timeout) and return its exit status.
+#include <chrono>
+#include <string>
+
+#include "sandbox/spec.hpp"
+
+namespace airlock::sandbox {
+
+struct RunResult {
+  int exit_status = 0;      // what airlock exits with
+  bool timed_out = false;
+  int signal = 0;           // the payload was killed by this signal (0: exited)
+  std::string setup_error;  // set when the sandbox could not be set up or exec failed
+  std::chrono::milliseconds wall{};
+};
+
+RunResult run(const Spec& spec);
+
+// Internal: the processes inside. They never return.
+[[noreturn]] void init_main(const Spec& spec, int sync_fd, int error_fd);
+[[noreturn]] void payload_main(const Spec& spec, int error_fd);
+
+// Reports a set-up failure to the supervisor through the error pipe as
+// "<exit code> <message>" and exits with that code.
+[[noreturn]] void fail_to_supervisor(int error_fd, int code, const std::string& message);
+
+// The signals the supervisor and init pass on to the payload.
+inline constexpr int kRelayedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+}  // namespace airlock::sandbox

@@ -1,0 +1,190 @@
+#include "sandbox/spec.hpp"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+#include "util/error.hpp"
+#include "util/fd.hpp"
+
+extern char** environ;
+
+namespace airlock::sandbox {
+namespace {
+
+std::vector<std::string> rule_paths(const std::vector<policy::PathRule>& rules) {
+  std::vector<std::string> out;
+  for (const auto& r : rules) out.push_back(r.path);
+  return out;
+}
+
+// The ELF interpreter (PT_INTERP) a dynamically linked program needs: the
+// kernel opens it with the program's exec rights, so Landlock must allow it.
+std::optional<std::string> elf_interpreter(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  Elf64_Ehdr eh{};
+  if (pread(fd.get(), &eh, sizeof eh, 0) != static_cast<ssize_t>(sizeof eh)) return std::nullopt;
+  if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64) return std::nullopt;
+  for (unsigned i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph{};
+    const auto off = static_cast<off_t>(eh.e_phoff + i * sizeof ph);
+    if (pread(fd.get(), &ph, sizeof ph, off) != static_cast<ssize_t>(sizeof ph)) return std::nullopt;
+    if (ph.p_type != PT_INTERP || ph.p_filesz == 0 || ph.p_filesz > 4096) continue;
+    std::string interp(ph.p_filesz, '\0');
+    if (pread(fd.get(), interp.data(), interp.size(), static_cast<off_t>(ph.p_offset)) !=
+        static_cast<ssize_t>(interp.size()))
+      return std::nullopt;
+    interp.resize(std::strlen(interp.c_str()));
+    return interp;
+  }
+  return std::nullopt;
+}
+
+std::string env_value(const std::vector<std::pair<std::string, std::string>>& env, const std::string& name) {
+  for (const auto& [k, v] : env)
+    if (k == name) return v;
+  return {};
+}
+
+// systemd socket activation: LISTEN_FDS sockets start at fd 3 and are meant
+// for us only when LISTEN_PID names this process.
+std::vector<int> socket_activation_fds(const HostState& host) {
+  std::string fds, pid;
+  for (const auto& kv : host.env) {
+    if (kv.starts_with("LISTEN_FDS=")) fds = kv.substr(11);
+    if (kv.starts_with("LISTEN_PID=")) pid = kv.substr(11);
+  }
+  if (fds.empty() || pid != std::to_string(host.pid)) return {};
+  const int n = std::atoi(fds.c_str());
+  std::vector<int> out;
+  for (int fd = 3; fd < 3 + n && n > 0 && n < 1024; ++fd) out.push_back(fd);
+  return out;
+}
+
+}  // namespace
+
+HostState current_host_state() {
+  HostState host;
+  for (char** e = environ; e && *e; ++e) host.env.emplace_back(*e);
+  std::error_code ec;
+  host.cwd = std::filesystem::current_path(ec).string();
+  host.uid = getuid();
+  host.gid = getgid();
+  host.pid = getpid();
+  return host;
+}
+
+std::string find_executable(const std::string& name, const std::string& path_var, int& err) {
+  err = ENOENT;
+  auto usable = [&err](const std::string& candidate) {
+    struct stat st {};
+    if (stat(candidate.c_str(), &st) != 0) return false;
+    if (S_ISDIR(st.st_mode) || access(candidate.c_str(), X_OK) != 0) {
+      err = EACCES;
+      return false;
+    }
+    return true;
+  };
+  if (name.find('/') != std::string::npos) {
+    const auto abs = std::filesystem::absolute(name).lexically_normal().string();
+    return usable(abs) ? abs : std::string();
+  }
+  const std::string path = path_var.empty() ? "/usr/local/bin:/usr/bin:/bin" : path_var;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    auto end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    const auto dir = path.substr(start, end - start);
+    if (dir.starts_with('/')) {
+      const auto candidate = dir + "/" + name;
+      if (usable(candidate)) return candidate;
+    }
+    start = end + 1;
+  }
+  return {};
+}
+
+landlock::Request landlock_request(const policy::Policy& policy, const EnforcementPlan& plan,
+                                   const std::string& executable) {
+  landlock::Request req;
+  const auto& fs = policy.filesystem;
+  req.read = rule_paths(fs.read);
+  req.write = rule_paths(fs.write);
+  req.exec = rule_paths(fs.exec);
+  // The view itself needs the command and its loader; granting them exactly
+  // (files, not directories) adds nothing else.
+  if (!executable.empty()) {
+    req.exec.push_back(executable);
+    if (auto interp = elf_interpreter(executable)) req.exec.push_back(*interp);
+  }
+  if (policy.network.mode == policy::NetworkMode::host && !policy.network.allow.empty()) {
+    req.restrict_tcp = plan.landlock_tcp;
+    for (const auto& rule : policy.network.allow)
+      for (const auto& ports : rule.ports) req.connect_tcp.push_back(ports);
+  } else if (policy.network.mode != policy::NetworkMode::host && !plan.namespaces) {
+    // No network namespace: Landlock is all that narrows the network.
+    req.restrict_tcp = plan.landlock_tcp;
+  }
+  return req;
+}
+
+Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const std::vector<std::string>& command,
+             const HostState& host) {
+  Spec spec;
+  spec.argv = command;
+  spec.namespaces = plan.namespaces;
+  spec.hostname = policy.process.hostname;
+  spec.cwd = policy.process.cwd.value_or(host.cwd);
+  spec.timeout = policy.process.timeout;
+  spec.grace = policy.process.grace;
+
+  spec.env = environment::scrub(host.env, policy.environment);
+  spec.executable = find_executable(command.at(0), env_value(spec.env.env, "PATH"), spec.exec_errno);
+
+  if (plan.namespaces) {
+    spec.id_map = namespaces::id_map_for(host.uid, host.gid, host.uid == 0);
+    spec.mounts = mounts::build(policy.filesystem, mounts::host_path_exists);
+  }
+  spec.caps = capabilities::build(policy.process, host.uid == 0);
+  auto limits = limits::defaults();
+  for (const auto& [name, limit] : policy.limits.rlimits) limits.rlimits[name] = limit;
+  spec.limits = limits::build(limits);
+
+  if (plan.landlock_abi > 0) spec.landlock = landlock::build(landlock_request(policy, plan, spec.executable), plan.landlock_abi);
+  if (plan.seccomp) {
+    seccomp::Spec sc;
+    sc.default_deny = policy.syscalls.default_action == policy::SyscallDefault::deny;
+    sc.allow = policy.syscalls.allow;
+    sc.deny = policy.syscalls.deny;
+    sc.action = policy.syscalls.action == policy::SyscallAction::kill  ? seccomp::Action::kill
+                : policy.syscalls.action == policy::SyscallAction::log ? seccomp::Action::log
+                                                                       : seccomp::Action::errno_;
+    sc.errno_value = policy.syscalls.errno_value;
+    spec.seccomp = seccomp::build(sc);
+  }
+
+  spec.pass_fds = policy.process.pass_fds;
+  for (int fd : socket_activation_fds(host)) {
+    spec.pass_fds.push_back(fd);
+    ++spec.listen_fds;
+  }
+  for (int fd : spec.pass_fds)
+    if (fcntl(fd, F_GETFD) < 0)
+      throw Error("process.pass_fds names fd " + std::to_string(fd) + ", which is not open");
+  if (!spec.pass_fds.empty()) {
+    std::sort(spec.pass_fds.begin(), spec.pass_fds.end());
+    spec.pass_fds.erase(std::unique(spec.pass_fds.begin(), spec.pass_fds.end()), spec.pass_fds.end());
+  }
+  return spec;
+}
+
+}  // namespace airlock::sandbox

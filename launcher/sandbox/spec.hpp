@@ -1,0 +1,64 @@
+#pragma once
+// Everything a run needs, computed in the supervisor before anything is
+// cloned: each layer built as data from the Policy and the EnforcementPlan.
+// A bad path, an unknown user or an unresolvable command fails here, with
+// nothing applied yet ("nothing half-applied").
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policy/policy.hpp"
+#include "sandbox/capabilities.hpp"
+#include "sandbox/environment.hpp"
+#include "sandbox/landlock.hpp"
+#include "sandbox/limits.hpp"
+#include "sandbox/mounts.hpp"
+#include "sandbox/namespaces.hpp"
+#include "sandbox/plan.hpp"
+#include "sandbox/seccomp.hpp"
+
+namespace airlock::sandbox {
+
+struct Spec {
+  std::vector<std::string> argv;  // argv[0] as given
+  std::string executable;         // resolved with the sandbox's PATH; empty: not found
+  int exec_errno = 0;             // why `executable` is empty (ENOENT, EACCES)
+  std::string cwd;
+  std::string hostname;
+  bool namespaces = false;
+  namespaces::IdMap id_map;
+  mounts::Plan mounts;
+  environment::Result env;
+  capabilities::Plan caps;
+  std::vector<limits::Entry> limits;
+  std::optional<landlock::Ruleset> landlock;
+  std::optional<seccomp::Filter> seccomp;
+  std::vector<int> pass_fds;  // process.pass_fds plus LISTEN_FDS sockets
+  int listen_fds = 0;         // systemd socket activation: fds 3.. passed on
+  std::optional<std::chrono::milliseconds> timeout;
+  std::chrono::milliseconds grace{};
+};
+
+struct HostState {
+  std::vector<std::string> env;  // "K=V"
+  std::string cwd;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  pid_t pid = 0;  // the supervisor's, for LISTEN_PID
+};
+
+HostState current_host_state();
+
+Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const std::vector<std::string>& command,
+             const HostState& host);
+
+// The Landlock request a policy implies (exported for tests).
+landlock::Request landlock_request(const policy::Policy& policy, const EnforcementPlan& plan,
+                                   const std::string& executable);
+
+// PATH search as execvp does it, but against the sandbox's PATH and without
+// running anything. Sets `err` to ENOENT or EACCES when nothing is found.
+std::string find_executable(const std::string& name, const std::string& path_var, int& err);
+
+}  // namespace airlock::sandbox

@@ -1,0 +1,200 @@
+// The supervisor: the invoking process, outside the sandbox. It clones the
+// sandbox's init into fresh namespaces, writes its id maps, relays signals,
+// enforces the timeout and turns init's end into airlock's exit status.
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <spdlog/spdlog.h>
+
+#include "sandbox/run.hpp"
+#include "util/fd.hpp"
+
+namespace airlock::sandbox {
+namespace {
+
+struct Pipe {
+  UniqueFd read, write;
+};
+
+Pipe make_pipe() {
+  int fds[2];
+  check_syscall(pipe2(fds, O_CLOEXEC), "pipe2");
+  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+UniqueFd block_and_watch_signals(sigset_t& old_mask) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : kRelayedSignals) sigaddset(&set, sig);
+  check_syscall(sigprocmask(SIG_BLOCK, &set, &old_mask), "sigprocmask");
+  return UniqueFd(static_cast<int>(check_syscall(signalfd(-1, &set, SFD_CLOEXEC), "signalfd")));
+}
+
+pid_t clone_init(bool namespaces) {
+  const unsigned long flags = (namespaces ? static_cast<unsigned long>(namespaces::clone_flags()) : 0UL) | SIGCHLD;
+  // clone(2) without a new stack behaves like fork: the child continues here.
+  const long pid = syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr);
+  if (pid < 0) throw SystemError("clone into new namespaces", errno);
+  return static_cast<pid_t>(pid);
+}
+
+UniqueFd arm_timer(std::chrono::milliseconds after) {
+  UniqueFd fd(static_cast<int>(check_syscall(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC), "timerfd_create")));
+  itimerspec spec{};
+  const auto ms = std::max<std::int64_t>(after.count(), 1);
+  spec.it_value.tv_sec = ms / 1000;
+  spec.it_value.tv_nsec = (ms % 1000) * 1'000'000;
+  check_syscall(timerfd_settime(fd.get(), 0, &spec, nullptr), "timerfd_settime");
+  return fd;
+}
+
+// Kills init's whole process group: with a pid namespace killing init is
+// enough (the kernel kills the rest), without one the group is the sandbox.
+void kill_sandbox(pid_t init, int sig) {
+  kill(-init, sig);
+  kill(init, sig);
+}
+
+class Supervision {
+ public:
+  Supervision(const Spec& spec, pid_t init, UniqueFd signals, UniqueFd errors)
+      : spec_(spec), init_(init), signals_(std::move(signals)), errors_(std::move(errors)) {
+    pidfd_ = UniqueFd(static_cast<int>(check_syscall(syscall(SYS_pidfd_open, init, 0), "pidfd_open")));
+    if (spec.timeout) timer_ = arm_timer(*spec.timeout);
+  }
+
+  RunResult wait() {
+    RunResult result;
+    int status = 0;
+    bool exited = false;
+    while (!exited) {
+      pollfd fds[4] = {{signals_.get(), POLLIN, 0}, {pidfd_.get(), POLLIN, 0}, {errors_.get(), POLLIN, 0},
+                       {timer_.get(), POLLIN, 0}};
+      if (poll(fds, 4, -1) < 0) {
+        if (errno == EINTR) continue;
+        throw SystemError("poll", errno);
+      }
+      if (fds[0].revents & POLLIN) relay_signal();
+      if (fds[2].revents & (POLLIN | POLLHUP)) read_errors();
+      if (fds[3].revents & POLLIN) on_timer(result);
+      if (fds[1].revents & POLLIN) {
+        if (waitpid(init_, &status, 0) == init_) exited = true;
+      }
+    }
+    while (errors_) read_errors();
+    finish(result, status);
+    return result;
+  }
+
+ private:
+  void relay_signal() {
+    signalfd_siginfo info{};
+    if (read(signals_.get(), &info, sizeof info) != static_cast<ssize_t>(sizeof info)) return;
+    spdlog::debug("relaying signal {} to the sandbox", info.ssi_signo);
+    kill(init_, static_cast<int>(info.ssi_signo));
+  }
+
+  void read_errors() {
+    char buf[4096];
+    const auto n = read(errors_.get(), buf, sizeof buf);
+    if (n > 0) {
+      error_text_.append(buf, static_cast<std::size_t>(n));
+    } else if (n == 0 || errno != EINTR) {
+      errors_.reset();  // every writer is gone: exec happened or set-up ended
+    }
+  }
+
+  void on_timer(RunResult& result) {
+    std::uint64_t expirations = 0;
+    if (read(timer_.get(), &expirations, sizeof expirations) < 0) return;
+    if (!result.timed_out) {
+      result.timed_out = true;
+      spdlog::warn("timeout after {} ms: sending SIGTERM, SIGKILL in {} ms", spec_.timeout->count(), spec_.grace.count());
+      kill(init_, SIGTERM);
+      timer_ = arm_timer(spec_.grace);
+    } else {
+      spdlog::warn("grace period over: killing everything in the sandbox");
+      kill_sandbox(init_, SIGKILL);
+      timer_.reset();
+    }
+  }
+
+  void finish(RunResult& result, int status) {
+    if (!error_text_.empty()) {
+      const auto space = error_text_.find(' ');
+      result.exit_status = std::atoi(error_text_.substr(0, space).c_str());
+      result.setup_error = error_text_.substr(space + 1);
+      if (result.exit_status <= 0) result.exit_status = kExitOwnError;
+      return;
+    }
+    if (WIFEXITED(status)) {
+      result.exit_status = WEXITSTATUS(status);
+      if (result.exit_status > 128 && result.exit_status < 128 + 65) result.signal = result.exit_status - 128;
+    } else if (WIFSIGNALED(status)) {
+      result.exit_status = 128 + WTERMSIG(status);
+      result.signal = WTERMSIG(status);
+    }
+    if (result.timed_out) result.exit_status = kExitTimeout;
+  }
+
+  const Spec& spec_;
+  pid_t init_;
+  UniqueFd signals_, errors_, pidfd_, timer_;
+  std::string error_text_;
+};
+
+}  // namespace
+
+RunResult run(const Spec& spec) {
+  const auto start = std::chrono::steady_clock::now();
+  // The supervisor holds nothing worth reading, but its environment still
+  // has the caller's secrets: no process of the same uid may ptrace it or
+  // read /proc/<pid>/environ (matters most without a pid namespace).
+  check_syscall(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE)");
+  auto sync = make_pipe();
+  auto errors = make_pipe();
+  sigset_t old_mask;
+  auto signals = block_and_watch_signals(old_mask);
+
+  const pid_t init = clone_init(spec.namespaces);
+  if (init == 0) {
+    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    sync.write.reset();
+    errors.read.reset();
+    init_main(spec, sync.read.get(), errors.write.get());
+  }
+  sync.read.reset();
+  errors.write.reset();
+  try {
+    if (spec.namespaces) {
+      // The id map is written by the parent: an unprivileged process may only
+      // map its own ids, and only from outside (user_namespaces(7)).
+      prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+      namespaces::write_id_map(init, spec.id_map);
+      prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+  } catch (...) {
+    kill_sandbox(init, SIGKILL);
+    waitpid(init, nullptr, 0);
+    throw;
+  }
+  const char go = 'g';
+  check_syscall(write(sync.write.get(), &go, 1), "write to the sandbox's init");
+  // sync.write stays open until we return: init polls it to learn whether we died.
+  Supervision supervision(spec, init, std::move(signals), std::move(errors.read));
+  auto result = supervision.wait();
+  sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+  result.wall = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  return result;
+}
+
+}  // namespace airlock::sandbox
