@@ -22,7 +22,8 @@ enum class Op {
   tmpfs,       // an empty writable tmpfs (root of the minimal view, /tmp, /dev/shm)
   tmpfs_ro,    // an empty read-only tmpfs: hides a directory
   hide_file,   // an empty 0444 read-only file bound over a file: hides it
-  proc,        // a fresh proc of the sandbox's pid namespace
+  proc,        // a fresh proc of the sandbox's pid namespace; its kernel-wide
+               // knobs (sys, sysrq-trigger, irq, bus) read-only
   dev,         // the tmpfs that holds the minimal /dev
   devpts,      // a private devpts instance (ptmxmode=0666)
   dev_node,    // bind one host device node

@@ -158,7 +158,7 @@ class RootBuilder {
       case Op::tmpfs: return mount_new(step, "tmpfs", kNoSuid | kNoDev, true);
       case Op::tmpfs_ro: return mount_new(step, "tmpfs", kRo | kNoSuid | kNoDev | kNoExec, false);
       case Op::dev: return mount_new(step, "tmpfs", kNoSuid | kNoDev | kNoExec, true);
-      case Op::proc: return mount_new(step, "proc", kNoSuid | kNoDev | kNoExec, true);
+      case Op::proc: return mount_proc(step, kNoSuid | kNoDev | kNoExec);
       // The pty nodes live on the devpts mount itself: no nodev here.
       case Op::devpts: return mount_new(step, "devpts", kNoSuid | kNoExec, true);
       case Op::hide_file: return hide_file(step);
@@ -236,6 +236,24 @@ class RootBuilder {
   void mount_new(const Step& step, const char* type, std::uint64_t attrs, bool create_target) const {
     UniqueFd tree = new_filesystem(type, step.source, attrs);
     attach(tree, create_target ? mount_point(step.target, true) : existing_target(step), step);
+  }
+
+  // The sysctl tree and the other kernel-wide knobs of a fresh proc are the
+  // host's own; they are made read-only, as bubblewrap does. A uid 0 that is
+  // the host's uid 0 (the root id map) would otherwise pass their uid-based
+  // permission checks.
+  void mount_proc(const Step& step, std::uint64_t attrs) const {
+    UniqueFd proc = new_filesystem("proc", step.source, attrs);
+    attach(proc, mount_point(step.target, true), step);
+    for (const char* knob : {"sys", "sysrq-trigger", "irq", "bus"}) {
+      const std::string what = "make " + step.target + "/" + knob + " read-only";
+      UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, proc.get(), knob, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
+      if (!tree && errno == ENOENT) continue;  // irq and bus depend on the kernel's configuration
+      if (!tree) throw SystemError(what, errno);
+      set_attributes(tree.get(), attrs | MOUNT_ATTR_RDONLY, false, what);
+      UniqueFd target(as_fd(::openat(proc.get(), knob, O_PATH | O_NOFOLLOW | O_CLOEXEC), what));
+      attach(tree, target, step);
+    }
   }
 
   void hide_file(const Step& step) {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -77,6 +78,12 @@ std::string contents(const std::string& path) {
   if (fd < 0) return "error:" + errno_name(errno);
   ::close(fd);
   return slurp(path);
+}
+
+std::string mount_flags(const std::string& path) {
+  struct statvfs fs {};
+  if (::statvfs(path.c_str(), &fs) != 0) return errno_name(errno);
+  return (fs.f_flag & ST_RDONLY) != 0 ? "ro" : "rw";
 }
 
 std::string numeric_proc_entries() {
@@ -202,6 +209,9 @@ TEST(MountsApply, HostViewIsReadOnlyWithWritableBindsHiddenSecretsAndPrivateTmpP
     out += "write_tmp=" + create_file("/tmp/" + written_in_tmp) + "\n";
     out += "proc=" + numeric_proc_entries() + "\n";
     out += "proc_self=" + read_link("/proc/self") + "\n";
+    out += "proc_sys=" + mount_flags("/proc/sys") + "\n";
+    out += "proc_mount=" + mount_flags("/proc") + "\n";
+    out += "write_sysctl=" + open_for_write("/proc/sys/kernel/hostname") + "\n";
     out += "dev=" + listing("/dev") + "\n";
     out += "dev_null=" + open_for_write("/dev/null") + "\n";
     out += "dev_zero=" + zero_bytes_from_dev_zero() + "\n";
@@ -232,6 +242,9 @@ TEST(MountsApply, HostViewIsReadOnlyWithWritableBindsHiddenSecretsAndPrivateTmpP
   EXPECT_EQ(v["write_tmp"], "ok");
   EXPECT_EQ(v["proc"], "1");
   EXPECT_EQ(v["proc_self"], "1");
+  EXPECT_EQ(v["proc_sys"], "ro");
+  EXPECT_EQ(v["proc_mount"], "rw");
+  EXPECT_NE(v["write_sysctl"], "ok");
   EXPECT_EQ(v["dev"], expected_dev_listing());
   EXPECT_EQ(v["dev_null"], "ok");
   EXPECT_EQ(v["dev_zero"], "zeros");
@@ -293,6 +306,30 @@ TEST(MountsApply, MinimalViewShowsOnlyListedPathsUnderAReadOnlyRoot) {
   EXPECT_EQ(v["proc"], "1");
   EXPECT_EQ(v["write_tmp"], "ok");
   EXPECT_EQ(present(fx.dir / "project/made-inside"), "yes");
+}
+
+TEST(MountsApply, APathReadUnderAHiddenDirectoryIsShownAndTheRestStaysHidden) {
+  Fixture fx;
+  make_fixture_dir(fx.dir / "secret_dir/public");
+  write_text(fx.dir / "secret_dir/public/notes", "public");
+  Filesystem fs;
+  fs.hide = {rule(fx.dir / "secret_dir")};
+  fs.read = {rule(fx.dir / "secret_dir/public")};
+  const Plan plan = build(fs, host_path_exists);
+
+  const SandboxRun run = run_with_plan(plan, [&](std::string& out) {
+    out += "secret_dir=" + listing(fx.dir / "secret_dir") + "\n";
+    out += "notes=" + contents(fx.dir / "secret_dir/public/notes") + "\n";
+    out += "key=" + contents(fx.dir / "secret_dir/key") + "\n";
+    out += "create_in_hidden=" + create_file(fx.dir / "secret_dir/new") + "\n";
+  });
+
+  ASSERT_EQ(run.status, 0) << run.output;
+  auto v = run.values();
+  EXPECT_EQ(v["secret_dir"], "public");
+  EXPECT_EQ(v["notes"], "public");
+  EXPECT_EQ(v["key"], "error:ENOENT");
+  EXPECT_EQ(v["create_in_hidden"], "EROFS");
 }
 
 TEST(MountsApply, ProjectUnderTmpStaysVisibleInThePrivateTmp) {
