@@ -191,11 +191,10 @@ class Builder {
 
   // The step that decides what the sandbox sees at `path`: the deepest mount
   // whose target contains it, the later one when two share a target.
-  static const Step* decider(const std::vector<Step>& steps, const std::string& path,
-                             const Step* except = nullptr) {
+  static const Step* decider(const std::vector<Step>& steps, const std::string& path) {
     const Step* best = nullptr;
     for (const Step& step : steps) {
-      if (&step == except || !is_mount(step.op) || !within(path, step.target)) continue;
+      if (!is_mount(step.op) || !within(path, step.target)) continue;
       if (best == nullptr || depth(step.target) >= depth(best->target)) best = &step;
     }
     return best;
@@ -317,6 +316,7 @@ std::string describe(const Plan& plan) {
     std::string line = "  " + std::string(op_name(step.op));
     line.resize(std::max<std::size_t>(line.size() + 1, 14), ' ');
     line += step.target;
+    const std::size_t target_column = line.size() - step.target.size();
     const bool binds = step.op == Op::bind_ro || step.op == Op::bind_rw || step.op == Op::dev_node;
     if (step.op == Op::symlink) {
       line += " -> " + step.source;
@@ -325,7 +325,10 @@ std::string describe(const Plan& plan) {
     } else if (!binds && !step.source.empty()) {
       line += " (" + step.source + ")";
     }
-    if (!step.detail.empty()) line += "    # " + step.detail;
+    if (!step.detail.empty()) {
+      line.resize(std::max(line.size() + 2, target_column + 36), ' ');
+      line += "# " + step.detail;
+    }
     out += line + "\n";
   }
   for (const std::string& path : plan.skipped) out += "  skipped (does not exist): " + path + "\n";

@@ -204,9 +204,13 @@ class RootBuilder {
     if (errno != ENOENT) throw SystemError("open mount point " + target, errno);
     const auto [parent, name] = split_parent(target);
     UniqueFd dir = mount_point(parent, true);
-    const int rc = directory ? ::mkdirat(dir.get(), name.c_str(), 0755)
-                             : ::mknodat(dir.get(), name.c_str(), S_IFREG | 0444, 0);
+    const mode_t mode = directory ? 0755 : 0444;
+    const int rc = directory ? ::mkdirat(dir.get(), name.c_str(), mode)
+                             : ::mknodat(dir.get(), name.c_str(), S_IFREG | mode, 0);
     if (rc == -1 && errno != EEXIST) throw SystemError("create mount point " + target, errno);
+    // The invoking user's umask must not make the path untraversable for the
+    // user the payload runs as.
+    if (rc == 0) check_syscall(::fchmodat(dir.get(), name.c_str(), mode, 0), "chmod mount point " + target);
     fd = resolve_in(root.get(), target);
     if (!fd) throw SystemError("open mount point " + target, errno);
     return fd;

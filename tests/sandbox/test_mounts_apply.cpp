@@ -86,6 +86,14 @@ std::string mount_flags(const std::string& path) {
   return (fs.f_flag & ST_RDONLY) != 0 ? "ro" : "rw";
 }
 
+std::string mode_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return errno_name(errno);
+  char octal[8];
+  std::snprintf(octal, sizeof octal, "%o", st.st_mode & 07777);
+  return octal;
+}
+
 std::string numeric_proc_entries() {
   std::string out;
   for (const std::string& name : [] {
@@ -276,7 +284,10 @@ TEST(MountsApply, MinimalViewShowsOnlyListedPathsUnderAReadOnlyRoot) {
   fs.write = {rule(fx.dir / "project")};
   const Plan plan = build(fs, host_path_exists);
 
+  // Mount points made in the empty root stay traversable whatever the umask.
+  const mode_t umask_before = ::umask(077);
   const SandboxRun run = run_with_plan(plan, [&](std::string& out) {
+    out += "var_mode=" + mode_of("/var") + "\n";
     out += "root=" + listing("/") + "\n";
     out += "var_tmp=" + listing("/var/tmp") + "\n";
     out += "fixture=" + listing(fx.dir.path()) + "\n";
@@ -290,10 +301,12 @@ TEST(MountsApply, MinimalViewShowsOnlyListedPathsUnderAReadOnlyRoot) {
     out += "proc=" + numeric_proc_entries() + "\n";
     out += "write_tmp=" + create_file("/tmp/x") + "\n";
   });
+  ::umask(umask_before);
 
   ASSERT_EQ(run.status, 0) << run.output;
   auto v = run.values();
   EXPECT_EQ(v["root"], "dev,proc,tmp,var");
+  EXPECT_EQ(v["var_mode"], "755");
   EXPECT_EQ(v["var_tmp"], basename_of(fx.dir.path()));
   EXPECT_EQ(v["fixture"], "other,project,secret_file");
   EXPECT_EQ(v["read_other"], "hello");
