@@ -1,0 +1,338 @@
+// Building the mount plan: pure, no system calls except in host_path_exists.
+// The effects live in mounts_apply.cpp.
+#include "sandbox/mounts.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <utility>
+
+#include "util/error.hpp"
+
+namespace airlock::mounts {
+namespace {
+
+using policy::PathRule;
+
+// SourceLoc::str() belongs to the policy layer; this layer formats the
+// location itself so that it does not depend on the loader.
+std::string location_text(const policy::SourceLoc& where) {
+  if (where.file.empty()) return {};
+  std::string text = where.file;
+  if (where.line != 0) {
+    text += ":" + std::to_string(where.line);
+    if (where.column != 0) text += ":" + std::to_string(where.column);
+  }
+  return text;
+}
+
+std::string in_parens(const std::string& where) { return where.empty() ? "" : " (" + where + ")"; }
+
+std::string origin(std::string_view list, const PathRule& rule) {
+  return std::string(list) + in_parens(location_text(rule.where));
+}
+
+// "/a//b/./c/" -> "/a/b/c". ".." is refused rather than folded: folding it
+// lexically would be wrong across symlinks, and the policy layer never
+// produces it.
+std::string normalize(const PathRule& rule, std::string_view list) {
+  const std::string& path = rule.path;
+  if (path.empty() || path.front() != '/') {
+    throw Error("filesystem." + std::string(list) + ": \"" + path + "\" is not an absolute path" +
+                in_parens(location_text(rule.where)));
+  }
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < path.size()) {
+    const std::size_t next = std::min(path.find('/', pos), path.size());
+    const std::string_view part(path.data() + pos, next - pos);
+    if (part == "..") {
+      throw Error("filesystem." + std::string(list) + ": \"" + path + "\" contains \"..\"" +
+                  in_parens(location_text(rule.where)));
+    }
+    if (!part.empty() && part != ".") {
+      out += '/';
+      out += part;
+    }
+    pos = next + 1;
+  }
+  return out.empty() ? "/" : out;
+}
+
+std::size_t depth(std::string_view path) {
+  return path == "/" ? 0 : static_cast<std::size_t>(std::count(path.begin(), path.end(), '/'));
+}
+
+bool within(std::string_view path, std::string_view dir) {
+  if (dir == "/") return true;
+  return path == dir ||
+         (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
+}
+
+// Paths the sandbox serves from its own fresh mounts: a rule on them binds
+// nothing from the host (binding the host's /proc/<pid> or /dev/sda back in
+// would undo the point of a fresh /proc and a minimal /dev).
+bool served_by_sandbox(std::string_view path) {
+  return path == "/tmp" || within(path, "/proc") || within(path, "/dev");
+}
+
+// Steps that mount something a later path lookup can land in.
+bool is_mount(Op op) { return op != Op::symlink && op != Op::remount_ro; }
+
+// An empty tmpfs shows nothing below its root: a path under it is not there.
+bool shows_nothing_below(Op op) { return op == Op::tmpfs || op == Op::tmpfs_ro || op == Op::dev; }
+
+constexpr const char* kHiddenDirOptions = "mode=0755";
+
+constexpr std::array kHostDevices = {"null", "zero", "full", "random", "urandom", "tty"};
+
+struct Rule {
+  std::string path;
+  std::string origin;   // "write (npm-ci.toml:5:9)"
+  std::string where;    // "npm-ci.toml:5:9", or empty
+  bool is_dir = false;  // known for hide rules only
+};
+
+class Builder {
+ public:
+  Builder(const policy::Filesystem& fs, const ExistsFn& exists) : fs_(fs), exists_(exists) {
+    plan_.view = fs.view;
+  }
+
+  Plan run() {
+    collect_rules();
+    add_root_and_system_steps();
+    add_write_steps();
+    add_read_steps();
+    add_hide_steps();
+    order_steps();
+    return std::move(plan_);
+  }
+
+ private:
+  // The normalized path of a rule whose path exists; nullopt (and a note in
+  // `skipped`) for a missing optional one; an error for a missing required one.
+  std::optional<std::string> existing(const PathRule& rule, std::string_view list) {
+    std::string path = normalize(rule, list);
+    if (exists_(path)) return path;
+    if (rule.optional) {
+      plan_.skipped.push_back(path);
+      return std::nullopt;
+    }
+    throw Error("filesystem." + std::string(list) + ": \"" + path + "\" does not exist" +
+                in_parens(location_text(rule.where)) + "; write it as \"?" + path +
+                "\" if it may be missing");
+  }
+
+  void collect(const std::vector<PathRule>& rules, std::string_view list, std::vector<Rule>& into) {
+    for (const PathRule& rule : rules) {
+      std::optional<std::string> path = existing(rule, list);
+      if (!path) continue;
+      const bool seen = std::any_of(into.begin(), into.end(),
+                                    [&](const Rule& r) { return r.path == *path; });
+      if (!seen) into.push_back(Rule{*path, origin(list, rule), location_text(rule.where)});
+    }
+  }
+
+  void collect_rules() {
+    collect(fs_.read, "read", reads_);
+    collect(fs_.exec, "exec", reads_);
+    collect(fs_.write, "write", writes_);
+    collect(fs_.hide, "hide", hides_);
+    collect(fs_.devices, "devices", devices_);
+    for (Rule& hide : hides_) hide.is_dir = exists_(hide.path == "/" ? "/" : hide.path + "/");
+    for (const Rule& device : devices_) {
+      if (!within(device.path, "/dev") || device.path == "/dev") {
+        throw Error("filesystem.devices: \"" + device.path + "\" is not a device node under /dev" +
+                    in_parens(device.where));
+      }
+    }
+  }
+
+  void add(Op op, std::string target, std::string source, std::string detail) {
+    plan_.steps.push_back(Step{op, std::move(target), std::move(source), std::move(detail)});
+  }
+
+  void add_root_and_system_steps() {
+    if (plan_.view == policy::View::host) {
+      add(Op::bind_ro, "/", "/", "host tree, read-only");
+    } else {
+      add(Op::tmpfs, "/", "mode=0755", "empty root (minimal view)");
+    }
+    add(Op::proc, "/proc", "", "fresh /proc of the sandbox's pid namespace; sys, sysrq-trigger, irq, bus read-only");
+    add(Op::tmpfs, "/tmp", "mode=1777", "private /tmp");
+    add(Op::dev, "/dev", "mode=0755", "minimal /dev");
+    for (const char* name : kHostDevices) {
+      const std::string path = std::string("/dev/") + name;
+      if (exists_(path)) {
+        add(Op::dev_node, path, path, "standard device");
+      } else {
+        plan_.skipped.push_back(path);
+      }
+    }
+    add(Op::devpts, "/dev/pts", "newinstance,ptmxmode=0666,mode=0620", "private pty instance");
+    add(Op::symlink, "/dev/ptmx", "pts/ptmx", "pty multiplexer of the private instance");
+    add(Op::tmpfs, "/dev/shm", "mode=1777", "private shared memory");
+    add(Op::symlink, "/dev/fd", "/proc/self/fd", "");
+    add(Op::symlink, "/dev/stdin", "/proc/self/fd/0", "");
+    add(Op::symlink, "/dev/stdout", "/proc/self/fd/1", "");
+    add(Op::symlink, "/dev/stderr", "/proc/self/fd/2", "");
+    for (const Rule& device : devices_) add(Op::dev_node, device.path, device.path, device.origin);
+  }
+
+  void add_write_steps() {
+    for (const Rule& rule : writes_) {
+      if (!served_by_sandbox(rule.path)) add(Op::bind_rw, rule.path, rule.path, rule.origin);
+    }
+  }
+
+  // The step that decides what the sandbox sees at `path`: the deepest mount
+  // whose target contains it, the later one when two share a target.
+  static const Step* decider(const std::vector<Step>& steps, const std::string& path) {
+    const Step* best = nullptr;
+    for (const Step& step : steps) {
+      if (!is_mount(step.op) || !within(path, step.target)) continue;
+      if (best == nullptr || depth(step.target) >= depth(best->target)) best = &step;
+    }
+    return best;
+  }
+
+  static Op hide_op(const Rule& hide) { return hide.is_dir ? Op::tmpfs_ro : Op::hide_file; }
+
+  // In the host view a read/exec path is already visible (read-only) unless a
+  // private tmpfs or a hidden directory covers it; only then is it bound.
+  // Deciding that needs the hides, so they are considered as candidates here.
+  bool covered(const std::string& path, const std::vector<Step>& reads_so_far) const {
+    std::vector<Step> view = plan_.steps;
+    for (const Rule& hide : hides_) view.push_back(Step{hide_op(hide), hide.path, "", ""});
+    view.insert(view.end(), reads_so_far.begin(), reads_so_far.end());
+    const Step* top = decider(view, path);
+    return top != nullptr && shows_nothing_below(top->op) && top->target != path;
+  }
+
+  void add_read_steps() {
+    std::vector<Rule> reads;
+    for (const Rule& rule : reads_) {
+      const bool also_written = std::any_of(writes_.begin(), writes_.end(),
+                                            [&](const Rule& w) { return w.path == rule.path; });
+      if (!also_written && !served_by_sandbox(rule.path)) reads.push_back(rule);
+    }
+    if (plan_.view == policy::View::minimal) {
+      for (const Rule& rule : reads) add(Op::bind_ro, rule.path, rule.path, rule.origin);
+      return;
+    }
+    // Shallowest first, so that a bind made for a path covers the paths below it.
+    std::stable_sort(reads.begin(), reads.end(),
+                     [](const Rule& a, const Rule& b) { return depth(a.path) < depth(b.path); });
+    std::vector<Step> needed;
+    for (const Rule& rule : reads) {
+      if (covered(rule.path, needed)) needed.push_back(Step{Op::bind_ro, rule.path, rule.path, rule.origin});
+    }
+    plan_.steps.insert(plan_.steps.end(), needed.begin(), needed.end());
+  }
+
+  // A hide is applied where its path is visible in the sandbox; a path under
+  // a private tmpfs or an already hidden directory is not there to hide.
+  void add_hide_steps() {
+    std::vector<Rule> hides = hides_;
+    std::stable_sort(hides.begin(), hides.end(),
+                     [](const Rule& a, const Rule& b) { return depth(a.path) < depth(b.path); });
+    for (const Rule& hide : hides) {
+      const Step* top = decider(plan_.steps, hide.path);
+      if (top == nullptr || (shows_nothing_below(top->op) && top->target != hide.path)) continue;
+      add(hide_op(hide), hide.path, hide.is_dir ? kHiddenDirOptions : "", hide.origin);
+    }
+  }
+
+  // Mount steps shallowest target first (stable, so the order above breaks
+  // ties: system, devices, write, read, hide). Directories that receive
+  // nested mount points stay writable until every mount is made, then
+  // remount_ro steps make them read-only.
+  void order_steps() {
+    std::vector<Step>& steps = plan_.steps;
+    std::stable_sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) {
+      return depth(a.target) < depth(b.target);
+    });
+    std::vector<Step> remounts;
+    for (Step& step : steps) {
+      if (step.op != Op::tmpfs_ro || !has_nested_steps(step)) continue;
+      step.op = Op::tmpfs;
+      step.detail += ", read-only once the paths below are mounted";
+      remounts.push_back(Step{Op::remount_ro, step.target, "", "hidden directory"});
+    }
+    remounts.push_back(Step{Op::remount_ro, "/dev", "", "minimal /dev"});
+    if (plan_.view == policy::View::minimal) {
+      remounts.push_back(Step{Op::remount_ro, "/", "", "empty root (minimal view)"});
+    }
+    steps.insert(steps.end(), remounts.begin(), remounts.end());
+  }
+
+  bool has_nested_steps(const Step& dir) const {
+    return std::any_of(plan_.steps.begin(), plan_.steps.end(), [&](const Step& step) {
+      return step.target != dir.target && within(step.target, dir.target);
+    });
+  }
+
+  const policy::Filesystem& fs_;
+  const ExistsFn& exists_;
+  Plan plan_;
+  std::vector<Rule> reads_, writes_, hides_, devices_;
+};
+
+}  // namespace
+
+Plan build(const policy::Filesystem& fs, const ExistsFn& exists) {
+  return Builder(fs, exists).run();
+}
+
+bool host_path_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+std::string_view op_name(Op op) {
+  switch (op) {
+    case Op::bind_ro: return "bind_ro";
+    case Op::bind_rw: return "bind_rw";
+    case Op::tmpfs: return "tmpfs";
+    case Op::tmpfs_ro: return "tmpfs_ro";
+    case Op::hide_file: return "hide_file";
+    case Op::proc: return "proc";
+    case Op::dev: return "dev";
+    case Op::devpts: return "devpts";
+    case Op::dev_node: return "dev_node";
+    case Op::symlink: return "symlink";
+    case Op::remount_ro: return "remount_ro";
+  }
+  return "?";
+}
+
+std::string describe(const Plan& plan) {
+  std::string out = plan.view == policy::View::host ? "view: host\n" : "view: minimal\n";
+  for (const Step& step : plan.steps) {
+    std::string line = "  " + std::string(op_name(step.op));
+    line.resize(std::max<std::size_t>(line.size() + 1, 14), ' ');
+    line += step.target;
+    const std::size_t target_column = line.size() - step.target.size();
+    const bool binds = step.op == Op::bind_ro || step.op == Op::bind_rw || step.op == Op::dev_node;
+    if (step.op == Op::symlink) {
+      line += " -> " + step.source;
+    } else if (binds && step.source != step.target) {
+      line += " <- " + step.source;
+    } else if (!binds && !step.source.empty()) {
+      line += " (" + step.source + ")";
+    }
+    if (!step.detail.empty()) {
+      line.resize(std::max(line.size() + 2, target_column + 36), ' ');
+      line += "# " + step.detail;
+    }
+    out += line + "\n";
+  }
+  for (const std::string& path : plan.skipped) out += "  skipped (does not exist): " + path + "\n";
+  return out;
+}
+
+}  // namespace airlock::mounts

@@ -1,0 +1,80 @@
+#pragma once
+// The sandbox's filesystem view, as data (build) and as mounts (apply).
+//
+// build() turns policy::Filesystem into a Plan: an ordered list of mount
+// steps, shallowest target first, so that a private /tmp is mounted before a
+// bind of a project that lives under /tmp, and a hidden directory is masked
+// after the bind that contains it. apply() performs a Plan inside a fresh
+// mount namespace (owned by a fresh user namespace) and ends with pivot_root,
+// leaving the sandbox's init in the new root with the host root detached.
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "policy/policy.hpp"
+
+namespace airlock::mounts {
+
+enum class Op {
+  bind_ro,     // bind a host path (recursively) read-only, nosuid, nodev
+  bind_rw,     // bind a host path (recursively) writable, nosuid, nodev
+  tmpfs,       // an empty writable tmpfs (root of the minimal view, /tmp, /dev/shm)
+  tmpfs_ro,    // an empty read-only tmpfs: hides a directory
+  hide_file,   // an empty 0444 read-only file bound over a file: hides it
+  proc,        // a fresh proc of the sandbox's pid namespace; its kernel-wide
+               // knobs (sys, sysrq-trigger, irq, bus) read-only
+  dev,         // the tmpfs that holds the minimal /dev
+  devpts,      // a private devpts instance (ptmxmode=0666)
+  dev_node,    // bind one host device node
+  symlink,     // create a symlink: target -> source (the link text)
+  remount_ro,  // make the mount at target read-only (applied after all mounts)
+};
+
+struct Step {
+  Op op = Op::bind_ro;
+  std::string target;  // path as the sandbox sees it
+  std::string source;  // host path for binds and device nodes, link text for symlinks,
+                       // mount options for filesystems ("mode=1777", like mount -o)
+  std::string detail;  // why the step exists, for describe(): "write (npm-ci.toml:5:9)"
+
+  bool operator==(const Step&) const = default;
+};
+
+struct Plan {
+  policy::View view = policy::View::host;
+  std::vector<Step> steps;           // in the order apply() performs them
+  std::vector<std::string> skipped;  // optional ("?path") rules whose path does not exist
+};
+
+// Whether a host path exists. build() asks it for "path" and, to learn whether
+// a path to hide is a directory, for "path/" (with a trailing slash, as
+// stat(2) sees it: only a directory, or a symlink to one, exists that way).
+using ExistsFn = std::function<bool(const std::string&)>;
+
+// Pure: the plan for `fs`, asking `exists` about host paths. Throws
+// airlock::Error naming the path and its profile location when a
+// non-optional read/write/exec/hide/devices path does not exist.
+//
+// Rules on /tmp, /proc and /dev themselves, and rules under /proc and /dev,
+// mount nothing: the sandbox's private /tmp, fresh /proc and minimal /dev
+// serve them (extra device nodes come from `devices`). Where rules nest,
+// the deeper path decides what is seen; on the same path, hide wins.
+Plan build(const policy::Filesystem& fs, const ExistsFn& exists);
+
+// The real ExistsFn: stat(2) on the host.
+bool host_path_exists(const std::string& path);
+
+// Performs the plan. Call it as the sandbox's init: PID 1 of a new pid
+// namespace, inside a new mount namespace owned by a new user namespace
+// (whose id map is already written), with CAP_SYS_ADMIN there. Ends with the
+// plan's root as "/", the host root detached and the working directory "/".
+// Throws airlock::Error naming the step that failed.
+void apply(const Plan& plan);
+
+// A person-readable listing of the plan, one step per line.
+std::string describe(const Plan& plan);
+
+std::string_view op_name(Op op);
+
+}  // namespace airlock::mounts

@@ -1,0 +1,304 @@
+// Performing a mount plan (mounts.hpp), as the sandbox's init inside fresh
+// user, mount and pid namespaces.
+//
+// The sequence follows bubblewrap: stop propagation to the host, pivot into a
+// staging tmpfs that holds the host root at /oldroot, build the sandbox's root
+// at /newroot from /oldroot, pivot into /newroot and detach the rest.
+//
+// Paths are resolved with openat2(RESOLVE_IN_ROOT) against /oldroot (sources)
+// and /newroot (targets), so an absolute symlink such as /var/run -> /run means
+// what it means on the host or in the sandbox, not in the staging tmpfs. Mounts
+// are made with the new mount API (open_tree, fsopen, fsmount, move_mount) on
+// those file descriptors, and a bind gets its read-only/nosuid/nodev flags
+// while still detached, so it is never visible with weaker flags.
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <utility>
+
+#include "sandbox/mounts.hpp"
+#include "util/error.hpp"
+#include "util/fd.hpp"
+
+// The new mount API is in glibc >= 2.36 (Debian 12) and kernel >= 5.12
+// (mount_setattr). The numbers are the same on every architecture but alpha.
+#ifndef MOUNT_ATTR_SIZE_VER0
+struct mount_attr {
+  std::uint64_t attr_set;
+  std::uint64_t attr_clr;
+  std::uint64_t propagation;
+  std::uint64_t userns_fd;
+};
+#define MOUNT_ATTR_SIZE_VER0 32
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+#define MOUNT_ATTR_NOEXEC 0x00000008
+#define OPEN_TREE_CLONE 1
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#define FSOPEN_CLOEXEC 0x00000001
+#define FSMOUNT_CLOEXEC 0x00000001
+#define FSCONFIG_SET_FLAG 0
+#define FSCONFIG_SET_STRING 1
+#define FSCONFIG_CMD_CREATE 6
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#define SYS_move_mount 429
+#define SYS_fsopen 430
+#define SYS_fsconfig 431
+#define SYS_fsmount 432
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+
+namespace airlock::mounts {
+namespace {
+
+// Where the staging tmpfs goes before the first pivot_root: a directory every
+// system has, inside our own mount namespace, so the host never sees it.
+constexpr const char* kStaging = "/tmp";
+constexpr const char* kEmptyFile = ".airlock-empty";
+
+int as_fd(long rc, const std::string& what) { return static_cast<int>(check_syscall(rc, what)); }
+
+// A path resolved below `root` as if `root` were "/" (openat2(2), RESOLVE_IN_ROOT);
+// magic links (/proc/self/fd/N) are refused so no lookup jumps out of it.
+UniqueFd resolve_in(int root, const std::string& path) {
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  return UniqueFd(static_cast<int>(::syscall(SYS_openat2, root, path.c_str(), &how, sizeof how)));
+}
+
+void set_attributes(int tree, std::uint64_t attrs, bool recursive, const std::string& what) {
+  mount_attr attr{};
+  attr.attr_set = attrs;
+  const unsigned flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0u);
+  check_syscall(::syscall(SYS_mount_setattr, tree, "", flags, &attr, sizeof attr), what);
+}
+
+// A detached new filesystem of `type`, configured with `options`
+// ("key=value,flag,...", as mount -o), carrying the mount attributes `attrs`.
+UniqueFd new_filesystem(const char* type, const std::string& options, std::uint64_t attrs) {
+  const std::string what = std::string("create ") + type;
+  UniqueFd context(as_fd(::syscall(SYS_fsopen, type, FSOPEN_CLOEXEC), what));
+  std::size_t pos = 0;
+  while (pos < options.size()) {
+    const std::size_t end = std::min(options.find(',', pos), options.size());
+    const std::string option = options.substr(pos, end - pos);
+    const std::size_t eq = option.find('=');
+    if (eq == std::string::npos) {
+      check_syscall(::syscall(SYS_fsconfig, context.get(), FSCONFIG_SET_FLAG, option.c_str(), nullptr, 0),
+                    what + ": option " + option);
+    } else {
+      const std::string key = option.substr(0, eq);
+      const std::string value = option.substr(eq + 1);
+      check_syscall(::syscall(SYS_fsconfig, context.get(), FSCONFIG_SET_STRING, key.c_str(), value.c_str(), 0),
+                    what + ": option " + option);
+    }
+    pos = end + 1;
+  }
+  check_syscall(::syscall(SYS_fsconfig, context.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0), what);
+  return UniqueFd(as_fd(::syscall(SYS_fsmount, context.get(), FSMOUNT_CLOEXEC, attrs), what));
+}
+
+std::pair<std::string, std::string> split_parent(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  std::string parent = slash == 0 ? "/" : path.substr(0, slash);
+  return {std::move(parent), path.substr(slash + 1)};
+}
+
+class RootBuilder {
+ public:
+  // Stops propagation, mounts the staging tmpfs and pivots into it.
+  void enter_staging() {
+    // Nothing mounted from here on may propagate back to the host. MS_SLAVE
+    // (not private) still lets the host's unmounts reach us, so a host
+    // filesystem is not kept busy by the sandbox (bubblewrap does the same).
+    check_syscall(::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr),
+                  "make the mount tree a slave of the host's");
+    check_syscall(::mount("tmpfs", kStaging, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700"),
+                  std::string("mount the staging tmpfs on ") + kStaging);
+    const std::string staging = kStaging;
+    check_syscall(::mkdir((staging + "/newroot").c_str(), 0700), "create the staging /newroot");
+    check_syscall(::mkdir((staging + "/oldroot").c_str(), 0700), "create the staging /oldroot");
+    check_syscall(::syscall(SYS_pivot_root, kStaging, (staging + "/oldroot").c_str()),
+                  "pivot_root into the staging tmpfs");
+    check_syscall(::chdir("/"), "chdir to the staging root");
+    staging_ = UniqueFd(as_fd(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), "open the staging root"));
+    oldroot_ = UniqueFd(as_fd(::open("/oldroot", O_PATH | O_DIRECTORY | O_CLOEXEC), "open /oldroot"));
+  }
+
+  void perform(const Step& step) {
+    constexpr std::uint64_t kRo = MOUNT_ATTR_RDONLY;
+    constexpr std::uint64_t kNoSuid = MOUNT_ATTR_NOSUID;
+    constexpr std::uint64_t kNoDev = MOUNT_ATTR_NODEV;
+    constexpr std::uint64_t kNoExec = MOUNT_ATTR_NOEXEC;
+    switch (step.op) {
+      case Op::bind_ro: return bind(step, kRo | kNoSuid | kNoDev);
+      case Op::bind_rw: return bind(step, kNoSuid | kNoDev);
+      // A device node works only on a mount without nodev.
+      case Op::dev_node: return bind(step, kNoSuid | kNoExec);
+      case Op::tmpfs: return mount_new(step, "tmpfs", kNoSuid | kNoDev, true);
+      case Op::tmpfs_ro: return mount_new(step, "tmpfs", kRo | kNoSuid | kNoDev | kNoExec, false);
+      case Op::dev: return mount_new(step, "tmpfs", kNoSuid | kNoDev | kNoExec, true);
+      case Op::proc: return mount_proc(step, kNoSuid | kNoDev | kNoExec);
+      // The pty nodes live on the devpts mount itself: no nodev here.
+      case Op::devpts: return mount_new(step, "devpts", kNoSuid | kNoExec, true);
+      case Op::hide_file: return hide_file(step);
+      case Op::symlink: return make_symlink(step);
+      case Op::remount_ro: return remount_ro(step);
+    }
+  }
+
+  // pivot_root(".", ".") stacks the staging root on top of the new root;
+  // detaching "." then drops it together with the host root below it
+  // (pivot_root(2), NOTES).
+  void enter_new_root() {
+    UniqueFd root = new_root();
+    staging_.reset();
+    oldroot_.reset();
+    check_syscall(::fchdir(root.get()), "chdir to the new root");
+    check_syscall(::syscall(SYS_pivot_root, ".", "."), "pivot_root into the new root");
+    check_syscall(::umount2(".", MNT_DETACH), "detach the old root");
+    check_syscall(::chdir("/"), "chdir to /");
+  }
+
+ private:
+  // Reopened for every step: a descriptor opened before a mount on /newroot
+  // would still point below that mount.
+  UniqueFd new_root() const {
+    return UniqueFd(as_fd(::openat(staging_.get(), "newroot", O_PATH | O_DIRECTORY | O_CLOEXEC),
+                          "open /newroot"));
+  }
+
+  UniqueFd existing_target(const Step& step) const {
+    UniqueFd root = new_root();
+    UniqueFd target = resolve_in(root.get(), step.target);
+    if (!target) throw SystemError(std::string(op_name(step.op)) + " " + step.target, errno);
+    return target;
+  }
+
+  // The target's descriptor, creating it (and missing parents) when absent:
+  // a directory, or an empty file to bind a file onto.
+  UniqueFd mount_point(const std::string& target, bool directory) const {
+    UniqueFd root = new_root();
+    UniqueFd fd = resolve_in(root.get(), target);
+    if (fd) return fd;
+    if (errno != ENOENT) throw SystemError("open mount point " + target, errno);
+    const auto [parent, name] = split_parent(target);
+    UniqueFd dir = mount_point(parent, true);
+    const mode_t mode = directory ? 0755 : 0444;
+    const int rc = directory ? ::mkdirat(dir.get(), name.c_str(), mode)
+                             : ::mknodat(dir.get(), name.c_str(), S_IFREG | mode, 0);
+    if (rc == -1 && errno != EEXIST) throw SystemError("create mount point " + target, errno);
+    // The invoking user's umask must not make the path untraversable for the
+    // user the payload runs as.
+    if (rc == 0) check_syscall(::fchmodat(dir.get(), name.c_str(), mode, 0), "chmod mount point " + target);
+    fd = resolve_in(root.get(), target);
+    if (!fd) throw SystemError("open mount point " + target, errno);
+    return fd;
+  }
+
+  static void attach(const UniqueFd& tree, const UniqueFd& target, const Step& step) {
+    check_syscall(::syscall(SYS_move_mount, tree.get(), "", target.get(), "",
+                            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
+                  std::string(op_name(step.op)) + " on " + step.target);
+  }
+
+  // Recursive, because a non-recursive bind of a tree with mounts inherited
+  // from a more privileged namespace (locked mounts) fails with EINVAL.
+  void bind(const Step& step, std::uint64_t attrs) const {
+    const std::string what = std::string(op_name(step.op)) + " " + step.source + " on " + step.target;
+    UniqueFd source = resolve_in(oldroot_.get(), step.source);
+    if (!source) throw SystemError(what, errno);
+    struct stat st {};
+    check_syscall(::fstat(source.get(), &st), what);
+    UniqueFd tree(as_fd(::syscall(SYS_open_tree, source.get(), "",
+                                  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE),
+                        what));
+    set_attributes(tree.get(), attrs, true, what);
+    attach(tree, mount_point(step.target, S_ISDIR(st.st_mode)), step);
+  }
+
+  void mount_new(const Step& step, const char* type, std::uint64_t attrs, bool create_target) const {
+    UniqueFd tree = new_filesystem(type, step.source, attrs);
+    attach(tree, create_target ? mount_point(step.target, true) : existing_target(step), step);
+  }
+
+  // The sysctl tree and the other kernel-wide knobs of a fresh proc are the
+  // host's own; they are made read-only, as bubblewrap does. A uid 0 that is
+  // the host's uid 0 (the root id map) would otherwise pass their uid-based
+  // permission checks.
+  void mount_proc(const Step& step, std::uint64_t attrs) const {
+    UniqueFd proc = new_filesystem("proc", step.source, attrs);
+    attach(proc, mount_point(step.target, true), step);
+    for (const char* knob : {"sys", "sysrq-trigger", "irq", "bus"}) {
+      const std::string what = "make " + step.target + "/" + knob + " read-only";
+      UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, proc.get(), knob, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
+      if (!tree && errno == ENOENT) continue;  // irq and bus depend on the kernel's configuration
+      if (!tree) throw SystemError(what, errno);
+      set_attributes(tree.get(), attrs | MOUNT_ATTR_RDONLY, false, what);
+      UniqueFd target(as_fd(::openat(proc.get(), knob, O_PATH | O_NOFOLLOW | O_CLOEXEC), what));
+      attach(tree, target, step);
+    }
+  }
+
+  void hide_file(const Step& step) {
+    if (!empty_file_made_) {
+      check_syscall(::mknodat(staging_.get(), kEmptyFile, S_IFREG | 0444, 0), "create the empty file");
+      // mknod honours the umask; the mode must not depend on it.
+      check_syscall(::fchmodat(staging_.get(), kEmptyFile, 0444, 0), "chmod the empty file");
+      empty_file_made_ = true;
+    }
+    const std::string what = "hide_file " + step.target;
+    UniqueFd tree(as_fd(::syscall(SYS_open_tree, staging_.get(), kEmptyFile, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC),
+                        what));
+    set_attributes(tree.get(), MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                   false, what);
+    attach(tree, existing_target(step), step);
+  }
+
+  void make_symlink(const Step& step) const {
+    const auto [parent, name] = split_parent(step.target);
+    UniqueFd dir = mount_point(parent, true);
+    check_syscall(::symlinkat(step.source.c_str(), dir.get(), name.c_str()),
+                  "symlink " + step.target + " -> " + step.source);
+  }
+
+  void remount_ro(const Step& step) const {
+    UniqueFd target = existing_target(step);
+    set_attributes(target.get(), MOUNT_ATTR_RDONLY, false, "remount_ro " + step.target);
+  }
+
+  UniqueFd staging_;
+  UniqueFd oldroot_;
+  bool empty_file_made_ = false;
+};
+
+}  // namespace
+
+void apply(const Plan& plan) {
+  RootBuilder builder;
+  builder.enter_staging();
+  for (const Step& step : plan.steps) builder.perform(step);
+  builder.enter_new_root();
+}
+
+}  // namespace airlock::mounts

@@ -1,0 +1,68 @@
+#include "sandbox/namespaces.hpp"
+
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "util/error.hpp"
+#include "util/fd.hpp"
+
+namespace airlock::namespaces {
+namespace {
+
+// The id map files accept exactly one write(2) each (user_namespaces(7)),
+// so a short write is a failure, not something to retry.
+void write_proc_file(pid_t child, const char* name, const std::string& contents) {
+  const std::string path = "/proc/" + std::to_string(child) + "/" + name;
+  UniqueFd fd(static_cast<int>(check_syscall(::open(path.c_str(), O_WRONLY | O_CLOEXEC), "open " + path)));
+  const long written = check_syscall(::write(fd.get(), contents.data(), contents.size()), "write " + path);
+  if (static_cast<std::size_t>(written) != contents.size()) throw Error("short write to " + path);
+}
+
+}  // namespace
+
+int clone_flags() {
+  return CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET |
+         CLONE_NEWCGROUP;
+}
+
+IdMap id_map_for(uid_t outer_uid, gid_t outer_gid, bool outer_is_root) {
+  if (outer_is_root) return IdMap{"0 0 4294967295\n", "0 0 4294967295\n", false};
+  return IdMap{std::to_string(outer_uid) + " " + std::to_string(outer_uid) + " 1\n",
+               std::to_string(outer_gid) + " " + std::to_string(outer_gid) + " 1\n", true};
+}
+
+void write_id_map(pid_t child, const IdMap& map) {
+  // An unprivileged writer may set gid_map only after setgroups is denied,
+  // or the child could drop supplementary groups used to deny it access.
+  if (map.deny_setgroups) write_proc_file(child, "setgroups", "deny");
+  write_proc_file(child, "uid_map", map.uid_map);
+  write_proc_file(child, "gid_map", map.gid_map);
+}
+
+void set_hostname(const std::string& name) {
+  check_syscall(::sethostname(name.data(), name.size()), "set the hostname to " + name);
+}
+
+void bring_up_loopback() {
+  UniqueFd sock(static_cast<int>(
+      check_syscall(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), "open a socket to configure lo")));
+  ifreq request{};
+  std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+  check_syscall(::ioctl(sock.get(), SIOCGIFFLAGS, &request), "read the flags of lo");
+  request.ifr_flags = static_cast<short>(request.ifr_flags | IFF_UP);
+  check_syscall(::ioctl(sock.get(), SIOCSIFFLAGS, &request), "bring lo up");
+}
+
+void refuse_setuid_binary() {
+  if (::getuid() != ::geteuid() || ::getgid() != ::getegid()) {
+    throw Error("airlock must not be setuid/setgid: it needs no privilege (remove the bit: chmod u-s,g-s)");
+  }
+}
+
+}  // namespace airlock::namespaces
