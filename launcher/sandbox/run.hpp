@@ -3,9 +3,11 @@
 // sandbox's init set up the view and start the payload, supervise it
 // (signals, timeout) and return its exit status.
 #include <chrono>
+#include <csignal>
 #include <string>
 
 #include "sandbox/spec.hpp"
+#include "util/error.hpp"
 
 namespace airlock::sandbox {
 

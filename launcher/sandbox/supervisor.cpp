@@ -156,10 +156,6 @@ class Supervision {
 
 RunResult run(const Spec& spec) {
   const auto start = std::chrono::steady_clock::now();
-  // The supervisor holds nothing worth reading, but its environment still
-  // has the caller's secrets: no process of the same uid may ptrace it or
-  // read /proc/<pid>/environ (matters most without a pid namespace).
-  check_syscall(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE)");
   auto sync = make_pipe();
   auto errors = make_pipe();
   sigset_t old_mask;
@@ -178,10 +174,14 @@ RunResult run(const Spec& spec) {
     if (spec.namespaces) {
       // The id map is written by the parent: an unprivileged process may only
       // map its own ids, and only from outside (user_namespaces(7)).
-      prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+      // init must still be dumpable here: a non-dumpable process's
+      // /proc/<pid>/uid_map belongs to root.
       namespaces::write_id_map(init, spec.id_map);
-      prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     }
+    // The supervisor's environment still holds the caller's secrets: from
+    // now on no process of the same uid may ptrace it or read
+    // /proc/<pid>/environ (this matters most without a pid namespace).
+    check_syscall(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE)");
   } catch (...) {
     kill_sandbox(init, SIGKILL);
     waitpid(init, nullptr, 0);
