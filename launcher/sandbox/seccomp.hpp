@@ -1,0 +1,97 @@
+#pragma once
+// The seccomp layer: a system call filter built as data from the policy
+// (build), then loaded in one step just before execve (apply).
+//
+// A Filter is loaded as up to two stacked kernel filters:
+//   1. the baseline: airlock's fixed rules (TIOCSTI/TIOCLINUX, namespace
+//      flags of clone/unshare, clone3), default allow;
+//   2. the policy: the profile's deny list (default allow) or allow list
+//      (default deny); omitted when it would allow everything.
+// Two filters because libseccomp cannot express "allow ioctl except when
+// the low 32 bits of cmd are TIOCSTI" in one filter: an unconditional rule
+// for a system call swallows conditional ones for the same call. The kernel
+// runs every filter and takes the most restrictive answer (seccomp(2),
+// "Filter return values"), so a fixed refusal holds whatever the policy says.
+#include <linux/filter.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace airlock::seccomp {
+
+enum class Action {
+  errno_,  // fail the call with errno_value
+  kill,    // SECCOMP_RET_KILL_PROCESS: the whole process dies with SIGSYS
+  log,     // allow, and log to the audit log
+  allow,
+  enosys,  // fail with ENOSYS, the "not implemented" answer libc falls back on
+};
+
+// The argument `arg` (0-based) matches when (value_of_arg & mask) == value.
+struct ArgMatch {
+  unsigned arg;
+  std::uint64_t mask;
+  std::uint64_t value;
+};
+
+struct Rule {
+  std::string syscall;
+  int nr;  // native number (seccomp_syscall_resolve_name)
+  Action action;
+  int errno_value;             // for errno_ (and ENOSYS for enosys); 0 otherwise
+  std::vector<ArgMatch> when;  // all must match; empty: always
+  std::string why;
+  bool fixed = false;  // airlock's own rule, loaded in the baseline filter
+};
+
+// What the integrator builds from policy::Syscalls (@groups already expanded).
+struct Spec {
+  // Allow-list profile: every call not in `allow` gets `action`.
+  bool default_deny = false;
+  std::vector<std::string> allow = {};  // with default_deny
+  // With default allow: the calls that get `action`. With default_deny: names
+  // removed from `allow` (deny wins).
+  std::vector<std::string> deny = {};
+  Action action = Action::errno_;  // errno_ | kill | log
+  int errno_value = EPERM;
+  // If false, clone/unshare with any CLONE_NEW* flag are refused (EPERM).
+  bool allow_user_namespaces = false;
+};
+
+struct Filter {
+  std::vector<Rule> rules;                // fixed rules first, then the policy's
+  Action default_action = Action::allow;  // of the policy filter
+  int default_errno = 0;
+  // What a system call from another ABI gets (i386 `int 0x80`, x32 numbers
+  // with bit 30 set). KILL_PROCESS, in both filters, whatever the policy's
+  // action: such a call bypasses every rule (the numbers mean different
+  // calls), and an errno would only send a 32-bit program into loops of
+  // failed calls (glibc's _exit retries exit forever) instead of a clear
+  // death by SIGSYS that the run report can name.
+  Action bad_arch_action = Action::kill;
+  // Names the policy gave that libseccomp knows but that are no system call
+  // on this architecture (e.g. "stime" on x86_64): nothing to filter.
+  std::vector<std::string> not_native;
+};
+
+// Throws airlock::Error for an unknown system call name, an action that is
+// not errno_/kill/log, or an errno outside 1..4095.
+Filter build(const Spec& spec);
+
+// Loads the filter into the calling thread. no_new_privs must already be set
+// (the payload sets it before Landlock); throws airlock::Error if it is not,
+// and airlock::SystemError when libseccomp or the kernel refuses.
+void apply(const Filter& filter);
+
+// The BPF programs apply() would load, in load order (baseline first). For
+// tests and benchmarks.
+std::vector<std::vector<sock_filter>> export_bpf(const Filter& filter);
+
+// A summary for `airlock explain`.
+std::string describe(const Filter& filter);
+
+std::string to_string(Action action);
+
+}  // namespace airlock::seccomp
