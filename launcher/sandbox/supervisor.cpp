@@ -31,10 +31,20 @@ Pipe make_pipe() {
   return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
+void note_signal(int) {}
+
+// Blocked signals are read from a signalfd. Each also gets a no-op handler:
+// as PID 1 of a container the kernel drops signals whose disposition is
+// SIG_DFL, even a `docker stop` SIGTERM from outside (pid_namespaces(7)).
 UniqueFd block_and_watch_signals(sigset_t& old_mask) {
   sigset_t set;
   sigemptyset(&set);
-  for (int sig : kRelayedSignals) sigaddset(&set, sig);
+  struct sigaction sa {};
+  sa.sa_handler = note_signal;
+  for (int sig : kRelayedSignals) {
+    sigaddset(&set, sig);
+    check_syscall(sigaction(sig, &sa, nullptr), "sigaction");
+  }
   check_syscall(sigprocmask(SIG_BLOCK, &set, &old_mask), "sigprocmask");
   return UniqueFd(static_cast<int>(check_syscall(signalfd(-1, &set, SFD_CLOEXEC), "signalfd")));
 }
