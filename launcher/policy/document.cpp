@@ -213,25 +213,25 @@ class LayerParser {
   }
 
   bool read_field(const FieldSpec& spec, const TomlValue& v, const std::string& key, Field& field) {
-    const auto where = where(v);
+    const auto at = where(v);
     switch (spec.type) {
       case FieldType::string:
         if (!v.is_string()) return wrong_type(v, key, spec.type);
-        field.scalar = Item{v.as_string().str, where};
+        field.scalar = Item{v.as_string().str, at};
         return true;
       case FieldType::boolean:
         if (!v.is_boolean()) return wrong_type(v, key, spec.type);
-        field.scalar = Item{v.as_boolean() ? "true" : "false", where};
+        field.scalar = Item{v.as_boolean() ? "true" : "false", at};
         return true;
       case FieldType::limit:
         if (v.is_integer()) {
           if (v.as_integer() < 0) {
-            diag_.error(where, key, "must not be negative");
+            diag_.error(at, key, "must not be negative");
             return false;
           }
-          field.scalar = Item{std::to_string(v.as_integer()), where};
+          field.scalar = Item{std::to_string(v.as_integer()), at};
         } else if (v.is_string()) {
-          field.scalar = Item{v.as_string().str, where};
+          field.scalar = Item{v.as_string().str, at};
         } else {
           return wrong_type(v, key, spec.type);
         }
