@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <set>
 
+#include <spdlog/spdlog.h>
+
 #include "util/error.hpp"
 #include "util/fd.hpp"
 
@@ -68,6 +70,22 @@ std::vector<int> socket_activation_fds(const HostState& host) {
   std::vector<int> out;
   for (int fd = 3; fd < 3 + n && n > 0 && n < 1024; ++fd) out.push_back(fd);
   return out;
+}
+
+// "+path" write rules (caches such as ~/.npm) are made on the host when
+// missing, as the invoking user, so that a first run works like later ones.
+void create_missing_write_dirs(const std::vector<policy::PathRule>& write) {
+  for (const auto& rule : write) {
+    if (!rule.create) continue;
+    std::error_code ec;
+    if (std::filesystem::exists(rule.path, ec)) continue;
+    std::filesystem::create_directories(rule.path, ec);
+    if (ec) {
+      spdlog::info("cannot create {} ({}): {}; it stays unwritable", rule.path, rule.where.str(), ec.message());
+      continue;
+    }
+    std::filesystem::permissions(rule.path, std::filesystem::perms::owner_all, ec);
+  }
 }
 
 }  // namespace
@@ -150,6 +168,7 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
   spec.env = environment::scrub(host.env, policy.environment);
   spec.executable = find_executable(command.at(0), env_value(spec.env.env, "PATH"), spec.exec_errno);
 
+  create_missing_write_dirs(policy.filesystem.write);
   if (plan.namespaces) {
     spec.id_map = namespaces::id_map_for(host.uid, host.gid, host.uid == 0);
     spec.mounts = mounts::build(policy.filesystem, mounts::host_path_exists);
