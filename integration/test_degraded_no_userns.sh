@@ -106,6 +106,34 @@ attack_read_outside() {
   expect_eq "$who: control: a path in filesystem.read is readable" "readable-data" "$OUT"
 }
 
+# A secret that `hide` names inside a tree that `read` or `write` allows:
+# without a mount namespace nothing hides it, and Landlock cannot deny a
+# path beneath an allowed directory, so airlock grants such a directory
+# entry by entry, leaving the secret out. /etc/shadow (root can read it even
+# with no capability: it owns it), and the user's home used as the project.
+attack_hidden_inside_allowed_tree() {
+  if [[ $who == root ]]; then
+    head -c1 /etc/shadow >/dev/null; expect_eq "$who: control: /etc/shadow is readable outside" 0 $?
+    in_sandbox 'cat /etc/shadow; head -1 /etc/passwd'
+    expect_contains "$who: /etc/shadow inside the allowed /etc: EACCES" "$ERR" "/etc/shadow: Permission denied"
+    expect_eq "$who: control: the rest of /etc is readable" "root:x:0:0:root:/root:/bin/bash" "$OUT"
+  fi
+  echo "notes" > "$FAKE_HOME/notes.txt"
+  mkdir -p "$FAKE_HOME/work"
+  [[ $who == root ]] || chown -R $NOBODY:$NOBODY "$FAKE_HOME/notes.txt" "$FAKE_HOME/work"
+  OUT=$(cd "$FAKE_HOME" && as_user "$who" env HOME="$FAKE_HOME" PATH=/usr/bin:/bin "$NO_USERNS" "$AIRLOCK" run \
+        --best-effort --project "$FAKE_HOME" -- sh -c 'cat .ssh/id_rsa .npmrc .aws/credentials
+          echo planted >> .ssh/authorized_keys; echo planted > .npmrc; cat notes.txt; echo built > work/out' 2>&1)
+  expect_not_contains "$who: project = home: the SSH key did not leak" "$OUT" "planted-ssh-key"
+  expect_not_contains "$who: project = home: ~/.npmrc did not leak" "$OUT" "planted-npmrc-token"
+  expect_not_contains "$who: project = home: ~/.aws did not leak" "$OUT" "planted-aws-secret"
+  [[ ! -e $FAKE_HOME/.ssh/authorized_keys ]]; expect_eq "$who: project = home: no authorized_keys planted" 0 $?
+  expect_eq "$who: project = home: ~/.npmrc unchanged" "//registry/:_authToken=planted-npmrc-token" \
+    "$(cat "$FAKE_HOME/.npmrc")"
+  expect_contains "$who: control: project = home: other files are readable" "$OUT" "notes"
+  expect_eq "$who: control: project = home: subdirectories are writable" built "$(cat "$FAKE_HOME/work/out" 2>/dev/null)"
+}
+
 # Writing outside `write`: planting a file (a hook, a dotfile) for later.
 attack_write_outside() {
   in_sandbox "echo planted > '$OUTSIDE/readable/planted'"
@@ -232,6 +260,7 @@ for who in root nobody; do
   check_doctor_names_the_missing_layer
   check_best_effort_runs_and_warns
   attack_read_outside
+  attack_hidden_inside_allowed_tree
   attack_write_outside
   attack_exec_outside
   attack_tcp_to_host_loopback

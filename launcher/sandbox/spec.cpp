@@ -120,6 +120,9 @@ landlock::Request landlock_request(const policy::Policy& policy, const Enforceme
   req.read = rule_paths(fs.read);
   req.write = rule_paths(fs.write);
   req.exec = rule_paths(fs.exec);
+  // Landlock alone must keep hidden paths out (DESIGN.md, defence in depth):
+  // without namespaces it is all there is, and /etc/shadow sits in /etc.
+  req = landlock::without_hidden(std::move(req), rule_paths(fs.hide), landlock::list_directory);
   // The view itself needs the command and its loader; granting them exactly
   // (files, not directories) adds nothing else.
   if (!executable.empty()) {
