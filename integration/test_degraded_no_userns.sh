@@ -97,10 +97,10 @@ check_best_effort_runs_and_warns() {
 # the user's SSH key. Only Landlock stands in the way here.
 attack_read_outside() {
   in_sandbox "cat '$OUTSIDE/secret.txt'"
-  expect_contains "$who: read outside filesystem.read: EACCES" "$ERR" "Permission denied"
+  expect_contains "$who: read outside filesystem.read: EACCES" "$ERR" "$OUTSIDE/secret.txt: Permission denied"
   expect_not_contains "$who: the outside secret did not leak" "$OUT" "planted-outside-secret"
   in_sandbox "cat '$FAKE_HOME/.ssh/id_rsa'"
-  expect_contains "$who: read ~/.ssh/id_rsa: EACCES" "$ERR" "Permission denied"
+  expect_contains "$who: read ~/.ssh/id_rsa: EACCES" "$ERR" ".ssh/id_rsa: Permission denied"
   expect_not_contains "$who: the SSH key did not leak" "$OUT" "planted-ssh-key"
   in_sandbox "cat '$OUTSIDE/readable/data.txt'"
   expect_eq "$who: control: a path in filesystem.read is readable" "readable-data" "$OUT"
@@ -137,10 +137,10 @@ attack_hidden_inside_allowed_tree() {
 # Writing outside `write`: planting a file (a hook, a dotfile) for later.
 attack_write_outside() {
   in_sandbox "echo planted > '$OUTSIDE/readable/planted'"
-  expect_contains "$who: write outside filesystem.write: EACCES" "$ERR" "Permission denied"
+  expect_contains "$who: write outside filesystem.write: EACCES" "$ERR" "readable/planted: Permission denied"
   [[ ! -e $OUTSIDE/readable/planted ]]; expect_eq "$who: nothing was planted" 0 $?
   in_sandbox "echo planted > '$FAKE_HOME/.bashrc'"
-  expect_contains "$who: write to ~/.bashrc: EACCES" "$ERR" "Permission denied"
+  expect_contains "$who: write to ~/.bashrc: EACCES" "$ERR" ".bashrc: Permission denied"
   in_sandbox "echo fine > '$OUTSIDE/writable/out' && cat '$OUTSIDE/writable/out'"
   expect_eq "$who: control: a path in filesystem.write is writable" "fine" "$OUT"
 }
@@ -151,7 +151,7 @@ attack_write_outside() {
 attack_exec_outside() {
   in_sandbox "'$OUTSIDE/readable/prog'"
   expect_eq "$who: exec outside filesystem.exec: 126" 126 "$RC"
-  expect_contains "$who: exec outside filesystem.exec: EACCES" "$ERR" "Permission denied"
+  expect_contains "$who: exec outside filesystem.exec: EACCES" "$ERR" "readable/prog: Permission denied"
   in_sandbox "'$OUTSIDE/bin/prog' && echo ran"
   expect_eq "$who: control: a program in filesystem.exec runs" "ran" "$OUT"
 }
@@ -172,7 +172,7 @@ attack_tcp_to_host_loopback() {
   expect_eq "$who: control: the listener answers outside the sandbox" "hello" \
     "$(as_user "$who" bash -c "$connect" 2>&1)"
   degraded --best-effort --profile "$PROFILE" -- bash -c "$connect"
-  expect_contains "$who: TCP connect to the host's loopback: EACCES" "$ERR" "Permission denied"
+  expect_contains "$who: TCP connect to the host's loopback: EACCES" "$ERR" "connect: Permission denied"
   expect_not_contains "$who: nothing came back over TCP" "$OUT" "hello"
   kill "$listener" 2>/dev/null; wait "$listener" 2>/dev/null
 }
@@ -245,12 +245,17 @@ check_build_still_works() {
 
 # A payload that leaves a daemon behind (in its own session): it is killed
 # with the run, and the command's own status is still what airlock returns.
+# Without a pid namespace init cannot kill(-1); it kills its descendants.
 check_leftovers_killed() {
   in_sandbox "'$OUTSIDE/bin/sleeper' 300 & setsid '$OUTSIDE/bin/sleeper' 301 & exit 4"
   expect_eq "$who: the command's status with leftovers" 4 "$RC"
   sleep 0.2
   pgrep -f "$OUTSIDE/bin/sleeper" >/dev/null
   expect_eq "$who: no leftover process survives the run" 1 $?
+  degraded --best-effort --profile "$PROFILE" --timeout 300ms -- "$OUTSIDE/bin/sleeper" 30
+  expect_eq "$who: timeout without namespaces is 124" 124 "$RC"
+  pgrep -f "$OUTSIDE/bin/sleeper" >/dev/null
+  expect_eq "$who: nothing survives the timeout" 1 $?
 }
 
 for who in root nobody; do
