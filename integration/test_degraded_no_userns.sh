@@ -210,6 +210,8 @@ attack_syscalls() {
   degraded --best-effort --profile "$PROFILE" -- "$PROBES/try-syscall" "${names[@]}"
   expect_eq "$who: try-syscall ran" 0 "$RC"
   for name in "${names[@]}"; do
+    # Without i386 emulation `int 0x80` faults before seccomp sees it.
+    [[ $name == i386 && $(probe_result "$control" i386) != ok ]] && continue
     case $name in
       i386|x32) expected=signal=SIGSYS ;;
       *) expected=errno=EPERM ;;
