@@ -38,17 +38,26 @@ int errno_in_child(int (*attempt)()) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
 }
 
+// The child's exit status carries the errno, plus this bit when the user
+// namespace was made and the others inside it were not (errnos are < 128).
+constexpr int kInnerNamespacesFailed = 128;
+
 int try_user_namespaces() {
   if (unshare(CLONE_NEWUSER) != 0) return errno;
   if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP) != 0)
-    return errno == 0 ? 255 : errno;
+    return kInnerNamespacesFailed | (errno & 127);
   return 0;
 }
 
 Probe probe_user_namespaces() {
-  const int err = errno_in_child(try_user_namespaces);
-  if (err == 0) return {true, "user, mount, pid, net, ipc, uts and cgroup namespaces can be created unprivileged"};
-  std::string why = std::string("cannot create namespaces: ") + std::strerror(err) + ". ";
+  const int status = errno_in_child(try_user_namespaces);
+  if (status == 0) return {true, "user, mount, pid, net, ipc, uts and cgroup namespaces can be created unprivileged"};
+  const int err = status & 127;
+  std::string why = (status & kInnerNamespacesFailed) != 0
+                        ? std::string("a user namespace can be created, but not the mount, pid, net, ipc, uts and "
+                                      "cgroup namespaces inside it: ") + std::strerror(err) + ". "
+                        : std::string("cannot create a user namespace (unshare(CLONE_NEWUSER): ") +
+                              std::strerror(err) + "), so no other namespace either. ";
   const auto max = read_first_line("/proc/sys/user/max_user_namespaces");
   if (max == "0") return {false, why + "Fix: sysctl -w user.max_user_namespaces=15000"};
   if (read_first_line("/proc/sys/kernel/unprivileged_userns_clone") == "0")

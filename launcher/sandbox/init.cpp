@@ -10,6 +10,9 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
 
 #include "sandbox/run.hpp"
 
@@ -75,6 +78,32 @@ bool reap(pid_t payload, int& payload_status) {
   return payload_done;
 }
 
+// Our living children, from /proc/<pid>/task/<pid>/children (init has a
+// single thread). Empty when the file is missing (CONFIG_PROC_CHILDREN=n).
+std::vector<pid_t> children() {
+  const auto self = std::to_string(getpid());
+  std::ifstream in("/proc/" + self + "/task/" + self + "/children");
+  std::vector<pid_t> out;
+  for (pid_t pid = 0; in >> pid;) out.push_back(pid);
+  return out;
+}
+
+// Without a pid namespace: kills every descendant and reaps it, but not
+// ourselves. A process-group SIGKILL would kill init too (it leads the
+// group), losing the payload's exit status, and would miss whatever left the
+// group. As a child subreaper we inherit every orphan, so killing our
+// children until none is left reaches the whole tree, level by level.
+void kill_descendants() {
+  while (true) {
+    const auto alive = children();
+    for (pid_t pid : alive) kill(pid, SIGKILL);
+    // Nothing listed but a child not reaped yet: look again shortly.
+    const pid_t reaped = waitpid(-1, nullptr, alive.empty() ? WNOHANG : 0);
+    if (reaped < 0 && errno == ECHILD) return;
+    if (reaped == 0) usleep(1000);
+  }
+}
+
 [[noreturn]] void supervise_payload(const Spec& spec, pid_t payload, const sigset_t& signals) {
   int payload_status = 0;
   while (true) {
@@ -91,14 +120,13 @@ bool reap(pid_t payload, int& payload_status) {
   }
   // The payload is gone: whatever it left running (daemons, stray children)
   // goes too. With a pid namespace kill(-1) reaches exactly the sandbox;
-  // without one it would reach every process of the user, so only the
-  // sandbox's process group is killed.
+  // without one it would reach every process of the user.
   if (spec.namespaces) {
     kill(-1, SIGKILL);
+    while (waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+    }
   } else {
-    kill(-getpgrp(), SIGKILL);
-  }
-  while (waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+    kill_descendants();
   }
   _exit(status_to_exit_code(payload_status));
 }

@@ -138,6 +138,9 @@ landlock::Request landlock_request(const policy::Policy& policy, const Enforceme
   req.read = rule_paths(fs.read);
   req.write = rule_paths(fs.write);
   req.exec = rule_paths(fs.exec);
+  // Landlock alone must keep hidden paths out (DESIGN.md, defence in depth):
+  // without namespaces it is all there is, and /etc/shadow sits in /etc.
+  req = landlock::without_hidden(std::move(req), rule_paths(fs.hide), landlock::list_directory);
   // The view itself needs the command and its loader; granting them exactly
   // (files, not directories) adds nothing else.
   if (!executable.empty()) {
@@ -153,6 +156,46 @@ landlock::Request landlock_request(const policy::Policy& policy, const Enforceme
     req.restrict_tcp = plan.landlock_tcp;
   }
   return req;
+}
+
+seccomp::Spec seccomp_spec(const policy::Policy& policy) {
+  seccomp::Spec sc;
+  sc.default_deny = policy.syscalls.default_action == policy::SyscallDefault::deny;
+  sc.allow = policy.syscalls.allow;
+  sc.deny = policy.syscalls.deny;
+  sc.action = policy.syscalls.action == policy::SyscallAction::kill  ? seccomp::Action::kill
+              : policy.syscalls.action == policy::SyscallAction::log ? seccomp::Action::log
+                                                                     : seccomp::Action::errno_;
+  sc.errno_value = policy.syscalls.errno_value;
+  return sc;
+}
+
+std::string describe_enforcement(const policy::Policy& policy, const EnforcementPlan& plan) {
+  std::string out = describe(plan);
+  if (!plan.complete())
+    out += policy.enforcement.best_effort ? "enforcement.best_effort = true: `airlock run` runs it anyway, without what is NOT enforced or met above\n"
+                                          : "`airlock run` refuses this profile here unless --best-effort is given\n";
+  out += "\n";
+  try {
+    if (plan.landlock_abi > 0) {
+      out += landlock::describe(landlock::build(landlock_request(policy, plan, ""), plan.landlock_abi));
+      out += "    exec  (the command and its ELF interpreter, added at run time)\n";
+    } else {
+      out += "Landlock: not available on this kernel: no Landlock rule is enforced\n";
+    }
+  } catch (const Error& e) {
+    out += std::string("Landlock: the ruleset cannot be built: ") + e.what() + "\n";
+  }
+  out += "\n";
+  try {
+    if (plan.seccomp)
+      out += seccomp::describe(seccomp::build(seccomp_spec(policy)));
+    else
+      out += "seccomp: not available on this kernel: no system call is filtered\n";
+  } catch (const Error& e) {
+    out += std::string("seccomp: the filter cannot be built: ") + e.what() + "\n";
+  }
+  return out;
 }
 
 Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const std::vector<std::string>& command,
@@ -179,17 +222,7 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
   spec.limits = limits::build(limits);
 
   if (plan.landlock_abi > 0) spec.landlock = landlock::build(landlock_request(policy, plan, spec.executable), plan.landlock_abi);
-  if (plan.seccomp) {
-    seccomp::Spec sc;
-    sc.default_deny = policy.syscalls.default_action == policy::SyscallDefault::deny;
-    sc.allow = policy.syscalls.allow;
-    sc.deny = policy.syscalls.deny;
-    sc.action = policy.syscalls.action == policy::SyscallAction::kill  ? seccomp::Action::kill
-                : policy.syscalls.action == policy::SyscallAction::log ? seccomp::Action::log
-                                                                       : seccomp::Action::errno_;
-    sc.errno_value = policy.syscalls.errno_value;
-    spec.seccomp = seccomp::build(sc);
-  }
+  if (plan.seccomp) spec.seccomp = seccomp::build(seccomp_spec(policy));
 
   spec.pass_fds = policy.process.pass_fds;
   for (int fd : socket_activation_fds(host)) {

@@ -57,6 +57,16 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
 landlock::Request landlock_request(const policy::Policy& policy, const EnforcementPlan& plan,
                                    const std::string& executable);
 
+// The seccomp layer's input a policy implies.
+seccomp::Spec seccomp_spec(const policy::Policy& policy);
+
+// What `airlock run` would enforce with `policy` under `plan`, layer by layer,
+// then the Landlock ruleset and the seccomp filter it would load, as plain
+// lines (for `airlock explain`). Built exactly as prepare() builds them, less
+// the command: the command and its ELF interpreter are granted exec at run
+// time, which the text says.
+std::string describe_enforcement(const policy::Policy& policy, const EnforcementPlan& plan);
+
 // PATH search as execvp does it, but against the sandbox's PATH and without
 // running anything. Sets `err` to ENOENT or EACCES when nothing is found.
 std::string find_executable(const std::string& name, const std::string& path_var, int& err);
