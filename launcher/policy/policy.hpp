@@ -23,8 +23,8 @@ struct SourceLoc {
 struct PathRule {
   std::string path;       // absolute, variables substituted
   bool optional = false;  // written "?/path": skipped when it does not exist
-  bool create = false;    // written "+/path" (write only): made as a 0700 directory when missing
   SourceLoc where;
+  bool create = false;  // written "+/path" (write only): made as a 0700 directory when missing
 };
 
 enum class View { host, minimal };
