@@ -22,6 +22,7 @@ int run_command(const RunArgs& args) {
   auto host = sandbox::current_host_state();
   if (args.common.project) host.cwd = ctx.project;
   const auto spec = sandbox::prepare(policy, plan, args.command, host);
+  sandbox::wipe(host);
   for (const auto& dropped : spec.env.dropped)
     if (dropped.reason != "not kept") spdlog::info("environment: dropped {} ({})", dropped.name, dropped.reason);
 

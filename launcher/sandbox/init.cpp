@@ -9,12 +9,15 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "sandbox/run.hpp"
+
+extern char** environ;
 
 namespace airlock::sandbox {
 namespace {
@@ -131,6 +134,13 @@ void kill_descendants() {
   _exit(status_to_exit_code(payload_status));
 }
 
+// Overwrites the environment strings in place (they sit in the process's
+// initial stack, which /proc/<pid>/environ shows) and drops them.
+void wipe_inherited_environment() {
+  for (char** e = environ; e && *e; ++e) explicit_bzero(*e, std::strlen(*e));
+  clearenv();
+}
+
 }  // namespace
 
 void fail_to_supervisor(int error_fd, int code, const std::string& message) {
@@ -143,6 +153,9 @@ void fail_to_supervisor(int error_fd, int code, const std::string& message) {
 
 void init_main(const Spec& spec, int sync_fd, int error_fd) {
   try {
+    // init lives as long as the sandbox; it must not hold the caller's
+    // environment (tokens included), which fork copied into it.
+    wipe_inherited_environment();
     wait_for_supervisor(sync_fd);
     die_with_supervisor(sync_fd);
     // A session of our own, without a controlling terminal: the payload

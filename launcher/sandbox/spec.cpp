@@ -101,6 +101,11 @@ HostState current_host_state() {
   return host;
 }
 
+void wipe(HostState& host) {
+  for (auto& kv : host.env) explicit_bzero(kv.data(), kv.size());
+  host.env.clear();
+}
+
 std::string find_executable(const std::string& name, const std::string& path_var, int& err) {
   err = ENOENT;
   auto usable = [&err](const std::string& candidate) {

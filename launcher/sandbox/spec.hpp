@@ -50,6 +50,10 @@ struct HostState {
 
 HostState current_host_state();
 
+// Overwrites and drops the copy of the caller's environment in `host`, so
+// that the processes forked after prepare() do not carry it.
+void wipe(HostState& host);
+
 Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const std::vector<std::string>& command,
              const HostState& host);
 
