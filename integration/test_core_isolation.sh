@@ -63,7 +63,8 @@ attack_other_processes() {
 # host's /tmp), while the build writes its output into the project, where it
 # appears on the host.
 attack_write_outside() {
-  local who=$1 outside="$SCRATCH/$who/outside" out tmpname="airlock-core-tmp-$$-$who"
+  local who=$1
+  local outside="$SCRATCH/$who/outside" out tmpname="airlock-core-tmp-$$-$who"
   mkdir -p "$outside"
   [[ $who == root ]] || chown $NOBODY:$NOBODY "$outside"
   out=$(sandbox "$who" -- sh -c '
@@ -162,7 +163,8 @@ attack_network() {
 # run by uid 65534; for root, a copy setuid to 65534 (the ids differ either
 # way; a root-owned setuid binary run by root gains nothing).
 check_setuid_refused() {
-  local who=$1 dir="$SCRATCH/$who/setuid" out status owner group
+  local who=$1
+  local dir="$SCRATCH/$who/setuid" out status owner group
   mkdir -p "$dir"
   chmod 755 "$dir"
   if [[ $who == root ]]; then owner=$NOBODY group=$NOBODY; else owner=0 group=0; fi
@@ -184,6 +186,8 @@ check_setuid_refused() {
   expect_contains "$who: without the bits the copy runs" "$out" "int main(void)"
 }
 
+require_full_sandbox
+require_commands ps ip /usr/bin/python3
 start_loopback_server
 for who in root nobody; do
   make_fixture "$who"

@@ -18,9 +18,11 @@ between() { awk -v lo="$1" -v hi="$2" -v v="$3" 'BEGIN { exit !(v >= lo && v < h
 # while the command runs; after airlock exits (promptly, not waiting for
 # them) none exists on the host.
 attack_daemon() {
-  local who=$1 m="1234.$$" out start took
+  local who=$1
+  local m="1234.$$${#who}" out start took
   start=$(now)
-  out=$(sandbox "$who" -- sh -c '
+  # (--timeout: a run that waited for its daemons ends with 124 instead of hanging.)
+  out=$(sandbox "$who" --timeout 30s -- sh -c '
     setsid sleep "${1}1" </dev/null >/dev/null 2>&1 &
     nohup sleep "${1}2" </dev/null >/dev/null 2>&1 &
     (sleep "${1}3" </dev/null >/dev/null 2>&1 &)
@@ -42,7 +44,8 @@ attack_daemon() {
 # the sandbox runs children. Nothing of the sandbox may survive it, and no
 # mount or temporary directory may stay behind.
 attack_kill_supervisor() {
-  local who=$1 m="4242.$$" before status
+  local who=$1
+  local m="4242.$$${#who}" before status
   before=$(host_leftovers)
   rm -f "$PROJECT/ready.kill"
   sandbox_bg "$who" "$SCRATCH/$who/kill.out" -- sh -c '
@@ -95,16 +98,17 @@ check_timeout() {
 # Models: Ctrl-C, a CI runner cancelling the job, a service reload. A signal
 # sent to airlock reaches the command, and airlock exits with the command's
 # status: the status its handler chose, or 128+N when the signal killed it.
+# (--timeout: should a signal get lost, the run ends with 124 instead of hanging.)
 check_signal_relay() {
   local who=$1 sig code out status
   for sig in INT:11 TERM:12 USR1:3 HUP:14 TERM:143 HUP:129 USR1:138 QUIT:131; do
     code=${sig#*:} sig=${sig%:*}
     rm -f "$PROJECT/ready.sig"
     if ((code < 128)); then
-      sandbox_bg "$who" "$SCRATCH/$who/sig.out" -- sh -c "
+      sandbox_bg "$who" "$SCRATCH/$who/sig.out" --timeout 10s -- sh -c "
         trap 'echo got $sig; exit $code' $sig; echo ready >ready.sig; while :; do sleep 0.1; done"
     else
-      sandbox_bg "$who" "$SCRATCH/$who/sig.out" -- sh -c "echo ready >ready.sig; exec sleep 30.$$"
+      sandbox_bg "$who" "$SCRATCH/$who/sig.out" --timeout 10s -- sh -c "echo ready >ready.sig; exec sleep 30.$$"
     fi
     if ! wait_until 10 test -e "$PROJECT/ready.sig"; then
       fail "$who: SIG$sig: the command did not start: $(cat "$SCRATCH/$who/sig.out")"
@@ -146,7 +150,8 @@ check_zombie_reaping() {
 # killed by signal N, recorded in the run report, and a run whose command
 # exits while a child still runs is the command's status, at once.
 check_exit_status() {
-  local who=$1 report="$SCRATCH/$who/status.json" status
+  local who=$1
+  local report="$SCRATCH/$who/status.json" status
   sandbox "$who" --report "$report" -- sh -c 'kill -USR1 $$' 2>/dev/null
   expect_eq "$who: killed by SIGUSR1 is 138" 138 $?
   expect_match "$who: the report says signal 10" "$(cat "$report" 2>/dev/null)" '"signal": 10'
@@ -161,7 +166,8 @@ check_exit_status() {
 # stdio inside; tty(1) names it. It is not the sandbox's controlling
 # terminal (init's own session), so /dev/tty cannot be opened.
 check_tty() {
-  local who=$1 helper="$SCRATCH/$who/tty.sh" out
+  local who=$1
+  local helper="$SCRATCH/$who/tty.sh" out
   run_env
   cat >"$helper" <<EOF
 #!/bin/sh
@@ -179,6 +185,8 @@ EOF
   expect_contains "$who: no controlling terminal" "$out" "/dev/tty: No such device or address"
 }
 
+require_full_sandbox
+require_commands ps setsid nohup script
 for who in root nobody; do
   make_fixture "$who"
   before=$(host_leftovers)

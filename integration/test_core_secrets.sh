@@ -9,17 +9,17 @@ source "$(dirname "$0")/core_lib.sh"
 # A mounted secret, as Docker and Kubernetes put them: made world-readable so
 # that for uid 65534 too only the sandbox stands between it and the command.
 RUN_SECRET=/run/secrets/test-secret
-RUN_SECRET_DIR_MADE=0
+RUN_SECRET_MADE=0 RUN_SECRET_DIR_MADE=0
 plant_run_secret() {
-  if [[ ! -d /run/secrets ]]; then
-    mkdir -p /run/secrets && RUN_SECRET_DIR_MADE=1
-  fi
   [[ -e $RUN_SECRET ]] && skip "$RUN_SECRET already exists on this host; not touching it"
-  echo "planted-run-secret" >"$RUN_SECRET"
+  if [[ ! -d /run/secrets ]]; then
+    mkdir -m 755 /run/secrets && RUN_SECRET_DIR_MADE=1
+  fi
+  echo "planted-run-secret" >"$RUN_SECRET" && RUN_SECRET_MADE=1
   chmod 644 "$RUN_SECRET"
 }
 remove_run_secret() {
-  rm -f "$RUN_SECRET"
+  if [[ $RUN_SECRET_MADE == 1 ]]; then rm -f "$RUN_SECRET"; fi
   if [[ $RUN_SECRET_DIR_MADE == 1 ]]; then rmdir /run/secrets; fi
 }
 trap 'remove_run_secret; cleanup_scratch' EXIT
@@ -85,7 +85,8 @@ attack_secret_files_one_layer() {
 # whose value is a GitHub token). None may be visible inside; a normal kept
 # variable (LANG) is; the run report names what was dropped, never a value.
 attack_secret_env() {
-  local who=$1 gh kept npm aws out report="$SCRATCH/$who/report.json" log
+  local who=$1
+  local gh kept npm aws out report="$SCRATCH/$who/report.json" log
   gh=$(make_github_token)
   kept=$(make_github_token)
   npm="npm_$(make_github_token | cut -c5-)"
@@ -162,6 +163,7 @@ attack_inherited_fd() {
   expect_contains "$who: ... saying which fd" "$out" "fd 5"
 }
 
+require_full_sandbox
 plant_run_secret
 for who in root nobody; do
   make_fixture "$who"
