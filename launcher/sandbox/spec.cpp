@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <set>
+#include <string_view>
 
 #include <spdlog/spdlog.h>
 
@@ -98,6 +99,10 @@ HostState current_host_state() {
   host.uid = getuid();
   host.gid = getgid();
   host.pid = getpid();
+  for (int fd = 0; fd <= 2 && host.terminal.empty(); ++fd) {
+    char name[256];
+    if (ttyname_r(fd, name, sizeof name) == 0 && std::string_view(name).starts_with("/dev/")) host.terminal = name;
+  }
   return host;
 }
 
@@ -220,6 +225,7 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
   if (plan.namespaces) {
     spec.id_map = namespaces::id_map_for(host.uid, host.gid, host.uid == 0);
     spec.mounts = mounts::build(policy.filesystem, mounts::host_path_exists);
+    if (!host.terminal.empty()) mounts::add_terminal(spec.mounts, host.terminal);
   }
   spec.caps = capabilities::build(policy.process, host.uid == 0);
   auto limits = limits::defaults();

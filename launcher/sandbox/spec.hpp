@@ -46,6 +46,7 @@ struct HostState {
   uid_t uid = 0;
   gid_t gid = 0;
   pid_t pid = 0;  // the supervisor's, for LISTEN_PID
+  std::string terminal;  // the terminal on the caller's stdio ("/dev/pts/3"), empty if none
 };
 
 HostState current_host_state();
