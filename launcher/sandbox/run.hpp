@@ -29,7 +29,5 @@ RunResult run(const Spec& spec);
 // "<exit code> <message>" and exits with that code.
 [[noreturn]] void fail_to_supervisor(int error_fd, int code, const std::string& message);
 
-// The signals the supervisor and init pass on to the payload.
-inline constexpr int kRelayedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
 }  // namespace airlock::sandbox

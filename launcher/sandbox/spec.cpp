@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include <algorithm>
 #include <cstring>
 #include <cerrno>
@@ -235,6 +237,10 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
   if (plan.landlock_abi > 0) spec.landlock = landlock::build(landlock_request(policy, plan, spec.executable), plan.landlock_abi);
   if (plan.seccomp) spec.seccomp = seccomp::build(seccomp_spec(policy));
 
+  for (int sig : kRelayedSignals) {
+    struct sigaction current {};
+    if (sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) spec.ignored_signals.push_back(sig);
+  }
   spec.pass_fds = policy.process.pass_fds;
   for (int fd : socket_activation_fds(host)) {
     spec.pass_fds.push_back(fd);

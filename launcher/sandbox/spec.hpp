@@ -4,6 +4,7 @@
 // A bad path, an unknown user or an unresolvable command fails here, with
 // nothing applied yet ("nothing half-applied").
 #include <chrono>
+#include <csignal>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,9 @@
 #include "sandbox/seccomp.hpp"
 
 namespace airlock::sandbox {
+
+// The signals the supervisor and init pass on to the payload.
+inline constexpr int kRelayedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
 struct Spec {
   std::vector<std::string> argv;  // argv[0] as given
@@ -38,6 +42,9 @@ struct Spec {
   int listen_fds = 0;         // systemd socket activation: fds 3.. passed on
   std::optional<std::chrono::milliseconds> timeout;
   std::chrono::milliseconds grace{};
+  // Relayed signals the caller ignores (nohup, a shell's background job):
+  // not relayed, and still ignored by the payload, as without airlock.
+  std::vector<int> ignored_signals;
 };
 
 struct HostState {

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <spdlog/spdlog.h>
@@ -36,12 +37,13 @@ void note_signal(int) {}
 // Blocked signals are read from a signalfd. Each also gets a no-op handler:
 // as PID 1 of a container the kernel drops signals whose disposition is
 // SIG_DFL, even a `docker stop` SIGTERM from outside (pid_namespaces(7)).
-UniqueFd block_and_watch_signals(sigset_t& old_mask) {
+UniqueFd block_and_watch_signals(const std::vector<int>& ignored, sigset_t& old_mask) {
   sigset_t set;
   sigemptyset(&set);
   struct sigaction sa {};
   sa.sa_handler = note_signal;
   for (int sig : kRelayedSignals) {
+    if (std::find(ignored.begin(), ignored.end(), sig) != ignored.end()) continue;
     sigaddset(&set, sig);
     check_syscall(sigaction(sig, &sa, nullptr), "sigaction");
   }
@@ -169,7 +171,7 @@ RunResult run(const Spec& spec) {
   auto sync = make_pipe();
   auto errors = make_pipe();
   sigset_t old_mask;
-  auto signals = block_and_watch_signals(old_mask);
+  auto signals = block_and_watch_signals(spec.ignored_signals, old_mask);
 
   const pid_t init = clone_init(spec.namespaces);
   if (init == 0) {
