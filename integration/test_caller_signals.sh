@@ -15,7 +15,7 @@ for who in root nobody; do
   sleep 0.4
   pkill -HUP -o -f "^$AIRLOCK -q run -- sh -c sleep 1"
   wait $runner
-  expect_eq "$who: SIGHUP to a nohup'd airlock is not relayed" "survived" "$(cat "$SCRATCH/$who.out")"
+  expect_eq "$who: a nohup'd run survives a SIGHUP" "survived" "$(cat "$SCRATCH/$who.out")"
 done
 
 if [[ $(id -u) -eq 0 ]]; then
