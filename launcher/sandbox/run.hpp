@@ -19,6 +19,13 @@ struct RunResult {
   std::chrono::milliseconds wall{};
 };
 
+// The clone into new namespaces was refused by the kernel or a security
+// module (EPERM, EINVAL, ENOSPC, EUSERS, EACCES): nothing was started.
+class NamespacesUnavailable : public SystemError {
+ public:
+  using SystemError::SystemError;
+};
+
 RunResult run(const Spec& spec);
 
 // Internal: the processes inside. They never return.

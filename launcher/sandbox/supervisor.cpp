@@ -55,7 +55,12 @@ pid_t clone_init(bool namespaces) {
   const unsigned long flags = (namespaces ? static_cast<unsigned long>(namespaces::clone_flags()) : 0UL) | SIGCHLD;
   // clone(2) without a new stack behaves like fork: the child continues here.
   const long pid = syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr);
-  if (pid < 0) throw SystemError("clone into new namespaces", errno);
+  if (pid < 0) {
+    const int err = errno;
+    if (namespaces && (err == EPERM || err == EINVAL || err == ENOSPC || err == EUSERS || err == EACCES))
+      throw NamespacesUnavailable("clone into new namespaces", err);
+    throw SystemError("clone of the sandbox's init", err);
+  }
   return static_cast<pid_t>(pid);
 }
 
