@@ -9,6 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <sstream>
+
 #include <cstring>
 
 #include "util/error.hpp"
@@ -33,8 +36,35 @@ int clone_flags() {
          CLONE_NEWCGROUP;
 }
 
+std::string identity_of_ranges(const std::string& own_map) {
+  std::istringstream in(own_map);
+  std::string out;
+  unsigned long inside = 0, outside = 0, count = 0;
+  while (in >> inside >> outside >> count)
+    out += std::to_string(inside) + " " + std::to_string(inside) + " " + std::to_string(count) + "\n";
+  return out;
+}
+
 IdMap id_map_for(uid_t outer_uid, gid_t outer_gid, bool outer_is_root) {
-  if (outer_is_root) return IdMap{"0 0 4294967295\n", "0 0 4294967295\n", false};
+  if (outer_is_root) {
+    auto read_map = [](const char* path) {
+      std::ifstream in(path);
+      std::ostringstream text;
+      text << in.rdbuf();
+      return text.str();
+    };
+    return id_map_for(outer_uid, outer_gid, true, read_map("/proc/self/uid_map"), read_map("/proc/self/gid_map"));
+  }
+  return id_map_for(outer_uid, outer_gid, false, "", "");
+}
+
+IdMap id_map_for(uid_t outer_uid, gid_t outer_gid, bool outer_is_root, const std::string& own_uid_map,
+                 const std::string& own_gid_map) {
+  // Root maps every id it has to itself, so that process.user can be any
+  // of them. In the initial namespace that is the whole range; in a
+  // container's user namespace (rootless engines, hostUsers: false) only
+  // the ranges the container was given, which /proc/self/*_map lists.
+  if (outer_is_root) return IdMap{identity_of_ranges(own_uid_map), identity_of_ranges(own_gid_map), false};
   return IdMap{std::to_string(outer_uid) + " " + std::to_string(outer_uid) + " 1\n",
                std::to_string(outer_gid) + " " + std::to_string(outer_gid) + " 1\n", true};
 }

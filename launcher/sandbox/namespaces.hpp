@@ -25,6 +25,15 @@ struct IdMap {
 // can be switched to inside.
 IdMap id_map_for(uid_t outer_uid, gid_t outer_gid, bool outer_is_root);
 
+// The same, pure: `own_*_map` are the caller's /proc/self/uid_map and
+// gid_map ("inside outside count" lines); root maps each of its ranges to
+// itself.
+IdMap id_map_for(uid_t outer_uid, gid_t outer_gid, bool outer_is_root, const std::string& own_uid_map,
+                 const std::string& own_gid_map);
+
+// "0 100000 65536\n" -> "0 0 65536\n": each range of a map, mapped to itself.
+std::string identity_of_ranges(const std::string& own_map);
+
 // From the parent, while the child waits: setgroups (when denied), uid_map,
 // gid_map. Must happen before the child makes itself non-dumpable: the
 // files of a non-dumpable process belong to root.

@@ -82,8 +82,16 @@ TEST(NamespacesData, UnprivilegedUserIsMappedToItselfWithSetgroupsDenied) {
 }
 
 TEST(NamespacesData, RootMapsTheWholeRangeToItself) {
-  const IdMap map = id_map_for(0, 0, true);
+  // On the host (the initial user namespace) root has every id.
+  const IdMap map = id_map_for(0, 0, true, "         0          0 4294967295\n", "0 0 4294967295\n");
   EXPECT_EQ(map, (IdMap{"0 0 4294967295\n", "0 0 4294967295\n", false}));
+}
+
+TEST(NamespacesData, RootInAContainerMapsOnlyTheRangesItHas) {
+  // Rootless engines and hostUsers: false give the container's root a slice
+  // of ids; asking for more is EPERM, so only those ranges are mapped.
+  const IdMap map = id_map_for(0, 0, true, "0 100000 65536\n", "0 100000 1000\n1000 200000 1\n");
+  EXPECT_EQ(map, (IdMap{"0 0 65536\n", "0 0 1000\n1000 1000 1\n", false}));
 }
 
 TEST(Namespaces, IdsInsideAreTheInvokingUsersAndTheChildIsPid1) {
