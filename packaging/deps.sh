@@ -7,6 +7,11 @@ packages=(
   libseccomp-dev libcap-dev libtoml11-dev libspdlog-dev libfmt-dev
   libcli11-dev nlohmann-json3-dev googletest libgtest-dev
   iproute2 util-linux procps python3
+  # Packaging and its tests (integration/test_deb.sh, test_manual.sh,
+  # test_report.sh, test_examples.sh): dpkg-shlibdeps (dpkg-dev) and file for
+  # CPack's dependency scan, man-db to render the manual, zsh to load the zsh
+  # completion, the JSON Schema validator and a YAML parser for the examples.
+  dpkg-dev file man-db zsh python3-jsonschema python3-yaml
 )
 missing=()
 for p in "${packages[@]}"; do
