@@ -87,10 +87,13 @@ expect_contains "run step: ... with an annotation" "$out" "::error title=airlock
 gh INPUT_COMMAND='cat ~/.ssh/id_rsa' bash "$SCRATCH/run.sh" >"$SCRATCH/out" 2>&1
 expect_not_contains "run step: the planted key stays hidden" "$(cat "$SCRATCH/out")" "planted-ssh-key"
 
-gh INPUT_COMMAND="echo extra > $SCRATCH/root/extra.txt" INPUT_ARGS="--allow-write $SCRATCH/root --timeout 1m" \
+# (A directory of its own: one that holds the home with its hidden secrets
+# is carved by Landlock, and nothing new can be created directly in it.)
+mkdir -p "$SCRATCH/outdir"
+gh INPUT_COMMAND="echo extra > $SCRATCH/outdir/extra.txt" INPUT_ARGS="--allow-write $SCRATCH/outdir --timeout 1m" \
   bash "$SCRATCH/run.sh" >/dev/null 2>&1
 expect_eq "run step: args are passed as options (a write outside the project allowed)" "0 extra" \
-  "$? $(cat "$SCRATCH/root/extra.txt" 2>/dev/null)"
+  "$? $(cat "$SCRATCH/outdir/extra.txt" 2>/dev/null)"
 gh INPUT_COMMAND=true INPUT_PROFILE="default\"; touch $SCRATCH/injected; \"" bash "$SCRATCH/run.sh" >/dev/null 2>&1
 expect_eq "run step: a hostile profile input is a bad profile (125), not shell code" "125" "$?"
 [[ -e $SCRATCH/injected ]] && fail "run step: the profile input ran as shell code" || pass "run step: nothing injected"
