@@ -155,4 +155,27 @@ EOF
   expect_contains "$who: denials are logged with the reason" "$(cat "$SCRATCH/$who/airlock.err")" \
     "denied metadata.test:80: metadata.test resolved to 169.254.169.254"
 done
+
+# mode = "none" with forward: the host service and nothing else; no DNS stub.
+cat > "$SCRATCH/forward-only.toml" <<'EOF'
+[profile]
+description = "no network but a forwarded host service"
+extends = ["default"]
+
+[network]
+mode = "none"
+forward = ["127.0.0.1:5432"]
+EOF
+chmod 644 "$SCRATCH/forward-only.toml"
+for who in root nobody; do
+  OUT="$SCRATCH/$who/forward.out"
+  : > "$LOGS/dns.log"
+  (cd "$SCRATCH/$who/project" && as_user "$who" env HOME="$SCRATCH/$who/home" PATH=/usr/bin:/bin "$AIRLOCK" -q run \
+      --profile "$SCRATCH/forward-only.toml" -- \
+      $PY probe.py "connect 127.0.0.1 5432" "connect 203.0.113.20 443" "resolve allowed.test" > "$OUT" 2>&1)
+  expect_eq "$who: mode none: forward works" "ok hello 127.0.0.1:5432 +echo" "$(result 'connect 127.0.0.1 5432')"
+  expect_eq "$who: mode none: nothing else" "error ENETUNREACH" "$(result 'connect 203.0.113.20 443')"
+  expect_contains "$who: mode none: no names" "$(result 'resolve allowed.test')" "error gai"
+  expect_eq "$who: mode none: no upstream query" "" "$(cat "$LOGS/dns.log")"
+done
 finish

@@ -70,6 +70,7 @@ class Relay {
     std::size_t capacity = 0;
     bool eof = false;   // `from` has sent its FIN
     bool shut = false;  // passed on to `to`
+    bool grown = false; // the pipe was enlarged for bulk (or could not be)
     std::uint64_t bytes = 0;
   };
   void connect_next(UniqueFd socket);
@@ -78,6 +79,7 @@ class Relay {
   bool pump(Flow& flow);  // false on a fatal error
   void fail(std::string why);
   static void make_pipe(Flow& flow);
+  static void grow_pipe(Flow& flow);
 
   Poller& poller_;
   std::uint64_t token_;
