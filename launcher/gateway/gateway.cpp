@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <spdlog/spdlog.h>
 
@@ -67,6 +68,10 @@ Gateway::Gateway(const Config& config, UniqueFd channel)
       synthetic_(config.synthetic_network, config.synthetic_prefix),
       channel_(std::move(channel)),
       resolver_([this](int fd, bool readable, bool writable) { watch_resolver_socket(fd, readable, writable); }) {
+  // splice(2) into a socket whose peer is gone raises SIGPIPE (it has no
+  // MSG_NOSIGNAL): one closed connection must not kill the supervisor. The
+  // sandbox is already cloned, and the payload resets its signals anyway.
+  if (std::signal(SIGPIPE, SIG_IGN) == SIG_ERR) throw SystemError("ignore SIGPIPE", errno);
   raise_descriptor_limit();
   spare_fd_ = open_spare();
   const int flags = static_cast<int>(check_syscall(::fcntl(channel_.get(), F_GETFL), "fcntl(F_GETFL)"));
@@ -132,7 +137,7 @@ void Gateway::on_channel() {
       // init is gone, and with it the sandbox: nothing more will be asked.
       poller_.remove(channel_.get());
       channel_.reset();
-      for (auto& waiting : publish_waiting_) reset_on_close(waiting.socket.get());
+      for (auto& waiting : publish_waiting_) (void)reset_on_close(waiting.socket.get());
       stats_.connections_failed += publish_waiting_.size();
       publish_waiting_.clear();
       return;
@@ -172,7 +177,7 @@ void Gateway::take_socket_reply(const channel::Message& reply, std::vector<Uniqu
     ++stats_.connections_failed;
     spdlog::warn("network: cannot publish to {}: no socket in the sandbox: {}", decision.destination,
                  std::strerror(reply.value));
-    reset_on_close(waiting.socket.get());
+    (void)reset_on_close(waiting.socket.get());
     return;
   }
   start_relay(Route::publish, std::move(waiting.socket), {published.inside}, decision, std::move(fds.front()));
@@ -212,7 +217,7 @@ std::optional<UniqueFd> Gateway::accept_next(int listener) {
       spare_fd_.reset();
       UniqueFd shed(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
       if (shed) {
-        reset_on_close(shed.get());
+        (void)reset_on_close(shed.get());
         stats_.deny_connection("(unknown)", "the supervisor ran out of file descriptors");
         spdlog::error("network: out of file descriptors: a new connection was reset (raise `ulimit -Hn`)");
       }
@@ -267,7 +272,7 @@ void Gateway::on_resolved(std::uint64_t id, const Resolution& resolution) {
     ++stats_.connections_failed;
     spdlog::warn("network: {}: cannot resolve {}: {}", waiting.decision.destination, waiting.decision.name,
                  resolution.error);
-    reset_on_close(waiting.socket.get());
+    (void)reset_on_close(waiting.socket.get());
     return;
   }
   auto screened = screen_resolved(matcher_, waiting.decision.name, resolution.addresses, waiting.port);
@@ -279,7 +284,7 @@ void Gateway::on_resolved(std::uint64_t id, const Resolution& resolution) {
 void Gateway::deny(UniqueFd socket, const std::string& destination, const std::string& reason) {
   stats_.deny_connection(destination, reason);
   spdlog::warn("network: denied {}: {}", destination, reason);
-  if (socket) reset_on_close(socket.get());
+  if (socket) (void)reset_on_close(socket.get());
 }
 
 // ---- relays
@@ -334,7 +339,7 @@ void Gateway::on_publish(std::size_t index) {
     if (!*socket) continue;
     if (!channel_) {
       ++stats_.connections_failed;
-      reset_on_close(socket->get());
+      (void)reset_on_close(socket->get());
       continue;
     }
     const int family = config_.publish[index].inside.ip.family;
@@ -343,7 +348,7 @@ void Gateway::on_publish(std::size_t index) {
     } catch (const Error& e) {
       ++stats_.connections_failed;
       spdlog::warn("network: cannot publish a connection: {}", e.what());
-      reset_on_close(socket->get());
+      (void)reset_on_close(socket->get());
       continue;
     }
     publish_waiting_.push_back({std::move(*socket), index});

@@ -35,7 +35,9 @@ class Poller {
 };
 
 // SO_LINGER {on, 0}: close() sends a reset instead of a FIN (socket(7)).
-void reset_on_close(int fd);
+// False when the socket refused the option: it is already dead, and the
+// close that follows loses nothing.
+bool reset_on_close(int fd) noexcept;
 
 class Relay {
  public:

@@ -182,7 +182,7 @@ TEST(GatewayRelay, AResetOnOneSideResetsTheOther) {
   epoll_event events[16];
   for (int i = 0; i < 20 && ::recv(conn.get(), buf, sizeof buf, MSG_DONTWAIT) <= 0; ++i)
     for (const auto& ev : rig.poller.wait(events, 20)) rig.relay->on_event(static_cast<unsigned>(ev.data.u64 & 1), ev.events);
-  reset_on_close(conn.get());
+  ASSERT_TRUE(reset_on_close(conn.get()));
   conn.reset();
   EXPECT_EQ(rig.drive(), Relay::State::done);
   rig.relay.reset();
