@@ -218,7 +218,7 @@ std::optional<UniqueFd> Gateway::accept_next(int listener) {
       UniqueFd shed(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
       if (shed) {
         (void)reset_on_close(shed.get());
-        stats_.deny_connection("(unknown)", "the supervisor ran out of file descriptors");
+        (void)stats_.deny_connection("(unknown)", "the supervisor ran out of file descriptors");
         spdlog::error("network: out of file descriptors: a new connection was reset (raise `ulimit -Hn`)");
       }
       shed.reset();
@@ -282,8 +282,8 @@ void Gateway::on_resolved(std::uint64_t id, const Resolution& resolution) {
 }
 
 void Gateway::deny(UniqueFd socket, const std::string& destination, const std::string& reason) {
-  stats_.deny_connection(destination, reason);
-  spdlog::warn("network: denied {}: {}", destination, reason);
+  const bool first = stats_.deny_connection(destination, reason);
+  spdlog::log(first ? spdlog::level::warn : spdlog::level::debug, "network: denied {}: {}", destination, reason);
   if (socket) (void)reset_on_close(socket.get());
 }
 
@@ -367,8 +367,11 @@ dns::Outcome Gateway::answer_dns(std::span<const std::uint8_t> query, const char
       break;
     case Result::refused:
     case Result::failed:
-      stats_.refuse_query(outcome.name + " (" + outcome.type + ")", outcome.detail);
-      spdlog::warn("dns: refused {} {}: {}", outcome.type, outcome.name, outcome.detail);
+      if (stats_.refuse_query(outcome.name + " (" + outcome.type + ")", outcome.detail)) {
+        spdlog::warn("dns: refused {} {}: {}", outcome.type, outcome.name, outcome.detail);
+      } else {
+        spdlog::debug("dns: refused {} {} again", outcome.type, outcome.name);
+      }
       break;
     case Result::malformed:
       ++stats_.dns_malformed;

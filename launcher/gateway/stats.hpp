@@ -31,28 +31,32 @@ struct Stats {
 
   static constexpr std::size_t kMaxListed = 100;
 
-  void deny_connection(const std::string& what, const std::string& reason) {
+  // Each returns true the first time a (what, reason) pair is listed: the
+  // gateway warns about that one and logs repeats at debug level only, so a
+  // command retrying a denied destination in a loop does not flood the log.
+  bool deny_connection(const std::string& what, const std::string& reason) {
     ++connections_denied;
-    list(denied_connections, what, reason);
+    return list(denied_connections, what, reason);
   }
-  void refuse_query(const std::string& what, const std::string& reason) {
+  bool refuse_query(const std::string& what, const std::string& reason) {
     ++dns_refused;
-    list(denied_queries, what, reason);
+    return list(denied_queries, what, reason);
   }
 
  private:
-  void list(std::vector<Denied>& entries, const std::string& what, const std::string& reason) {
+  bool list(std::vector<Denied>& entries, const std::string& what, const std::string& reason) {
     for (auto& entry : entries) {
       if (entry.what == what && entry.reason == reason) {
         ++entry.count;
-        return;
+        return false;
       }
     }
-    if (entries.size() < kMaxListed) {
-      entries.push_back({what, reason, 1});
-    } else {
+    if (entries.size() >= kMaxListed) {
       ++denied_unlisted;
+      return false;
     }
+    entries.push_back({what, reason, 1});
+    return true;
   }
 };
 

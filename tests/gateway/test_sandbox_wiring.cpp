@@ -126,9 +126,9 @@ TEST(GatewayReport, NetworkObjectCountsAndLists) {
   sandbox::RunResult result;
   gateway::Stats stats;
   ++stats.connections_allowed;
-  stats.deny_connection("evil.test:443", "evil.test is not in network.allow");
-  stats.deny_connection("evil.test:443", "evil.test is not in network.allow");
-  stats.refuse_query("evil.test (A)", "not in network.allow");
+  EXPECT_TRUE(stats.deny_connection("evil.test:443", "evil.test is not in network.allow"));
+  EXPECT_FALSE(stats.deny_connection("evil.test:443", "evil.test is not in network.allow"));
+  EXPECT_TRUE(stats.refuse_query("evil.test (A)", "not in network.allow"));
   stats.bytes_out = 10;
   result.network = stats;
   const auto doc = nlohmann::json::parse(report::to_json(policy, f, plan, spec, result));
@@ -153,9 +153,11 @@ TEST(GatewayReport, NetworkObjectCountsAndLists) {
 TEST(GatewayReport, DeniedListsAreBounded) {
   gateway::Stats stats;
   for (std::size_t i = 0; i < gateway::Stats::kMaxListed + 5; ++i)
-    stats.deny_connection("203.0.113." + std::to_string(i) + ":22", "no rule");
-  EXPECT_EQ(stats.connections_denied, gateway::Stats::kMaxListed + 5);
+    EXPECT_EQ(stats.deny_connection("203.0.113." + std::to_string(i) + ":22", "no rule"), i < gateway::Stats::kMaxListed);
+  EXPECT_FALSE(stats.deny_connection("203.0.113.0:22", "no rule")) << "a repeat is not new";
+  EXPECT_EQ(stats.connections_denied, gateway::Stats::kMaxListed + 6);
   EXPECT_EQ(stats.denied_connections.size(), gateway::Stats::kMaxListed);
+  EXPECT_EQ(stats.denied_connections[0].count, 2u);
   EXPECT_EQ(stats.denied_unlisted, 5u);
 }
 
