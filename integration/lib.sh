@@ -41,6 +41,26 @@ expect_not_contains() {
   if [[ "$2" != *"$3"* ]]; then pass "$1"; else fail "$1: [$3] unexpectedly found in: $2"; fi
 }
 
+# probe_result OUTPUT NAME: the result try-syscall printed for NAME
+# ("errno=EPERM", "signal=SIGSYS", "ok"). Leading blanks are dropped: under
+# a terminal, an injected character may be echoed before the line.
+probe_result() { sed -n "s/^[[:space:]]*$2 //p" <<<"$1" | tr -d '\r' | head -1; }
+
+# expect_probe WHAT CONTROL SANDBOXED NAME EXPECTED: try-syscall printed
+# EXPECTED for NAME in the sandbox. CONTROL is the same probe's output where
+# the layer under test is absent: when it gives EXPECTED too, the kernel
+# refuses the call anyway (a sysctl, a missing capability) and the line
+# proves nothing about the layer; that is said, and is not a failure.
+expect_probe() {
+  local what=$1 control sandboxed
+  control=$(probe_result "$2" "$4")
+  sandboxed=$(probe_result "$3" "$4")
+  expect_eq "$what: $4" "$5" "$sandboxed"
+  if [[ $control == "$5" ]]; then
+    printf 'note %s: %s gives %s without the layer too; not evidence of the layer\n' "$what" "$4" "$5"
+  fi
+}
+
 # as_user USER CMD...: run as root (USER=root) or as uid 65534 with no groups.
 as_user() {
   local who=$1; shift

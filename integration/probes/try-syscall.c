@@ -58,6 +58,24 @@ static int try_tiocsti(void) { return result(ioctl(-1, TIOCSTI, "x")); }
 static int try_tiocsti_high(void) {
   return result(syscall(SYS_ioctl, -1, (1UL << 32) | TIOCSTI, "x"));
 }
+/* A real terminal: fd 0 when it is one (run under `script -qec CMD
+ * /dev/null` to make it so), else the controlling terminal. Unfiltered, the
+ * kernel pushes a space into that terminal's input (when legacy TIOCSTI is
+ * on and the terminal is ours); filtered, the ioctl never reaches the tty. */
+static int open_terminal(void) {
+  if (isatty(0)) return 0;
+  return open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+}
+static int try_tiocsti_tty(void) {
+  int fd = open_terminal();
+  if (fd < 0) return errno;
+  return result(ioctl(fd, TIOCSTI, " "));
+}
+static int try_tiocsti_tty_high(void) {
+  int fd = open_terminal();
+  if (fd < 0) return errno;
+  return result(syscall(SYS_ioctl, fd, (1UL << 32) | TIOCSTI, " "));
+}
 static int try_tioclinux(void) { return result(ioctl(-1, TIOCLINUX, bad_pointer)); }
 static int try_io_uring_setup(void) {
   return result(syscall(SYS_io_uring_setup, 1, bad_pointer));
@@ -66,6 +84,25 @@ static int try_ptrace(void) { return result(syscall(SYS_ptrace, PTRACE_TRACEME_R
 /* pid 0 never exists: an unfiltered attempt is ESRCH, never an attach. */
 static int try_ptrace_attach(void) {
   return result(syscall(SYS_ptrace, PTRACE_ATTACH_REQ, 0, 0, 0));
+}
+/* PTRACE_ATTACH from one child to its sibling, both ours: unfiltered it
+ * succeeds (same user) unless Yama's ptrace_scope forbids it. */
+static int try_ptrace_sibling(void) {
+  int status = 0;
+  pid_t target = fork();
+  if (target < 0) return errno;
+  if (target == 0) {
+    for (;;) pause();
+  }
+  pid_t attacker = fork();
+  if (attacker == 0) _exit(result(syscall(SYS_ptrace, PTRACE_ATTACH_REQ, target, 0, 0)) & 0xff);
+  int err = attacker < 0 ? errno : 0;
+  if (attacker > 0 && waitpid(attacker, &status, 0) < 0) err = errno;
+  kill(target, SIGKILL);
+  waitpid(target, NULL, 0);
+  if (err != 0) return err;
+  if (WIFSIGNALED(status)) raise(WTERMSIG(status)); /* e.g. SIGSYS: report it as ours */
+  return WEXITSTATUS(status);
 }
 static int try_process_vm_readv(void) {
   return result(syscall(SYS_process_vm_readv, 0, bad_pointer, 1, bad_pointer, 1, ~0UL));
@@ -150,10 +187,13 @@ struct attempt {
 static const struct attempt attempts[] = {
     {"tiocsti", try_tiocsti},
     {"tiocsti-high", try_tiocsti_high},
+    {"tiocsti-tty", try_tiocsti_tty},
+    {"tiocsti-tty-high", try_tiocsti_tty_high},
     {"tioclinux", try_tioclinux},
     {"io_uring_setup", try_io_uring_setup},
     {"ptrace", try_ptrace},
     {"ptrace-attach", try_ptrace_attach},
+    {"ptrace-sibling", try_ptrace_sibling},
     {"process_vm_readv", try_process_vm_readv},
     {"mount", try_mount},
     {"umount2", try_umount2},

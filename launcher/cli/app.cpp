@@ -163,7 +163,14 @@ int main(int argc, char** argv) {
     if (*profiles) return profiles_command(profiles_common);
     if (*doctor) return doctor_command(doctor_common, doctor_profile);
   } catch (const policy::ProfileError& e) {
-    for (const auto& message : e.messages()) std::cerr << message << "\n";
+    // "file:line:col: error: ..." lines are for people and editors; a log
+    // pipeline gets each as its own JSON object.
+    for (const auto& message : e.messages()) {
+      if (log_format == "json")
+        spdlog::error("{}", message);
+      else
+        std::cerr << message << "\n";
+    }
     spdlog::error("{} error{} in the profile; nothing was run", e.messages().size(),
                   e.messages().size() == 1 ? "" : "s");
     return kExitOwnError;

@@ -32,6 +32,7 @@ int doctor_command(const Common& common, const std::string& profile) {
   std::cout << "\nprofile \"" << profile << "\" on this machine:\n";
   for (const auto& layer : plan.layers)
     std::cout << "  " << (layer.enforced ? "enforced     " : "NOT ENFORCED ") << layer.layer << ": " << layer.detail << "\n";
+  for (const auto& unmet : plan.unmet_requirements) std::cout << "  NOT MET      " << unmet << "\n";
   if (plan.complete()) {
     std::cout << "result: every layer of \"" << profile << "\" can be enforced\n";
     return 0;

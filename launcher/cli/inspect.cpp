@@ -1,10 +1,14 @@
 // check, explain and profiles: the commands that read profiles and run nothing.
 #include <iostream>
+#include <sstream>
 
 #include "cli/commands.hpp"
+#include "kernel/features.hpp"
 #include "policy/diagnostics.hpp"
 #include "policy/document.hpp"
 #include "policy/explain.hpp"
+#include "sandbox/plan.hpp"
+#include "sandbox/spec.hpp"
 
 namespace airlock::cli {
 
@@ -35,6 +39,11 @@ int explain_command(const Common& common, const std::string& profile, const poli
   const auto ctx = policy::Context::current(common.project);
   const auto policy = policy::resolve(profile, make_catalog(ctx), ctx, overrides);
   std::cout << policy::to_toml(policy);
+  // Comments only, so that the output stays a valid profile.
+  const auto plan = sandbox::plan_enforcement(policy, kernel::probe());
+  std::cout << "\n# enforcement on this kernel (probed now; what `airlock run` would do here)\n";
+  std::istringstream lines(sandbox::describe_enforcement(policy, plan));
+  for (std::string line; std::getline(lines, line);) std::cout << (line.empty() ? "#" : "#   " + line) << "\n";
   return 0;
 }
 

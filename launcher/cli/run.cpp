@@ -10,27 +10,48 @@
 
 namespace airlock::cli {
 
-int run_command(const RunArgs& args) {
-  const auto ctx = policy::Context::current(args.common.project);
-  const auto policy = policy::resolve(args.profile, make_catalog(ctx), ctx, args.overrides);
-  const auto features = kernel::probe();
-  const auto plan = sandbox::plan_enforcement(policy, features);
+namespace {
+
+sandbox::EnforcementPlan plan_or_refuse(const policy::Policy& policy, const kernel::Features& features) {
+  auto plan = sandbox::plan_enforcement(policy, features);
   if (!plan.complete()) {
     if (!policy.enforcement.best_effort) throw Error(sandbox::refusal_message(plan));
     for (const auto& missing : plan.missing) spdlog::warn("best effort: NOT enforced: {}", missing);
   }
-  auto host = sandbox::current_host_state();
-  if (args.common.project) host.cwd = ctx.project;
-  const auto spec = sandbox::prepare(policy, plan, args.command, host);
-  for (const auto& dropped : spec.env.dropped)
-    if (dropped.reason != "not kept") spdlog::info("environment: dropped {} ({})", dropped.name, dropped.reason);
+  return plan;
+}
 
-  const auto result = sandbox::run(spec);
-  if (!result.setup_error.empty()) spdlog::error("{}", result.setup_error);
-  if (result.timed_out) spdlog::error("the command timed out after {} ms and was killed", policy.process.timeout->count());
-  if (args.report_path)
-    report::write_file(*args.report_path, report::to_json(policy, features, plan, spec, result));
-  return result.exit_status;
+}  // namespace
+
+int run_command(const RunArgs& args) {
+  const auto ctx = policy::Context::current(args.common.project);
+  const auto policy = policy::resolve(args.profile, make_catalog(ctx), ctx, args.overrides);
+  auto features = kernel::probe(kernel::ProbeDepth::quick);
+  for (int attempt = 0;; ++attempt) {
+    const auto plan = plan_or_refuse(policy, features);
+    auto host = sandbox::current_host_state();
+    if (args.common.project) host.cwd = ctx.project;
+    const auto spec = sandbox::prepare(policy, plan, args.command, host);
+    sandbox::wipe(host);
+    for (const auto& dropped : spec.env.dropped)
+      if (dropped.reason != "not kept") spdlog::info("environment: dropped {} ({})", dropped.name, dropped.reason);
+    sandbox::RunResult result;
+    try {
+      result = sandbox::run(spec);
+    } catch (const sandbox::NamespacesUnavailable& e) {
+      // The quick probe assumed namespaces; the kernel said no. Plan again
+      // with what is really there: refuse, or (best effort) run without.
+      if (attempt > 0) throw;
+      features.user_namespaces = kernel::user_namespaces_unavailable(e.error_number(), false);
+      continue;
+    }
+    if (!result.setup_error.empty()) spdlog::error("{}", result.setup_error);
+    if (result.timed_out)
+      spdlog::error("the command timed out after {} ms and was killed", policy.process.timeout->count());
+    if (args.report_path)
+      report::write_file(*args.report_path, report::to_json(policy, features, plan, spec, result));
+    return result.exit_status;
+  }
 }
 
 }  // namespace airlock::cli

@@ -38,26 +38,30 @@ int errno_in_child(int (*attempt)()) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
 }
 
+// The child's exit status carries the errno, plus this bit when the user
+// namespace was made and the others inside it were not (errnos are < 128).
+constexpr int kInnerNamespacesFailed = 128;
+
 int try_user_namespaces() {
   if (unshare(CLONE_NEWUSER) != 0) return errno;
   if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP) != 0)
-    return errno == 0 ? 255 : errno;
+    return kInnerNamespacesFailed | (errno & 127);
   return 0;
 }
 
 Probe probe_user_namespaces() {
-  const int err = errno_in_child(try_user_namespaces);
-  if (err == 0) return {true, "user, mount, pid, net, ipc, uts and cgroup namespaces can be created unprivileged"};
-  std::string why = std::string("cannot create namespaces: ") + std::strerror(err) + ". ";
-  const auto max = read_first_line("/proc/sys/user/max_user_namespaces");
-  if (max == "0") return {false, why + "Fix: sysctl -w user.max_user_namespaces=15000"};
-  if (read_first_line("/proc/sys/kernel/unprivileged_userns_clone") == "0")
-    return {false, why + "Fix: sysctl -w kernel.unprivileged_userns_clone=1"};
-  if (read_first_line("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1")
-    return {false, why + "AppArmor restricts unprivileged user namespaces; install packaging/apparmor/airlock or "
-                         "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"};
-  return {false, why + "Inside a container this is the engine's seccomp profile: run with "
-                       "--security-opt seccomp=unconfined or a profile that allows unshare/clone of namespaces"};
+  const int status = errno_in_child(try_user_namespaces);
+  if (status == 0) return {true, "user, mount, pid, net, ipc, uts and cgroup namespaces can be created unprivileged"};
+  return user_namespaces_unavailable(status & 127, (status & kInnerNamespacesFailed) != 0);
+}
+
+// What the sysctls alone say, without creating anything: "" when nothing
+// forbids user namespaces, else why not.
+std::string sysctl_forbids_user_namespaces() {
+  if (read_first_line("/proc/sys/user/max_user_namespaces") == "0") return "user.max_user_namespaces is 0";
+  if (read_first_line("/proc/sys/kernel/unprivileged_userns_clone") == "0" && geteuid() != 0)
+    return "kernel.unprivileged_userns_clone is 0";
+  return "";
 }
 
 Probe probe_landlock(int abi) {
@@ -107,10 +111,34 @@ Probe probe_tiocsti() {
 
 }  // namespace
 
-Features probe() {
+Probe user_namespaces_unavailable(int err, bool inner) {
+  std::string why = inner ? std::string("a user namespace can be created, but not the mount, pid, net, ipc, uts and "
+                                        "cgroup namespaces inside it: ") + std::strerror(err) + ". "
+                          : std::string("cannot create a user namespace (") + std::strerror(err) +
+                                "), so no other namespace either. ";
+  if (read_first_line("/proc/sys/user/max_user_namespaces") == "0")
+    return {false, why + "Fix: sysctl -w user.max_user_namespaces=15000"};
+  if (read_first_line("/proc/sys/kernel/unprivileged_userns_clone") == "0")
+    return {false, why + "Fix: sysctl -w kernel.unprivileged_userns_clone=1"};
+  if (read_first_line("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1")
+    return {false, why + "AppArmor restricts unprivileged user namespaces: give airlock an AppArmor profile with "
+                         "the `userns,` rule, or sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"};
+  return {false, why + "Inside a container this is the engine's seccomp profile: run with "
+                       "--security-opt seccomp=unconfined or a profile that allows unshare/clone of namespaces"};
+}
+
+Features probe(ProbeDepth depth) {
   Features f;
   f.running_as_root = geteuid() == 0;
-  f.user_namespaces = probe_user_namespaces();
+  if (depth == ProbeDepth::full) {
+    f.user_namespaces = probe_user_namespaces();
+  } else if (const auto why = sysctl_forbids_user_namespaces(); !why.empty()) {
+    f.user_namespaces = user_namespaces_unavailable(EPERM, false);
+  } else {
+    // Creating namespaces to find out costs about as much as the sandbox's
+    // own clone, which is the real test: a failure there re-plans the run.
+    f.user_namespaces = {true, "assumed; the sandbox's own clone checks it"};
+  }
   f.landlock_abi = landlock::probe_abi();
   f.landlock = probe_landlock(f.landlock_abi);
   f.seccomp = probe_seccomp();

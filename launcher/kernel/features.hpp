@@ -25,6 +25,15 @@ struct Features {
   bool running_as_root = false;
 };
 
-Features probe();
+enum class ProbeDepth {
+  full,   // try every namespace in a throw-away child (doctor, explain)
+  quick,  // trust the sysctls; the run's own clone is the test (run)
+};
+
+Features probe(ProbeDepth depth = ProbeDepth::full);
+
+// Why user namespaces are unavailable, given the errno of the failed
+// unshare/clone, with the fix for this machine.
+Probe user_namespaces_unavailable(int err, bool inner_namespaces_failed);
 
 }  // namespace airlock::kernel

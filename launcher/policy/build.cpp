@@ -67,7 +67,14 @@ class Builder {
     for (const auto& item : list(key)) {
       PathRule rule;
       rule.optional = item.text.starts_with('?');
-      rule.path = rule.optional ? item.text.substr(1) : item.text;
+      rule.create = item.text.starts_with('+');
+      rule.path = rule.optional || rule.create ? item.text.substr(1) : item.text;
+      if (rule.create && key != "filesystem.write") {
+        diag_.error(item.where, key, "\"+\" (create when missing) is only for filesystem.write");
+        continue;
+      }
+      // A path that could not be created is skipped like an optional one.
+      rule.optional = rule.optional || rule.create;
       rule.where = item.where;
       if (!rule.path.starts_with('/')) {
         diag_.error(item.where, key,

@@ -1,5 +1,6 @@
 #include "policy/document.hpp"
 
+#include <algorithm>
 #include <sstream>
 #include <toml.hpp>
 
@@ -8,7 +9,32 @@ namespace {
 
 using TomlValue = toml::basic_value<toml::discard_comments, std::map, std::vector>;
 
-SourceLoc loc_of(const TomlValue& v, const std::string& origin) {
+// Line starts of one file, so that a value's location is a binary search.
+// toml11's own value.location() counts newlines from the start of the file
+// for every call, which made locations the largest cost of loading a
+// profile on every run.
+class LineIndex {
+ public:
+  explicit LineIndex(std::string_view text) {
+    starts_.push_back(0);
+    for (std::size_t i = 0; i < text.size(); ++i)
+      if (text[i] == '\n') starts_.push_back(i + 1);
+  }
+  SourceLoc at(std::size_t offset, const std::string& origin) const {
+    const auto it = std::upper_bound(starts_.begin(), starts_.end(), offset) - 1;
+    return SourceLoc{origin, static_cast<unsigned>(it - starts_.begin() + 1), static_cast<unsigned>(offset - *it + 1)};
+  }
+
+ private:
+  std::vector<std::size_t> starts_;
+};
+
+SourceLoc loc_of(const TomlValue& v, const LineIndex& index, const std::string& origin) {
+  // toml11 3.x keeps the parsed region of every value (detail::region, a
+  // public class of the pinned Debian 12 package); its offset in the source
+  // is all we need.
+  if (const auto* region = dynamic_cast<const toml::detail::region*>(toml::detail::get_region(v)))
+    return index.at(static_cast<std::size_t>(region->first() - region->begin()), origin);
   const auto l = v.location();
   return SourceLoc{origin, static_cast<unsigned>(l.line()), static_cast<unsigned>(l.column())};
 }
@@ -48,7 +74,7 @@ const char* expected_for(FieldType type) {
 
 class LayerParser {
  public:
-  LayerParser(Layer& layer, Diagnostics& diag) : layer_(layer), diag_(diag) {}
+  LayerParser(Layer& layer, const LineIndex& index, Diagnostics& diag) : layer_(layer), index_(index), diag_(diag) {}
 
   void parse_root(const TomlValue& root) {
     for (const auto& [section, value] : root.as_table()) {
@@ -61,7 +87,7 @@ class LayerParser {
       } else if (is_schema_section(section)) {
         parse_section(section, value);
       } else {
-        diag_.error(loc_of(value, layer_.origin), section,
+        diag_.error(where(value), section,
                     "unknown section [" + section +
                         "]; expected one of profile, variables, sets, filesystem, network, environment, "
                         "syscalls, process, limits, enforcement");
@@ -78,7 +104,7 @@ class LayerParser {
 
   bool expect_table(const TomlValue& v, const std::string& key) {
     if (v.is_table()) return true;
-    diag_.error(loc_of(v, layer_.origin), key, "expected a table, found " + type_name(v));
+    diag_.error(where(v), key, "expected a table, found " + type_name(v));
     return false;
   }
 
@@ -88,11 +114,11 @@ class LayerParser {
       const std::string full = "profile." + key;
       if (key == "description") {
         if (value.is_string()) layer_.description = value.as_string().str;
-        else diag_.error(loc_of(value, layer_.origin), full, "expected a string, found " + type_name(value));
+        else diag_.error(where(value), full, "expected a string, found " + type_name(value));
       } else if (key == "extends") {
         read_string_list(value, full, layer_.extends);
       } else {
-        diag_.error(loc_of(value, layer_.origin), full, "unknown key; expected description or extends");
+        diag_.error(where(value), full, "unknown key; expected description or extends");
       }
     }
   }
@@ -101,24 +127,24 @@ class LayerParser {
     if (!expect_table(v, key)) return;
     for (const auto& [name, value] : v.as_table()) {
       if (!value.is_string()) {
-        diag_.error(loc_of(value, layer_.origin), key + "." + name, "expected a string, found " + type_name(value));
+        diag_.error(where(value), key + "." + name, "expected a string, found " + type_name(value));
         continue;
       }
-      out[name] = Item{value.as_string().str, loc_of(value, layer_.origin)};
+      out[name] = Item{value.as_string().str, where(value)};
     }
   }
 
   void read_string_list(const TomlValue& v, const std::string& key, std::vector<Item>& out) {
     if (!v.is_array()) {
-      diag_.error(loc_of(v, layer_.origin), key, "expected an array of strings, found " + type_name(v));
+      diag_.error(where(v), key, "expected an array of strings, found " + type_name(v));
       return;
     }
     for (const auto& element : v.as_array()) {
       if (!element.is_string()) {
-        diag_.error(loc_of(element, layer_.origin), key, "expected a string in the array, found " + type_name(element));
+        diag_.error(where(element), key, "expected a string in the array, found " + type_name(element));
         continue;
       }
-      out.push_back(Item{element.as_string().str, loc_of(element, layer_.origin)});
+      out.push_back(Item{element.as_string().str, where(element)});
     }
   }
 
@@ -127,7 +153,7 @@ class LayerParser {
     for (const auto& [name, body] : v.as_table()) {
       const std::string key = "sets." + name;
       if (!expect_table(body, key)) continue;
-      SetDef set{name, EntryKind::none, "", {}, loc_of(body, layer_.origin)};
+      SetDef set{name, EntryKind::none, "", {}, where(body)};
       bool has_kind = false;
       for (const auto& [field, value] : body.as_table()) {
         if (field == "kind" && value.is_string()) {
@@ -138,7 +164,7 @@ class LayerParser {
         } else if (field == "entries") {
           read_string_list(value, key + ".entries", set.entries);
         } else {
-          diag_.error(loc_of(value, layer_.origin), key + "." + field,
+          diag_.error(where(value), key + "." + field,
                       "unknown key or wrong type; a set has kind (string), description (string) and entries (array)");
         }
       }
@@ -152,7 +178,7 @@ class LayerParser {
     if (s == "paths") return EntryKind::paths;
     if (s == "names") return EntryKind::names;
     if (s == "syscalls") return EntryKind::syscalls;
-    diag_.error(loc_of(v, layer_.origin), key, "unknown set kind \"" + s + "\"; expected paths, names or syscalls");
+    diag_.error(where(v), key, "unknown set kind \"" + s + "\"; expected paths, names or syscalls");
     return EntryKind::none;
   }
 
@@ -162,10 +188,10 @@ class LayerParser {
       const std::string full = section + "." + key;
       const FieldSpec* spec = find_field(section, key);
       if (!spec) {
-        diag_.error(loc_of(value, layer_.origin), full, "unknown key; " + known_keys(section));
+        diag_.error(where(value), full, "unknown key; " + known_keys(section));
         continue;
       }
-      Field field{spec, {}, {}, {}, loc_of(value, layer_.origin)};
+      Field field{spec, {}, {}, {}, where(value)};
       if (read_field(*spec, value, full, field)) layer_.fields[full] = std::move(field);
     }
   }
@@ -182,30 +208,30 @@ class LayerParser {
   }
 
   bool wrong_type(const TomlValue& v, const std::string& key, FieldType type) {
-    diag_.error(loc_of(v, layer_.origin), key, std::string("expected ") + expected_for(type) + ", found " + type_name(v));
+    diag_.error(where(v), key, std::string("expected ") + expected_for(type) + ", found " + type_name(v));
     return false;
   }
 
   bool read_field(const FieldSpec& spec, const TomlValue& v, const std::string& key, Field& field) {
-    const auto where = loc_of(v, layer_.origin);
+    const auto at = where(v);
     switch (spec.type) {
       case FieldType::string:
         if (!v.is_string()) return wrong_type(v, key, spec.type);
-        field.scalar = Item{v.as_string().str, where};
+        field.scalar = Item{v.as_string().str, at};
         return true;
       case FieldType::boolean:
         if (!v.is_boolean()) return wrong_type(v, key, spec.type);
-        field.scalar = Item{v.as_boolean() ? "true" : "false", where};
+        field.scalar = Item{v.as_boolean() ? "true" : "false", at};
         return true;
       case FieldType::limit:
         if (v.is_integer()) {
           if (v.as_integer() < 0) {
-            diag_.error(where, key, "must not be negative");
+            diag_.error(at, key, "must not be negative");
             return false;
           }
-          field.scalar = Item{std::to_string(v.as_integer()), where};
+          field.scalar = Item{std::to_string(v.as_integer()), at};
         } else if (v.is_string()) {
-          field.scalar = Item{v.as_string().str, where};
+          field.scalar = Item{v.as_string().str, at};
         } else {
           return wrong_type(v, key, spec.type);
         }
@@ -220,7 +246,7 @@ class LayerParser {
         if (!v.is_array()) return wrong_type(v, key, spec.type);
         for (const auto& element : v.as_array()) {
           if (!element.is_integer()) return wrong_type(element, key, spec.type);
-          field.list.push_back(Item{std::to_string(element.as_integer()), loc_of(element, layer_.origin)});
+          field.list.push_back(Item{std::to_string(element.as_integer()), where(element)});
         }
         return true;
       case FieldType::string_map:
@@ -231,7 +257,10 @@ class LayerParser {
     return false;
   }
 
+  SourceLoc where(const TomlValue& v) const { return loc_of(v, index_, layer_.origin); }
+
   Layer& layer_;
+  const LineIndex& index_;
   Diagnostics& diag_;
 };
 
@@ -305,9 +334,10 @@ Layer parse_layer(std::string_view text, const std::string& origin, const std::s
   layer.name = name;
   layer.origin = origin;
   try {
+    const LineIndex index(text);
     std::istringstream stream{std::string(text)};
     const auto root = toml::parse<toml::discard_comments, std::map, std::vector>(stream, origin);
-    LayerParser(layer, diag).parse_root(root);
+    LayerParser(layer, index, diag).parse_root(root);
   } catch (const toml::syntax_error& e) {
     const auto l = e.location();
     diag.error(SourceLoc{origin, static_cast<unsigned>(l.line()), static_cast<unsigned>(l.column())}, "",

@@ -41,7 +41,7 @@ class TomlWriter {
   }
 
   void paths(const std::string& key, const std::vector<PathRule>& rules) {
-    list(key, rules, [](const PathRule& r) { return (r.optional ? "?" : "") + r.path; },
+    list(key, rules, [](const PathRule& r) { return (r.create ? "+" : r.optional ? "?" : "") + r.path; },
          [](const PathRule& r) { return r.where.str(); });
   }
 

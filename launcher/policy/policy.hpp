@@ -24,6 +24,7 @@ struct PathRule {
   std::string path;       // absolute, variables substituted
   bool optional = false;  // written "?/path": skipped when it does not exist
   SourceLoc where;
+  bool create = false;  // written "+/path" (write only): made as a 0700 directory when missing
 };
 
 enum class View { host, minimal };

@@ -15,7 +15,10 @@ namespace {
 
 constexpr int kMaxSetDepth = 8;
 
-std::string strip_optional(const std::string& s) { return s.starts_with('?') ? s.substr(1) : s; }
+// "?path" (optional) and "+path" (create) name the same path as "path".
+std::string strip_optional(const std::string& s) {
+  return s.starts_with('?') || s.starts_with('+') ? s.substr(1) : s;
+}
 
 class ChainLoader {
  public:

@@ -10,11 +10,17 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
 
 #include "gateway/inside.hpp"
 #include "sandbox/run.hpp"
 #include "util/fd.hpp"
+
+extern char** environ;
 
 namespace airlock::sandbox {
 namespace {
@@ -88,6 +94,32 @@ bool reap(pid_t payload, int& payload_status) {
   return payload_done;
 }
 
+// Our living children, from /proc/<pid>/task/<pid>/children (init has a
+// single thread). Empty when the file is missing (CONFIG_PROC_CHILDREN=n).
+std::vector<pid_t> children() {
+  const auto self = std::to_string(getpid());
+  std::ifstream in("/proc/" + self + "/task/" + self + "/children");
+  std::vector<pid_t> out;
+  for (pid_t pid = 0; in >> pid;) out.push_back(pid);
+  return out;
+}
+
+// Without a pid namespace: kills every descendant and reaps it, but not
+// ourselves. A process-group SIGKILL would kill init too (it leads the
+// group), losing the payload's exit status, and would miss whatever left the
+// group. As a child subreaper we inherit every orphan, so killing our
+// children until none is left reaches the whole tree, level by level.
+void kill_descendants() {
+  while (true) {
+    const auto alive = children();
+    for (pid_t pid : alive) kill(pid, SIGKILL);
+    // Nothing listed but a child not reaped yet: look again shortly.
+    const pid_t reaped = waitpid(-1, nullptr, alive.empty() ? WNOHANG : 0);
+    if (reaped < 0 && errno == ECHILD) return;
+    if (reaped == 0) usleep(1000);
+  }
+}
+
 [[noreturn]] void supervise_payload(const Spec& spec, pid_t payload, int signals, int gateway_fd) {
   int payload_status = 0;
   while (true) {
@@ -109,16 +141,22 @@ bool reap(pid_t payload, int& payload_status) {
   }
   // The payload is gone: whatever it left running (daemons, stray children)
   // goes too. With a pid namespace kill(-1) reaches exactly the sandbox;
-  // without one it would reach every process of the user, so only the
-  // sandbox's process group is killed.
+  // without one it would reach every process of the user.
   if (spec.namespaces) {
     kill(-1, SIGKILL);
+    while (waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+    }
   } else {
-    kill(-getpgrp(), SIGKILL);
-  }
-  while (waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+    kill_descendants();
   }
   _exit(status_to_exit_code(payload_status));
+}
+
+// Overwrites the environment strings in place (they sit in the process's
+// initial stack, which /proc/<pid>/environ shows) and drops them.
+void wipe_inherited_environment() {
+  for (char** e = environ; e && *e; ++e) explicit_bzero(*e, std::strlen(*e));
+  clearenv();
 }
 
 }  // namespace
@@ -133,6 +171,9 @@ void fail_to_supervisor(int error_fd, int code, const std::string& message) {
 
 void init_main(const Spec& spec, int sync_fd, int error_fd, int gateway_fd) {
   try {
+    // init lives as long as the sandbox; it must not hold the caller's
+    // environment (tokens included), which fork copied into it.
+    wipe_inherited_environment();
     wait_for_supervisor(sync_fd);
     die_with_supervisor(sync_fd);
     // A session of our own, without a controlling terminal: the payload

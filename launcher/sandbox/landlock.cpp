@@ -1,5 +1,6 @@
 #include "sandbox/landlock.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
 #include <sys/prctl.h>
@@ -11,6 +12,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <utility>
 
@@ -260,6 +262,89 @@ void add_port_rule(int ruleset_fd, const PortRule& rule) {
 
 }  // namespace
 
+namespace {
+
+bool is_beneath(const std::string& path, const std::string& dir) {
+  if (dir == "/") return path.size() > 1 && path.front() == '/';
+  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
+}
+
+bool is_hidden(const std::string& path, const std::vector<std::string>& hidden) {
+  return std::any_of(hidden.begin(), hidden.end(),
+                     [&](const std::string& h) { return h == path || is_beneath(path, h); });
+}
+
+struct Carving {
+  const std::vector<std::string>& hidden;
+  const ListDirectory& list;
+  std::vector<std::string>& granted;
+  std::vector<std::string>& list_only;
+
+  // Grants `path`'s tree minus the hidden paths in it; true when it had to
+  // be split into its entries.
+  bool grant(const std::string& path) {
+    if (is_hidden(path, hidden)) return false;
+    const bool holds_hidden = std::any_of(hidden.begin(), hidden.end(),
+                                          [&](const std::string& h) { return is_beneath(h, path); });
+    if (!holds_hidden) {
+      granted.push_back(path);
+      return false;
+    }
+    list_only.push_back(path);
+    // A directory that cannot be listed grants nothing beneath it: closed.
+    if (const auto entries = list(path)) {
+      for (const auto& name : *entries) grant((path == "/" ? "" : path) + "/" + name);
+    }
+    return true;
+  }
+};
+
+std::vector<std::string> carve(const std::vector<std::string>& paths, const std::vector<std::string>& hidden,
+                               const ListDirectory& list, std::vector<std::string>& list_only,
+                               std::vector<std::string>* split) {
+  std::vector<std::string> granted;
+  Carving carving{hidden, list, granted, list_only};
+  for (const auto& path : paths) {
+    const auto normal = normalize_path(path);
+    if (carving.grant(normal) && split != nullptr) split->push_back(normal);
+  }
+  return granted;
+}
+
+}  // namespace
+
+Request without_hidden(Request request, const std::vector<std::string>& hidden, const ListDirectory& list) {
+  std::vector<std::string> normal_hidden;
+  for (const auto& h : hidden) normal_hidden.push_back(normalize_path(h));
+  std::vector<std::string> split_writable;
+  request.read = carve(request.read, normal_hidden, list, request.list_only, nullptr);
+  request.exec = carve(request.exec, normal_hidden, list, request.list_only, nullptr);
+  request.write = carve(request.write, normal_hidden, list, request.list_only, &split_writable);
+  for (const auto& dir : split_writable) {
+    request.limitations.push_back(dir + " holds a hidden path, so Landlock grants its entries one by one: "
+                                  "nothing new can be created directly in " + dir);
+  }
+  return request;
+}
+
+std::optional<std::vector<std::string>> list_directory(const std::string& dir) {
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+  if (!d) return std::nullopt;
+  std::vector<std::string> names;
+  while (const dirent* e = ::readdir(d.get())) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    bool symlink = e->d_type == DT_LNK;
+    if (e->d_type == DT_UNKNOWN) {
+      struct stat st {};
+      symlink = ::fstatat(::dirfd(d.get()), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+    }
+    if (!symlink) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 int probe_abi() {
   const long abi = create_ruleset_syscall(nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
   // ENOSYS: kernel built without Landlock; EOPNOTSUPP: not enabled at boot (lsm=).
@@ -275,6 +360,7 @@ Ruleset build(const Request& request, int abi) {
   grant_paths(path_rights, request.read, kReadRights);
   grant_paths(path_rights, request.exec, kExecRights);
   grant_paths(path_rights, request.write, kWriteRights);
+  grant_paths(path_rights, request.list_only, fs::kReadDir);
 
   if (abi < 1) {
     rs.not_enforced.push_back(
@@ -283,6 +369,7 @@ Ruleset build(const Request& request, int abi) {
         "enforced by Landlock");
     return rs;
   }
+  rs.limitations = request.limitations;
   rs.abi = std::min(abi, kNewestKnownAbi);
   rs.handled_fs = kAllFsRights;
   rs.handled_net = request.restrict_tcp ? kAllNetRights : 0;

@@ -6,6 +6,8 @@
 // data, unit-tested); apply() hands that Ruleset to the kernel. Every right
 // the ABI knows is "handled", so whatever a rule does not grant is denied.
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,12 +67,17 @@ struct Request {
   std::vector<std::string> read;   // read files, list directories
   std::vector<std::string> write;  // read + create/remove/write/truncate/rename
   std::vector<std::string> exec;   // read + execute
+  // read_dir only: directories whose entries are granted one by one because
+  // a hidden path lies among them (see without_hidden()).
+  std::vector<std::string> list_only;
   bool restrict_tcp = false;       // ABI>=4: only the listed TCP ports
   std::vector<PortRange> connect_tcp;
   std::vector<PortRange> bind_tcp;
   bool scope_abstract_unix = true;  // ABI>=6: no abstract unix sockets outside
   bool scope_signals = true;        // ABI>=6: no signals to processes outside
   bool log_denials = false;         // ABI>=7: audit-log denials after execve
+  // Copied to Ruleset::limitations (what without_hidden() costs).
+  std::vector<std::string> limitations;
 };
 
 struct PathRule {
@@ -99,6 +106,24 @@ struct Ruleset {
   // What this ABI denies although the Request allows it (stricter, not weaker).
   std::vector<std::string> limitations;
 };
+
+// The names of a directory's entries that are not symbolic links;
+// std::nullopt when it cannot be listed.
+using ListDirectory = std::function<std::optional<std::vector<std::string>>(const std::string& dir)>;
+
+// Landlock cannot deny a path beneath an allowed directory, so a rule on a
+// directory that holds a hidden path (filesystem.hide) would grant it. Such
+// a rule is replaced by read_dir on the directory (entries can be listed,
+// not opened) and the same rule on each of its entries, recursively along
+// the way to each hidden path, which gets none; rules on or beneath a hidden
+// path are dropped. Symbolic links get no rule: Landlock checks the path
+// they resolve to, which is allowed or not by its own rules. The cost: new
+// entries cannot be created directly in a writable directory so split
+// (named in `limitations`). Pure given `list`.
+Request without_hidden(Request request, const std::vector<std::string>& hidden, const ListDirectory& list);
+
+// The ListDirectory of the running system (opendir/readdir).
+std::optional<std::vector<std::string>> list_directory(const std::string& dir);
 
 // The kernel's Landlock ABI version; 0 when Landlock is missing or disabled.
 int probe_abi();

@@ -294,6 +294,19 @@ void add_file(Plan& plan, std::string target, std::string content, std::string d
   plan.steps.insert(first_remount, Step{Op::bind_content, std::move(target), std::move(content), std::move(detail)});
 }
 
+void add_terminal(Plan& plan, const std::string& host_tty) {
+  constexpr std::string_view kConsole = "/dev/console";
+  if (!within(host_tty, "/dev") || host_tty == "/dev") {
+    throw Error("the terminal \"" + host_tty + "\" is not a device under /dev");
+  }
+  // Before the first deeper mount and before the remounts, so that the plan
+  // stays ordered shallowest first and /dev is still writable.
+  const auto at = std::find_if(plan.steps.begin(), plan.steps.end(), [&](const Step& step) {
+    return step.op == Op::remount_ro || depth(step.target) > depth(kConsole);
+  });
+  plan.steps.insert(at, Step{Op::dev_node, std::string(kConsole), host_tty, "the caller's terminal, for ttyname(3)"});
+}
+
 bool host_path_exists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;

@@ -64,6 +64,15 @@ using ExistsFn = std::function<bool(const std::string&)>;
 // the deeper path decides what is seen; on the same path, hide wins.
 Plan build(const policy::Filesystem& fs, const ExistsFn& exists);
 
+// Binds the caller's terminal (`host_tty`, a host device path such as
+// /dev/pts/3, from ttyname(3)) at /dev/console, keeping the plan's order.
+// The command's stdio still refers to the host's devpts instance, which the
+// sandbox's private /dev/pts does not show, so ttyname(3) (tty(1), ssh, gpg)
+// would find no name for it; glibc then looks through /dev for the same
+// device and finds this bind (bubblewrap does the same). The command gains
+// nothing: it already holds descriptors to that terminal.
+void add_terminal(Plan& plan, const std::string& host_tty);
+
 // The real ExistsFn: stat(2) on the host.
 bool host_path_exists(const std::string& path);
 

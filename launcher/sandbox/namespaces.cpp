@@ -5,6 +5,8 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -60,8 +62,14 @@ void bring_up_loopback() {
 }
 
 void refuse_setuid_binary() {
-  if (::getuid() != ::geteuid() || ::getgid() != ::getegid()) {
-    throw Error("airlock must not be setuid/setgid: it needs no privilege (remove the bit: chmod u-s,g-s)");
+  // Differing ids catch the common case; AT_SECURE also catches file
+  // capabilities; the mode bits catch a setuid-root copy run by root, which
+  // gains nothing now but would for the next user who runs it.
+  struct stat self {};
+  const bool bits = ::stat("/proc/self/exe", &self) == 0 && (self.st_mode & (S_ISUID | S_ISGID)) != 0;
+  if (::getuid() != ::geteuid() || ::getgid() != ::getegid() || ::getauxval(AT_SECURE) != 0 || bits) {
+    throw Error("airlock must not be setuid/setgid or carry file capabilities: it needs no privilege "
+                "(remove them: chmod u-s,g-s; setcap -r)");
   }
 }
 

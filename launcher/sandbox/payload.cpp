@@ -27,11 +27,12 @@ void close_inherited_fds(std::vector<int> keep) {
   check_syscall(syscall(SYS_close_range, next, ~0U, 0), "close_range");
 }
 
-void reset_signals() {
+void reset_signals(const std::vector<int>& ignored) {
   sigset_t none;
   sigemptyset(&none);
   check_syscall(sigprocmask(SIG_SETMASK, &none, nullptr), "sigprocmask");
-  for (int sig : kRelayedSignals) signal(sig, SIG_DFL);
+  for (int sig : kRelayedSignals)
+    signal(sig, std::find(ignored.begin(), ignored.end(), sig) != ignored.end() ? SIG_IGN : SIG_DFL);
   signal(SIGCHLD, SIG_DFL);
   signal(SIGPIPE, SIG_DFL);
 }
@@ -56,7 +57,7 @@ std::vector<char*> c_strings(std::vector<std::string>& v) {
 
 void payload_main(const Spec& spec, int error_fd) {
   try {
-    reset_signals();
+    reset_signals(spec.ignored_signals);
     // Descriptors first: nothing the supervisor or init opened (and no fd to
     // a secret the caller leaked) may reach the command. The error pipe is
     // close-on-exec and goes away at execve.

@@ -72,7 +72,9 @@ void check_requirements(EnforcementPlan& plan, const policy::Policy& policy, con
       ok = f.user_namespaces.available;
       have = f.user_namespaces.detail;
     }
-    if (!ok) plan.missing.push_back("required \"" + req.text + "\" (" + req.where.str() + "): " + have);
+    if (ok) continue;
+    plan.unmet_requirements.push_back("required \"" + req.text + "\" (" + req.where.str() + "): " + have);
+    plan.missing.push_back(plan.unmet_requirements.back());
   }
 }
 
@@ -103,6 +105,14 @@ EnforcementPlan plan_enforcement(const policy::Policy& policy, const kernel::Fea
   plan.layers.push_back({"limits", true, "rlimits from [limits]"});
   check_requirements(plan, policy, f);
   return plan;
+}
+
+std::string describe(const EnforcementPlan& plan) {
+  std::string out;
+  for (const auto& layer : plan.layers)
+    out += std::string(layer.enforced ? "enforced      " : "NOT enforced  ") + layer.layer + ": " + layer.detail + "\n";
+  for (const auto& unmet : plan.unmet_requirements) out += "NOT met       " + unmet + "\n";
+  return out;
 }
 
 std::string refusal_message(const EnforcementPlan& plan) {

@@ -24,11 +24,16 @@ struct EnforcementPlan {
   bool seccomp = false;
   std::vector<LayerDecision> layers;
   std::vector<std::string> missing;  // each: a feature the profile needs that is not here
+  std::vector<std::string> unmet_requirements;  // the `enforcement.require` part of `missing`
 
   bool complete() const { return missing.empty(); }
 };
 
 EnforcementPlan plan_enforcement(const policy::Policy& policy, const kernel::Features& features);
+
+// One line per layer: "enforced      LAYER: detail" or "NOT enforced  LAYER:
+// detail", then each unmet `enforcement.require` entry.
+std::string describe(const EnforcementPlan& plan);
 
 // The message airlock refuses a run with when the plan is incomplete.
 std::string refusal_message(const EnforcementPlan& plan);

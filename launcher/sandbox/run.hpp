@@ -22,6 +22,13 @@ struct RunResult {
   std::optional<gateway::Stats> network;  // when the egress gateway ran
 };
 
+// The clone into new namespaces was refused by the kernel or a security
+// module (EPERM, EINVAL, ENOSPC, EUSERS, EACCES): nothing was started.
+class NamespacesUnavailable : public SystemError {
+ public:
+  using SystemError::SystemError;
+};
+
 RunResult run(const Spec& spec);
 
 // Internal: the processes inside. They never return. `gateway_fd` is init's
@@ -33,7 +40,5 @@ RunResult run(const Spec& spec);
 // "<exit code> <message>" and exits with that code.
 [[noreturn]] void fail_to_supervisor(int error_fd, int code, const std::string& message);
 
-// The signals the supervisor and init pass on to the payload.
-inline constexpr int kRelayedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
 }  // namespace airlock::sandbox

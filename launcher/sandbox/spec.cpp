@@ -5,12 +5,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include <algorithm>
 #include <cstring>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
+#include <string_view>
+
+#include <spdlog/spdlog.h>
 
 #include "util/error.hpp"
 #include "util/fd.hpp"
@@ -70,6 +75,22 @@ std::vector<int> socket_activation_fds(const HostState& host) {
   return out;
 }
 
+// "+path" write rules (caches such as ~/.npm) are made on the host when
+// missing, as the invoking user, so that a first run works like later ones.
+void create_missing_write_dirs(const std::vector<policy::PathRule>& write) {
+  for (const auto& rule : write) {
+    if (!rule.create) continue;
+    std::error_code ec;
+    if (std::filesystem::exists(rule.path, ec)) continue;
+    std::filesystem::create_directories(rule.path, ec);
+    if (ec) {
+      spdlog::info("cannot create {} ({}): {}; it stays unwritable", rule.path, rule.where.str(), ec.message());
+      continue;
+    }
+    std::filesystem::permissions(rule.path, std::filesystem::perms::owner_all, ec);
+  }
+}
+
 }  // namespace
 
 HostState current_host_state() {
@@ -80,7 +101,16 @@ HostState current_host_state() {
   host.uid = getuid();
   host.gid = getgid();
   host.pid = getpid();
+  for (int fd = 0; fd <= 2 && host.terminal.empty(); ++fd) {
+    char name[256];
+    if (ttyname_r(fd, name, sizeof name) == 0 && std::string_view(name).starts_with("/dev/")) host.terminal = name;
+  }
   return host;
+}
+
+void wipe(HostState& host) {
+  for (auto& kv : host.env) explicit_bzero(kv.data(), kv.size());
+  host.env.clear();
 }
 
 std::string find_executable(const std::string& name, const std::string& path_var, int& err) {
@@ -120,6 +150,9 @@ landlock::Request landlock_request(const policy::Policy& policy, const Enforceme
   req.read = rule_paths(fs.read);
   req.write = rule_paths(fs.write);
   req.exec = rule_paths(fs.exec);
+  // Landlock alone must keep hidden paths out (DESIGN.md, defence in depth):
+  // without namespaces it is all there is, and /etc/shadow sits in /etc.
+  req = landlock::without_hidden(std::move(req), rule_paths(fs.hide), landlock::list_directory);
   // The view itself needs the command and its loader; granting them exactly
   // (files, not directories) adds nothing else.
   if (!executable.empty()) {
@@ -141,6 +174,46 @@ landlock::Request landlock_request(const policy::Policy& policy, const Enforceme
   return req;
 }
 
+seccomp::Spec seccomp_spec(const policy::Policy& policy) {
+  seccomp::Spec sc;
+  sc.default_deny = policy.syscalls.default_action == policy::SyscallDefault::deny;
+  sc.allow = policy.syscalls.allow;
+  sc.deny = policy.syscalls.deny;
+  sc.action = policy.syscalls.action == policy::SyscallAction::kill  ? seccomp::Action::kill
+              : policy.syscalls.action == policy::SyscallAction::log ? seccomp::Action::log
+                                                                     : seccomp::Action::errno_;
+  sc.errno_value = policy.syscalls.errno_value;
+  return sc;
+}
+
+std::string describe_enforcement(const policy::Policy& policy, const EnforcementPlan& plan) {
+  std::string out = describe(plan);
+  if (!plan.complete())
+    out += policy.enforcement.best_effort ? "enforcement.best_effort = true: `airlock run` runs it anyway, without what is NOT enforced or met above\n"
+                                          : "`airlock run` refuses this profile here unless --best-effort is given\n";
+  out += "\n";
+  try {
+    if (plan.landlock_abi > 0) {
+      out += landlock::describe(landlock::build(landlock_request(policy, plan, ""), plan.landlock_abi));
+      out += "    exec  (the command and its ELF interpreter, added at run time)\n";
+    } else {
+      out += "Landlock: not available on this kernel: no Landlock rule is enforced\n";
+    }
+  } catch (const Error& e) {
+    out += std::string("Landlock: the ruleset cannot be built: ") + e.what() + "\n";
+  }
+  out += "\n";
+  try {
+    if (plan.seccomp)
+      out += seccomp::describe(seccomp::build(seccomp_spec(policy)));
+    else
+      out += "seccomp: not available on this kernel: no system call is filtered\n";
+  } catch (const Error& e) {
+    out += std::string("seccomp: the filter cannot be built: ") + e.what() + "\n";
+  }
+  return out;
+}
+
 Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const std::vector<std::string>& command,
              const HostState& host) {
   Spec spec;
@@ -154,9 +227,11 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
   spec.env = environment::scrub(host.env, policy.environment);
   spec.executable = find_executable(command.at(0), env_value(spec.env.env, "PATH"), spec.exec_errno);
 
+  create_missing_write_dirs(policy.filesystem.write);
   if (plan.namespaces) {
     spec.id_map = namespaces::id_map_for(host.uid, host.gid, host.uid == 0);
     spec.mounts = mounts::build(policy.filesystem, mounts::host_path_exists);
+    if (!host.terminal.empty()) mounts::add_terminal(spec.mounts, host.terminal);
     if (gateway::needed(policy.network)) {
       spec.gateway = gateway::build(policy.network);
       if (spec.gateway->dns_stub)
@@ -170,18 +245,12 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
   spec.limits = limits::build(limits);
 
   if (plan.landlock_abi > 0) spec.landlock = landlock::build(landlock_request(policy, plan, spec.executable), plan.landlock_abi);
-  if (plan.seccomp) {
-    seccomp::Spec sc;
-    sc.default_deny = policy.syscalls.default_action == policy::SyscallDefault::deny;
-    sc.allow = policy.syscalls.allow;
-    sc.deny = policy.syscalls.deny;
-    sc.action = policy.syscalls.action == policy::SyscallAction::kill  ? seccomp::Action::kill
-                : policy.syscalls.action == policy::SyscallAction::log ? seccomp::Action::log
-                                                                       : seccomp::Action::errno_;
-    sc.errno_value = policy.syscalls.errno_value;
-    spec.seccomp = seccomp::build(sc);
-  }
+  if (plan.seccomp) spec.seccomp = seccomp::build(seccomp_spec(policy));
 
+  for (int sig : kRelayedSignals) {
+    struct sigaction current {};
+    if (sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) spec.ignored_signals.push_back(sig);
+  }
   spec.pass_fds = policy.process.pass_fds;
   for (int fd : socket_activation_fds(host)) {
     spec.pass_fds.push_back(fd);

@@ -4,6 +4,7 @@
 // A bad path, an unknown user or an unresolvable command fails here, with
 // nothing applied yet ("nothing half-applied").
 #include <chrono>
+#include <csignal>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,9 @@
 #include "sandbox/seccomp.hpp"
 
 namespace airlock::sandbox {
+
+// The signals the supervisor and init pass on to the payload.
+inline constexpr int kRelayedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
 struct Spec {
   std::vector<std::string> argv;  // argv[0] as given
@@ -40,6 +44,9 @@ struct Spec {
   int listen_fds = 0;         // systemd socket activation: fds 3.. passed on
   std::optional<std::chrono::milliseconds> timeout;
   std::chrono::milliseconds grace{};
+  // Relayed signals the caller ignores (nohup, a shell's background job):
+  // not relayed, and still ignored by the payload, as without airlock.
+  std::vector<int> ignored_signals;
 };
 
 struct HostState {
@@ -48,9 +55,14 @@ struct HostState {
   uid_t uid = 0;
   gid_t gid = 0;
   pid_t pid = 0;  // the supervisor's, for LISTEN_PID
+  std::string terminal;  // the terminal on the caller's stdio ("/dev/pts/3"), empty if none
 };
 
 HostState current_host_state();
+
+// Overwrites and drops the copy of the caller's environment in `host`, so
+// that the processes forked after prepare() do not carry it.
+void wipe(HostState& host);
 
 Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const std::vector<std::string>& command,
              const HostState& host);
@@ -58,6 +70,16 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
 // The Landlock request a policy implies (exported for tests).
 landlock::Request landlock_request(const policy::Policy& policy, const EnforcementPlan& plan,
                                    const std::string& executable);
+
+// The seccomp layer's input a policy implies.
+seccomp::Spec seccomp_spec(const policy::Policy& policy);
+
+// What `airlock run` would enforce with `policy` under `plan`, layer by layer,
+// then the Landlock ruleset and the seccomp filter it would load, as plain
+// lines (for `airlock explain`). Built exactly as prepare() builds them, less
+// the command: the command and its ELF interpreter are granted exec at run
+// time, which the text says.
+std::string describe_enforcement(const policy::Policy& policy, const EnforcementPlan& plan);
 
 // PATH search as execvp does it, but against the sandbox's PATH and without
 // running anything. Sets `err` to ENOENT or EACCES when nothing is found.

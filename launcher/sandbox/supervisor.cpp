@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <memory>
@@ -35,10 +36,21 @@ Pipe make_pipe() {
   return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
-UniqueFd block_and_watch_signals(sigset_t& old_mask) {
+void note_signal(int) {}
+
+// Blocked signals are read from a signalfd. Each also gets a no-op handler:
+// as PID 1 of a container the kernel drops signals whose disposition is
+// SIG_DFL, even a `docker stop` SIGTERM from outside (pid_namespaces(7)).
+UniqueFd block_and_watch_signals(const std::vector<int>& ignored, sigset_t& old_mask) {
   sigset_t set;
   sigemptyset(&set);
-  for (int sig : kRelayedSignals) sigaddset(&set, sig);
+  struct sigaction sa {};
+  sa.sa_handler = note_signal;
+  for (int sig : kRelayedSignals) {
+    if (std::find(ignored.begin(), ignored.end(), sig) != ignored.end()) continue;
+    sigaddset(&set, sig);
+    check_syscall(sigaction(sig, &sa, nullptr), "sigaction");
+  }
   check_syscall(sigprocmask(SIG_BLOCK, &set, &old_mask), "sigprocmask");
   return UniqueFd(static_cast<int>(check_syscall(signalfd(-1, &set, SFD_CLOEXEC), "signalfd")));
 }
@@ -47,7 +59,12 @@ pid_t clone_init(bool namespaces) {
   const unsigned long flags = (namespaces ? static_cast<unsigned long>(namespaces::clone_flags()) : 0UL) | SIGCHLD;
   // clone(2) without a new stack behaves like fork: the child continues here.
   const long pid = syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr);
-  if (pid < 0) throw SystemError("clone into new namespaces", errno);
+  if (pid < 0) {
+    const int err = errno;
+    if (namespaces && (err == EPERM || err == EINVAL || err == ENOSPC || err == EUSERS || err == EACCES))
+      throw NamespacesUnavailable("clone into new namespaces", err);
+    throw SystemError("clone of the sandbox's init", err);
+  }
   return static_cast<pid_t>(pid);
 }
 
@@ -168,7 +185,7 @@ RunResult run(const Spec& spec) {
   UniqueFd gateway_inside, gateway_outside;
   if (spec.gateway) std::tie(gateway_inside, gateway_outside) = gateway::channel::make_pair();
   sigset_t old_mask;
-  auto signals = block_and_watch_signals(old_mask);
+  auto signals = block_and_watch_signals(spec.ignored_signals, old_mask);
 
   const pid_t init = clone_init(spec.namespaces);
   if (init == 0) {

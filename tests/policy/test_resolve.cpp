@@ -395,3 +395,17 @@ TEST(RegistryAddress, ParsesNpmRegistryUrls) {
   EXPECT_FALSE(registry_address_from_url("ftp://x/"));
   EXPECT_FALSE(registry_address_from_url("registry.example.org"));
 }
+
+TEST_F(Resolve, PlusMarksWritePathsToCreate) {
+  profile("p", "[filesystem]\nwrite = [\"+${home}/.npm\", \"?/opt/x\"]\n");
+  auto p = resolve_ok("p");
+  ASSERT_EQ(p.filesystem.write.size(), 2u);
+  EXPECT_TRUE(p.filesystem.write[0].create);
+  EXPECT_TRUE(p.filesystem.write[0].optional) << "a path that cannot be created is skipped, not fatal";
+  EXPECT_EQ(p.filesystem.write[0].path, "/home/u/.npm");
+  EXPECT_FALSE(p.filesystem.write[1].create);
+  profile("child", "[profile]\nextends = [\"p\"]\n[filesystem]\nwrite = [\"!${home}/.npm\"]\n");
+  EXPECT_EQ(resolve_ok("child").filesystem.write.size(), 1u) << "\"!path\" removes \"+path\"";
+  profile("bad", "[filesystem]\nread = [\"+/usr\"]\n");
+  EXPECT_NE(one_error("bad").find("only for filesystem.write"), std::string::npos);
+}

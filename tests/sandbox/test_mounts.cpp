@@ -297,6 +297,21 @@ TEST(MountsBuild, MissingStandardDevicesAreSkipped) {
   EXPECT_EQ(plan.skipped, std::vector<std::string>{"/dev/tty"});
 }
 
+TEST(MountsBuild, TheCallersTerminalIsBoundAtDevConsoleKeepingTheOrder) {
+  Filesystem fs;
+  fs.write = {rule("/home/u/a/b/c")};
+  Plan plan = build(fs, fake_host({"/home/u/a/b/c/"}));
+  add_terminal(plan, "/dev/pts/3");
+  const auto console = index_of(plan, Op::dev_node, "/dev/console");
+  ASSERT_GE(console, 0);
+  EXPECT_EQ(plan.steps[static_cast<std::size_t>(console)].source, "/dev/pts/3");
+  EXPECT_GT(console, index_of(plan, Op::dev, "/dev"));
+  EXPECT_LT(console, index_of(plan, Op::bind_rw, "/home/u/a/b/c"));
+  EXPECT_LT(console, index_of(plan, Op::remount_ro, "/dev"));
+  EXPECT_THROW(add_terminal(plan, "/home/u/fake-tty"), Error);
+  EXPECT_THROW(add_terminal(plan, "/dev"), Error);
+}
+
 TEST(MountsBuild, DescribeListsEveryStepAndSkippedPath) {
   Filesystem fs;
   fs.write = {rule("/home/u/project", false, "profiles/x.toml", 3, 9)};

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# airlock's benchmarks against its peers, measured in the same run on the
+# same machine. Installs what it needs (bubblewrap, firejail, hyperfine),
+# builds airlock in Release mode, prints a table of medians and ratios and
+# writes it as JSON (bench-results.json, or $1).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out_json=${1:-$PWD/bench-results.json}
+bash packaging/deps.sh
+need=()
+for p in bubblewrap firejail hyperfine; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need+=("$p"); done
+if ((${#need[@]})); then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; fi
+
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DAIRLOCK_TESTS=OFF >/dev/null
+cmake --build build-bench -j"$(nproc)" --target airlock >/dev/null
+work=$(mktemp -d /var/tmp/airlock-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+install -m 755 build-bench/airlock "$work/airlock"
+A="$work/airlock"
+cd "$work"
+
+results=()   # "name|median_s|baseline_name"
+median_of() {  # hyperfine JSON -> median seconds of result $2
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["median"])' "$1" "$2"
+}
+
+echo "== start-up (/bin/true), medians over 50 runs"
+hyperfine -N -w 5 -r 50 --export-json startup.json \
+  -n airlock "$A run -- /bin/true" \
+  -n bwrap "bwrap --unshare-all --die-with-parent --new-session --ro-bind / / --proc /proc --dev /dev --tmpfs /tmp /bin/true" \
+  -n firejail "firejail --quiet --noprofile --net=none /bin/true" \
+  -n unshare "unshare -Urmpn --fork /bin/true" >/dev/null
+for i in 0 1 2 3; do
+  name=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["command"])' startup.json $i)
+  results+=("startup/$name|$(median_of startup.json $i)")
+done
+
+echo "== steady state: syscall loops, bare vs airlock run --profile ci-step"
+cc -O2 -o syscalls "$OLDPWD/integration/bench/syscalls.c"
+./syscalls > bare.txt
+"$A" run --profile ci-step -- ./syscalls > sandboxed.txt
+
+echo "== a real C build (zlib from Debian's source package, make -j2), bare vs ci-step"
+if [[ ! -d zlib ]]; then
+  # deb-src entries for the mirrors this machine already uses, in a private
+  # apt state directory, so the system's apt configuration is untouched.
+  mkdir -p apt/lists/partial apt/parts
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [[ -e $f ]] && sed 's/^Types: deb$/Types: deb deb-src/' "$f" > "apt/parts/$(basename "$f")"
+  done
+  [[ -e /etc/apt/sources.list ]] && sed -n 's/^deb /deb-src /p' /etc/apt/sources.list > apt/parts/legacy.list
+  apt_opts=(-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$work/apt/parts" -o Dir::State::Lists="$work/apt/lists")
+  if apt-get "${apt_opts[@]}" update -qq >/dev/null 2>&1 && apt-get "${apt_opts[@]}" source -qq --download-only zlib >/dev/null 2>&1; then
+    dpkg-source -x --no-check zlib_*.dsc zlib >/dev/null 2>&1 || true
+  fi
+fi
+if [[ -d zlib ]]; then
+  (cd zlib && ./configure >/dev/null)
+  hyperfine -w 1 -r 5 --export-json build.json --prepare 'make -C zlib clean >/dev/null' \
+    -n bare 'make -C zlib -j2 libz.a >/dev/null' \
+    -n airlock "$A run --profile ci-step -- make -C zlib -j2 libz.a" >/dev/null
+  results+=("build/bare|$(median_of build.json 0)" "build/airlock|$(median_of build.json 1)")
+else
+  echo "   (skipped: the zlib source package could not be fetched)"
+fi
+
+for extra in "$OLDPWD"/integration/bench/bench_*.sh; do
+  [[ -e $extra ]] || continue
+  echo "== $(basename "$extra")"
+  AIRLOCK="$A" bash "$extra" || echo "   ($(basename "$extra") failed)"
+done
+
+python3 - "$out_json" "${results[@]}" <<'PY'
+import json, sys
+out, rows = sys.argv[1], [r.split("|") for r in sys.argv[2:]]
+med = {name: float(v) for name, v in rows}
+def ratio(a, b): return med[a] / med[b] if a in med and b in med and med[b] else None
+table = []
+print(f"\n{'benchmark':28} {'median':>10}")
+for name, v in rows:
+    print(f"{name:28} {float(v)*1000:9.2f}ms")
+checks = [("airlock / bwrap start-up", ratio("startup/airlock", "startup/bwrap"), 0.7),
+          ("airlock / unshare start-up", ratio("startup/airlock", "startup/unshare"), 1.5),
+          ("airlock / firejail start-up", ratio("startup/airlock", "startup/firejail"), None),
+          ("ci-step build / bare build", ratio("build/airlock", "build/bare"), 1.03)]
+print(f"\n{'ratio':32} {'value':>7} {'target':>8}")
+for name, r, target in checks:
+    if r is None: continue
+    verdict = "" if target is None else ("  ok" if r <= target else "  MISSED")
+    print(f"{name:32} {r:7.2f} {('<= %.2f' % target) if target else '':>8}{verdict}")
+    table.append({"ratio": name, "value": r, "target": target})
+sc = {}
+for label, f in (("bare", "bare.txt"), ("airlock", "sandboxed.txt")):
+    for line in open(f):
+        k, v = line.split(); sc.setdefault(k, {})[label] = float(v)
+print(f"\n{'syscall loop':14} {'bare ns':>9} {'airlock ns':>11} {'added ns':>9}")
+for k, v in sc.items():
+    print(f"{k:14} {v['bare']:9.1f} {v['airlock']:11.1f} {v['airlock']-v['bare']:9.1f}")
+json.dump({"medians_s": med, "ratios": table, "syscalls_ns": sc}, open(out, "w"), indent=2)
+print(f"\nwritten: {out}")
+PY

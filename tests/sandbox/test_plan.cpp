@@ -1,0 +1,158 @@
+// The enforcement plan and what `explain` says of it, for kernels that are
+// not this one: Features are made up, nothing is probed or applied.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "sandbox/landlock.hpp"
+#include "sandbox/plan.hpp"
+#include "sandbox/spec.hpp"
+
+namespace sb = airlock::sandbox;
+namespace ll = airlock::landlock;
+using airlock::kernel::Features;
+using airlock::policy::Policy;
+
+namespace {
+
+Features full_kernel() {
+  Features f;
+  f.user_namespaces = {true, "all namespaces"};
+  f.landlock_abi = 7;
+  f.landlock = {true, "ABI 7"};
+  f.seccomp = {true, "filter mode"};
+  f.seccomp_notify = {true, "user_notif"};
+  f.mount_setattr = {true, "mount_setattr"};
+  return f;
+}
+
+// Docker's default seccomp profile: no namespaces, everything else there.
+Features container_without_userns() {
+  Features f = full_kernel();
+  f.user_namespaces = {false, "cannot create a user namespace (unshare(CLONE_NEWUSER): Operation not permitted)"};
+  return f;
+}
+
+Policy sample_policy() {
+  Policy p;
+  p.name = "sample";
+  p.filesystem.read = {{"/usr", false, {}}, {"/etc", false, {}}};
+  p.filesystem.write = {{"/work/project", false, {}}};
+  p.filesystem.exec = {{"/usr", false, {}}};
+  p.syscalls.deny = {"bpf", "ptrace"};
+  return p;
+}
+
+const sb::LayerDecision* layer(const sb::EnforcementPlan& plan, const std::string& name) {
+  for (const auto& l : plan.layers)
+    if (l.layer == name) return &l;
+  return nullptr;
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST(EnforcementPlan, FullKernelEnforcesEveryLayer) {
+  const auto plan = sb::plan_enforcement(sample_policy(), full_kernel());
+  EXPECT_TRUE(plan.complete());
+  EXPECT_TRUE(plan.namespaces);
+  for (const auto& l : plan.layers) EXPECT_TRUE(l.enforced) << l.layer << ": " << l.detail;
+}
+
+TEST(EnforcementPlan, WithoutUserNamespacesOnlyNamespaceLayersAreMissing) {
+  const auto plan = sb::plan_enforcement(sample_policy(), container_without_userns());
+  EXPECT_FALSE(plan.complete());
+  EXPECT_FALSE(plan.namespaces);
+  ASSERT_NE(layer(plan, "namespaces"), nullptr);
+  EXPECT_FALSE(layer(plan, "namespaces")->enforced);
+  EXPECT_TRUE(contains(layer(plan, "namespaces")->detail, "user namespace"));
+  EXPECT_FALSE(layer(plan, "filesystem view")->enforced);
+  EXPECT_FALSE(layer(plan, "network")->enforced);
+  for (const char* kept : {"landlock", "seccomp", "capabilities", "environment", "limits"}) {
+    ASSERT_NE(layer(plan, kept), nullptr) << kept;
+    EXPECT_TRUE(layer(plan, kept)->enforced) << kept;
+  }
+  EXPECT_TRUE(contains(sb::refusal_message(plan), "--best-effort"));
+}
+
+// Without a network namespace Landlock's TCP rules are all that narrow the
+// network: network.mode = "none" must then handle connect and bind with no
+// port allowed.
+TEST(EnforcementPlan, NoNetnsMeansLandlockRefusesTcp) {
+  const auto policy = sample_policy();
+  const auto plan = sb::plan_enforcement(policy, container_without_userns());
+  const auto request = sb::landlock_request(policy, plan, "");
+  EXPECT_TRUE(request.restrict_tcp);
+  EXPECT_TRUE(request.connect_tcp.empty());
+  EXPECT_TRUE(request.bind_tcp.empty());
+  const auto rs = ll::build(request, plan.landlock_abi);
+  EXPECT_EQ(rs.handled_net, ll::net::kBindTcp | ll::net::kConnectTcp);
+  EXPECT_TRUE(rs.ports.empty());
+
+  const auto with_netns = sb::landlock_request(policy, sb::plan_enforcement(policy, full_kernel()), "");
+  EXPECT_FALSE(with_netns.restrict_tcp) << "the network namespace does it";
+}
+
+TEST(EnforcementPlan, UnmetRequirementNamesItselfAndWhereItWasWritten) {
+  auto policy = sample_policy();
+  policy.enforcement.require = {{"landlock", 8, {"/etc/airlock/profiles/p.toml", 6, 12}, "landlock>=8"},
+                                {"seccomp", 0, {"/etc/airlock/profiles/p.toml", 6, 27}, "seccomp"}};
+  const auto plan = sb::plan_enforcement(policy, full_kernel());
+  EXPECT_FALSE(plan.complete());
+  ASSERT_EQ(plan.unmet_requirements.size(), 1u);
+  EXPECT_TRUE(contains(plan.unmet_requirements[0], "\"landlock>=8\" (/etc/airlock/profiles/p.toml:6:12)"))
+      << plan.unmet_requirements[0];
+  EXPECT_TRUE(contains(plan.unmet_requirements[0], "Landlock ABI 7"));
+  EXPECT_EQ(plan.missing, plan.unmet_requirements);
+  EXPECT_TRUE(contains(sb::describe(plan), "NOT met       required \"landlock>=8\""));
+}
+
+TEST(EnforcementDescription, ListsEveryLayerThenLandlockAndSeccomp) {
+  const auto policy = sample_policy();
+  const auto plan = sb::plan_enforcement(policy, container_without_userns());
+  const auto text = sb::describe_enforcement(policy, plan);
+  for (const auto& l : plan.layers) {
+    const std::string line = std::string(l.enforced ? "enforced      " : "NOT enforced  ") + l.layer + ": " + l.detail;
+    EXPECT_TRUE(contains(text, line)) << line << "\n---\n" << text;
+  }
+  EXPECT_TRUE(contains(text, "refuses this profile here unless --best-effort"));
+  EXPECT_TRUE(contains(text, ll::describe(ll::build(sb::landlock_request(policy, plan, ""), 7)))) << text;
+  EXPECT_TRUE(contains(text, "handled network rights: bind_tcp connect_tcp")) << text;
+  EXPECT_TRUE(contains(text, "read+write  /work/project"));
+  EXPECT_TRUE(contains(text, "the command and its ELF interpreter"));
+  EXPECT_TRUE(contains(text, "seccomp: native architecture only"));
+  EXPECT_TRUE(contains(text, "denied (2): bpf ptrace")) << text;
+}
+
+TEST(EnforcementDescription, SaysWhenBestEffortAcceptsTheGaps) {
+  auto policy = sample_policy();
+  policy.enforcement.best_effort = true;
+  const auto text = sb::describe_enforcement(policy, sb::plan_enforcement(policy, container_without_userns()));
+  EXPECT_TRUE(contains(text, "enforcement.best_effort = true")) << text;
+  EXPECT_FALSE(contains(text, "refuses this profile"));
+}
+
+TEST(EnforcementDescription, KernelWithoutLandlockOrSeccompSaysSo) {
+  Features f = full_kernel();
+  f.landlock_abi = 0;
+  f.landlock = {false, "not available"};
+  f.seccomp = {false, "no CONFIG_SECCOMP_FILTER"};
+  const auto policy = sample_policy();
+  const auto plan = sb::plan_enforcement(policy, f);
+  const auto text = sb::describe_enforcement(policy, plan);
+  EXPECT_TRUE(contains(text, "NOT enforced  landlock: not available"));
+  EXPECT_TRUE(contains(text, "NOT enforced  seccomp: no CONFIG_SECCOMP_FILTER"));
+  EXPECT_TRUE(contains(text, "Landlock: not available on this kernel"));
+  EXPECT_TRUE(contains(text, "seccomp: not available on this kernel"));
+  EXPECT_FALSE(contains(text, "Landlock ABI"));
+}
+
+TEST(EnforcementDescription, AFilterThatCannotBeBuiltIsNamedNotThrown) {
+  auto policy = sample_policy();
+  policy.syscalls.deny = {"no_such_syscall"};
+  std::string text;
+  ASSERT_NO_THROW(text = sb::describe_enforcement(policy, sb::plan_enforcement(policy, full_kernel())));
+  EXPECT_TRUE(contains(text, "seccomp: the filter cannot be built")) << text;
+  EXPECT_TRUE(contains(text, "no_such_syscall"));
+}
