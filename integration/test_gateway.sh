@@ -7,7 +7,7 @@
 # every query, so the test sees what reached "upstream".
 if [[ -z ${AIRLOCK_TEST_NETNS:-} ]]; then
   if [[ $(id -u) -ne 0 ]]; then echo "SKIP needs root to create the test's network namespace"; exit 77; fi
-  command -v unshare >/dev/null && command -v ip >/dev/null || { echo "SKIP needs unshare and ip"; exit 77; }
+  if ! command -v unshare >/dev/null || ! command -v ip >/dev/null; then echo "SKIP needs unshare and ip"; exit 77; fi
   AIRLOCK_TEST_NETNS=1 exec unshare --mount --net --propagation private -- bash "$0" "$@"
 fi
 source "$(dirname "$0")/lib.sh"

@@ -66,7 +66,7 @@ awk -v d="$(awk '{print $3}' <<<"$dl")" -v g="$(awk '{print $3}' <<<"$gl")" \
   'BEGIN {printf "added    %.1f us median per connection  (target <= 200 us)\n", g - d}'
 
 echo "== $connections concurrent connections through the gateway"
-fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 coproc CLIENT { cd "$work" && exec ./airlock -q run --allow-net "127.0.0.1:$port" -- ./gateway_bench concurrent 127.0.0.1 "$port" "$connections"; }
 supervisor=$CLIENT_PID
 expect() {
