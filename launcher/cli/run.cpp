@@ -1,5 +1,9 @@
 // run: resolve the profile, plan enforcement, refuse or run in the sandbox.
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
 
 #include "cli/commands.hpp"
 #include "kernel/features.hpp"
@@ -23,7 +27,18 @@ sandbox::EnforcementPlan plan_or_refuse(const policy::Policy& policy, const kern
 
 }  // namespace
 
+// The report is written after the run; a path that cannot be written must
+// fail the run before anything starts, not after the command's work is done.
+void check_report_path(const std::optional<std::string>& path) {
+  if (!path) return;
+  const auto dir = std::filesystem::path(*path).parent_path();
+  const auto where = dir.empty() ? std::string(".") : dir.string();
+  if (access(where.c_str(), W_OK) != 0)
+    throw SystemError("--report " + *path + ": cannot write in " + where, errno);
+}
+
 int run_command(const RunArgs& args) {
+  check_report_path(args.report_path);
   const auto ctx = policy::Context::current(args.common.project);
   const auto policy = policy::resolve(args.profile, make_catalog(ctx), ctx, args.overrides);
   auto features = kernel::probe(kernel::ProbeDepth::quick);

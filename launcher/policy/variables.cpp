@@ -9,7 +9,9 @@
 #include <array>
 #include <cerrno>
 #include <cstdlib>
+#include <algorithm>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "util/error.hpp"
 #include "util/fd.hpp"
@@ -45,7 +47,7 @@ Context Context::current(const std::optional<std::string>& project) {
   ctx.tmp = (tmpdir && *tmpdir == '/') ? tmpdir : "/tmp";
   ctx.uid = getuid();
   ctx.gid = getgid();
-  ctx.npm_registry = npm_registry_address;
+  ctx.npm_registries = npm_registry_addresses;
   return ctx;
 }
 
@@ -112,11 +114,8 @@ std::optional<std::string> Variables::lookup(const std::string& name, const Item
     value = std::to_string(ctx_.gid);
   } else if (name == "npm_registry" || name == "npm_registry_port") {
     try {
-      if (!registry_) {
-        if (!ctx_.npm_registry) throw Error("no way to ask npm here");
-        registry_ = ctx_.npm_registry();
-      }
-      value = name == "npm_registry" ? registry_->host : registry_->port;
+      const auto& all = npm_registries();
+      value = name == "npm_registry" ? all.front().host : all.front().port;
     } catch (const Error& e) {
       diag.error(at.where, key, "${" + name + "}: " + e.what());
       return std::nullopt;
@@ -131,6 +130,15 @@ std::optional<std::string> Variables::lookup(const std::string& name, const Item
   }
   used_[name] = *value;
   return value;
+}
+
+const std::vector<RegistryAddress>& Variables::npm_registries() {
+  if (!registries_) {
+    if (!ctx_.npm_registries) throw Error("no way to ask npm here");
+    registries_ = ctx_.npm_registries();
+    if (registries_->empty()) throw Error("npm's configuration names no registry");
+  }
+  return *registries_;
 }
 
 std::optional<RegistryAddress> registry_address_from_url(const std::string& url) {
@@ -160,19 +168,26 @@ std::optional<RegistryAddress> registry_address_from_url(const std::string& url)
   return address;
 }
 
-RegistryAddress npm_registry_address() {
+namespace {
+
+// Runs `npm ARGS...` and returns what it printed on stdout.
+std::string run_npm(std::vector<std::string> args) {
   int pipe_fds[2];
   check_syscall(pipe2(pipe_fds, O_CLOEXEC), "pipe2");
   UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
-  std::array<char*, 5> argv{const_cast<char*>("npm"), const_cast<char*>("config"), const_cast<char*>("get"),
-                            const_cast<char*>("registry"), nullptr};
+  args.insert(args.begin(), "npm");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::string shown;
+  for (const auto& a : args) shown += (shown.empty() ? "" : " ") + a;
   pid_t pid = 0;
   const int rc = posix_spawnp(&pid, "npm", &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw Error("cannot run `npm config get registry`: npm not found on PATH");
+  if (rc != 0) throw Error("cannot run `" + shown + "`: npm not found on PATH");
   write_end.reset();
   std::string output;
   std::array<char, 4096> buf{};
@@ -185,12 +200,41 @@ RegistryAddress npm_registry_address() {
   int status = 0;
   while (waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) throw SystemError("waitpid npm", errno);
-  while (!output.empty() && (output.back() == '\n' || output.back() == '\r' || output.back() == ' ')) output.pop_back();
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw Error("`npm config get registry` failed (exit status " + std::to_string(WEXITSTATUS(status)) + ")");
-  auto address = registry_address_from_url(output);
-  if (!address) throw Error("`npm config get registry` printed \"" + output + "\", which is not an http(s) URL");
-  return *address;
+    throw Error("`" + shown + "` failed (exit status " + std::to_string(WEXITSTATUS(status)) + ")");
+  return output;
+}
+
+}  // namespace
+
+std::vector<RegistryAddress> registry_addresses_from_npm_config(const std::string& json_text) {
+  nlohmann::json config;
+  try {
+    config = nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("`npm config list --json` printed something that is not JSON: ") + e.what());
+  }
+  std::vector<std::string> urls;
+  if (config.contains("registry") && config["registry"].is_string()) urls.push_back(config["registry"]);
+  for (const auto& [key, value] : config.items())
+    if (key.starts_with('@') && key.ends_with(":registry") && value.is_string()) urls.push_back(value);
+  if (urls.empty()) throw Error("npm's configuration names no registry");
+  std::vector<RegistryAddress> out;
+  for (const auto& url : urls) {
+    auto address = registry_address_from_url(url);
+    if (!address) throw Error("npm's registry \"" + url + "\" is not an http(s) URL");
+    const bool seen = std::any_of(out.begin(), out.end(), [&](const RegistryAddress& a) {
+      return a.host == address->host && a.port == address->port;
+    });
+    if (!seen) out.push_back(*address);
+  }
+  return out;
+}
+
+std::vector<RegistryAddress> npm_registry_addresses() {
+  // One call sees every configuration layer (.npmrc files, environment,
+  // global config) and every @scope:registry key.
+  return registry_addresses_from_npm_config(run_npm({"config", "list", "--json"}));
 }
 
 }  // namespace airlock::policy
