@@ -147,8 +147,8 @@ class Merger {
   bool expand_set(const Item& ref, const std::string& key, const FieldSpec& spec, std::vector<Item>& out, int depth) {
     const auto name = ref.text.substr(1);
     auto it = sets_.find(name);
-    if (it == sets_.end() && name == "npm-registries" && spec.entries == EntryKind::egress)
-      return expand_npm_registries(ref, key, out);
+    if (it == sets_.end() && spec.entries == EntryKind::egress && (name == "npm-registries" || name == "pip-indexes"))
+      return expand_registries(ref, name, key, out);
     if (it == sets_.end()) {
       diag_.error(ref.where, key, "unknown set \"@" + name + "\"" + known_sets(spec.entries));
       return false;
@@ -177,14 +177,16 @@ class Merger {
     return ok;
   }
 
-  // "@npm-registries" in network.allow: every registry npm is configured
-  // with ("host:port"), asked of npm itself when a profile uses it.
-  bool expand_npm_registries(const Item& ref, const std::string& key, std::vector<Item>& out) {
+  // "@npm-registries" / "@pip-indexes" in network.allow: every registry
+  // the package manager is configured with ("host:port"), asked of the
+  // package manager itself, and only when a profile uses the set.
+  bool expand_registries(const Item& ref, const std::string& name, const std::string& key, std::vector<Item>& out) {
     try {
-      for (const auto& r : vars_.npm_registries()) out.push_back(Item{r.host + ":" + r.port, ref.where});
+      const auto& all = name == "npm-registries" ? vars_.npm_registries() : vars_.pip_indexes();
+      for (const auto& r : all) out.push_back(Item{r.host + ":" + r.port, ref.where});
       return true;
     } catch (const Error& e) {
-      diag_.error(ref.where, key, std::string("@npm-registries: ") + e.what());
+      diag_.error(ref.where, key, "@" + name + ": " + e.what());
       return false;
     }
   }
@@ -193,7 +195,7 @@ class Merger {
     std::string out;
     for (const auto& [name, set] : sets_)
       if (set.kind == kind) out += (out.empty() ? "; known: @" : ", @") + name;
-    if (kind == EntryKind::egress) out += (out.empty() ? "; known: @" : ", @") + std::string("npm-registries");
+    if (kind == EntryKind::egress) out += (out.empty() ? "; known: @" : ", @") + std::string("npm-registries, @pip-indexes");
     return out;
   }
 

@@ -48,6 +48,7 @@ Context Context::current(const std::optional<std::string>& project) {
   ctx.uid = getuid();
   ctx.gid = getgid();
   ctx.npm_registries = npm_registry_addresses;
+  ctx.pip_indexes = pip_index_addresses;
   return ctx;
 }
 
@@ -141,6 +142,14 @@ const std::vector<RegistryAddress>& Variables::npm_registries() {
   return *registries_;
 }
 
+const std::vector<RegistryAddress>& Variables::pip_indexes() {
+  if (!pip_indexes_) {
+    if (!ctx_.pip_indexes) throw Error("no way to ask pip here");
+    pip_indexes_ = ctx_.pip_indexes();
+  }
+  return *pip_indexes_;
+}
+
 std::optional<RegistryAddress> registry_address_from_url(const std::string& url) {
   const auto scheme_end = url.find("://");
   if (scheme_end == std::string::npos) return std::nullopt;
@@ -170,24 +179,23 @@ std::optional<RegistryAddress> registry_address_from_url(const std::string& url)
 
 namespace {
 
-// Runs `npm ARGS...` and returns what it printed on stdout.
-std::string run_npm(std::vector<std::string> args) {
+// Runs PROGRAM ARGS... (found on PATH) and returns what it printed on stdout.
+std::string run_tool(std::vector<std::string> args) {
   int pipe_fds[2];
   check_syscall(pipe2(pipe_fds, O_CLOEXEC), "pipe2");
   UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
-  args.insert(args.begin(), "npm");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::string shown;
   for (const auto& a : args) shown += (shown.empty() ? "" : " ") + a;
   pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, "npm", &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawnp(&pid, args.front().c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw Error("cannot run `" + shown + "`: npm not found on PATH");
+  if (rc != 0) throw Error("cannot run `" + shown + "`: " + args.front() + " not found on PATH");
   write_end.reset();
   std::string output;
   std::array<char, 4096> buf{};
@@ -234,7 +242,55 @@ std::vector<RegistryAddress> registry_addresses_from_npm_config(const std::strin
 std::vector<RegistryAddress> npm_registry_addresses() {
   // One call sees every configuration layer (.npmrc files, environment,
   // global config) and every @scope:registry key.
-  return registry_addresses_from_npm_config(run_npm({"config", "list", "--json"}));
+  return registry_addresses_from_npm_config(run_tool({"npm", "config", "list", "--json"}));
+}
+
+std::vector<RegistryAddress> pip_addresses_from_json(const std::string& json_text) {
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("pip's configuration query printed something that is not JSON: ") + e.what());
+  }
+  std::vector<RegistryAddress> out;
+  auto add = [&out](const RegistryAddress& a) {
+    if (std::none_of(out.begin(), out.end(), [&](const RegistryAddress& b) { return a.host == b.host && a.port == b.port; }))
+      out.push_back(a);
+  };
+  for (const auto& url : doc.value("indexes", nlohmann::json::array())) {
+    if (!url.is_string()) continue;
+    auto address = registry_address_from_url(url.get<std::string>());
+    if (!address) throw Error("pip's index \"" + url.get<std::string>() + "\" is not an http(s) URL");
+    add(*address);
+  }
+  if (doc.contains("files") && doc["files"].is_string()) add(RegistryAddress{doc["files"].get<std::string>(), "443"});
+  if (out.empty()) throw Error("pip's configuration names no package index");
+  return out;
+}
+
+std::vector<RegistryAddress> pip_index_addresses() {
+  // pip's own configuration loader sees every layer (files, PIP_* variables);
+  // its PyPI model names the default index and the host wheels come from.
+  static constexpr const char* kQuery = R"py(
+import json
+from pip._internal.configuration import Configuration
+from pip._internal.models.index import PyPI
+config = Configuration(isolated=False)
+config.load()
+indexes, files = [], None
+items = list(config.items())
+for key, value in items:
+    if key.endswith(".index-url"):
+        indexes[:0] = value.split()
+for key, value in items:
+    if key.endswith(".extra-index-url"):
+        indexes += value.split()
+if not any(key.endswith(".index-url") for key, _ in items):
+    indexes.insert(0, PyPI.simple_url)
+    files = PyPI.file_storage_domain
+print(json.dumps({"indexes": indexes, "files": files}))
+)py";
+  return pip_addresses_from_json(run_tool({"python3", "-c", kQuery}));
 }
 
 }  // namespace airlock::policy

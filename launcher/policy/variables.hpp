@@ -29,6 +29,9 @@ struct Context {
   // when a profile uses ${npm_registry} or @npm-registries: running npm costs
   // ~100 ms and npm may not even be installed where it is not needed.
   std::function<std::vector<RegistryAddress>()> npm_registries;
+  // The package indexes pip is configured with (and, for the default index,
+  // the host its files come from), asked of pip on first use.
+  std::function<std::vector<RegistryAddress>()> pip_indexes;
 
   // The invoking user's context; `project` defaults to the working directory.
   static Context current(const std::optional<std::string>& project = std::nullopt);
@@ -45,6 +48,7 @@ class Variables {
   // The registries npm is configured with (asked once, on first use).
   // Throws airlock::Error when npm cannot say.
   const std::vector<RegistryAddress>& npm_registries();
+  const std::vector<RegistryAddress>& pip_indexes();
 
   // Every variable that was expanded at least once, with its value.
   const std::map<std::string, std::string>& used() const { return used_; }
@@ -58,12 +62,21 @@ class Variables {
   std::map<std::string, Item> user_;
   std::map<std::string, std::string> used_;
   std::optional<std::vector<RegistryAddress>> registries_;
+  std::optional<std::vector<RegistryAddress>> pip_indexes_;
 };
 
 // The registries npm is configured to use, the default one first, then
 // every "@scope:registry": `npm config list --json`, so every npm
 // configuration layer counts. Throws airlock::Error.
 std::vector<RegistryAddress> npm_registry_addresses();
+
+// pip's package indexes (index-url, extra-index-url from every pip
+// configuration layer and PIP_* variables; pip's default index and its file
+// host when none is set), asked of pip itself through `python3`.
+std::vector<RegistryAddress> pip_index_addresses();
+
+// From the JSON our pip query prints: {"indexes": [URL...], "files": HOST}.
+std::vector<RegistryAddress> pip_addresses_from_json(const std::string& json_text);
 
 // The same, from the JSON npm printed (pure, for tests).
 std::vector<RegistryAddress> registry_addresses_from_npm_config(const std::string& json_text);

@@ -392,6 +392,17 @@ TEST_F(Resolve, NpmRegistriesSetListsEveryConfiguredRegistry) {
   EXPECT_NE(one_error("wrong").find("unknown set \"@npm-registries\""), std::string::npos);
 }
 
+TEST(RegistryAddress, FromPipQueryJson) {
+  auto all = pip_addresses_from_json(
+      R"({"indexes": ["https://pypi.example.org/simple/", "http://mirror.example:3141/root/"], "files": "files.example.org"})");
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].host, "pypi.example.org");
+  EXPECT_EQ(all[1].port, "3141");
+  EXPECT_EQ(all[2].host, "files.example.org");
+  EXPECT_EQ(all[2].port, "443");
+  EXPECT_THROW(pip_addresses_from_json(R"({"indexes": []})"), airlock::Error);
+}
+
 TEST(RegistryAddress, FromNpmConfigJson) {
   const auto all = registry_addresses_from_npm_config(
       R"json({"registry": "https://registry.example.org/", "@corp:registry": "http://npm.corp.example:4873/",
