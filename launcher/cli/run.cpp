@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "kernel/features.hpp"
+#include "report/hints.hpp"
 #include "report/report.hpp"
 #include "sandbox/plan.hpp"
 #include "sandbox/run.hpp"
@@ -65,6 +66,8 @@ int run_command(const RunArgs& args) {
       spdlog::error("the command timed out after {} ms and was killed", policy.process.timeout->count());
     if (args.report_path)
       report::write_file(*args.report_path, report::to_json(policy, features, plan, spec, result));
+    if (result.exit_status != 0)
+      for (const auto& hint : report::denial_hints(policy, spec, result)) spdlog::warn("{}", hint);
     return result.exit_status;
   }
 }
