@@ -49,6 +49,36 @@ bash ./build.sh || true
 echo
 echo "== The same step under: airlock run -- ./build.sh"
 "$OLDPWD/build/airlock" run --keep-env 'DEMO_*' -- ./build.sh
+
+# Part two: the npm supply-chain attack. A project whose lockfile has a real
+# registry package and a local one with a poisoned postinstall script.
+if command -v npm >/dev/null && command -v node >/dev/null; then
+  cd "$OLDPWD"
+  npmdemo="$demo/npm"
+  mkdir -p "$npmdemo"
+  eval "$(bash integration/npm-demo/setup.sh "$npmdemo")"
+  trap 'kill $DEMO_VICTIM_PID $server $DEMO_COLLECTOR_PID 2>/dev/null; rm -rf "$demo"' EXIT
+  export DEMO_COLLECTOR_PORT
+  A="$PWD/build/airlock"
+  cd "$DEMO_PROJECT"
+  echo
+  echo "== npm: the poisoned install script run the usual way (npm ci):"
+  HOME="$DEMO_HOME" NPM_TOKEN="$GITHUB_TOKEN" npm ci --no-audit --no-fund --foreground-scripts --loglevel=error 2>&1 | grep -E "LEAKED|blocked"
+  echo "   the attacker's server received: $(tr '\n' ' ' < "$DEMO_LOOT" | head -c 90)..."
+  rm -rf node_modules
+  : > "$DEMO_LOOT"
+  echo
+  echo "== npm, two phases under airlock:"
+  echo "   airlock run --profile npm-ci -- npm ci          (registry only, scripts off, token for npm)"
+  HOME="$DEMO_HOME" NPM_TOKEN="$GITHUB_TOKEN" "$A" run --profile npm-ci -- npm ci --no-audit --no-fund --loglevel=error
+  echo "   airlock run --profile npm-scripts -- npm rebuild (scripts: no network, no token)"
+  HOME="$DEMO_HOME" NPM_TOKEN="$GITHUB_TOKEN" "$A" run --keep-env DEMO_COLLECTOR_PORT --profile npm-scripts -- \
+    npm rebuild --foreground-scripts --loglevel=error 2>&1 | grep -E "LEAKED|blocked"
+  echo "   the attacker's server received: $(if [[ -s $DEMO_LOOT ]]; then cat "$DEMO_LOOT"; else echo nothing; fi)"
+  echo "   installed: $(node -e 'console.log(Object.keys(require("./package.json").dependencies).map(d => d + (require(d) !== undefined ? " ok" : "")).join(", "))')"
+  cd "$OLDPWD"
+fi
+
 echo
 echo "== What the default profile enforces on this machine (airlock doctor):"
-"$OLDPWD/build/airlock" doctor | sed -n '/on this machine/,$p'
+"$PWD/build/airlock" doctor | sed -n '/on this machine/,$p'

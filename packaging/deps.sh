@@ -6,13 +6,17 @@ packages=(
   build-essential cmake pkg-config git ca-certificates
   libseccomp-dev libcap-dev libtoml11-dev libspdlog-dev libfmt-dev
   libcli11-dev nlohmann-json3-dev googletest libgtest-dev
-  iproute2 util-linux procps python3
+  libldns-dev libc-ares-dev
+  iproute2 util-linux procps python3 python3-pip python3-setuptools
   # Packaging and its tests (integration/test_deb.sh, test_manual.sh,
   # test_report.sh, test_examples.sh): dpkg-shlibdeps (dpkg-dev) and file for
   # CPack's dependency scan, man-db to render the manual, zsh to load the zsh
   # completion, the JSON Schema validator and a YAML parser for the examples.
   dpkg-dev file man-db zsh python3-jsonschema python3-yaml
 )
+# node and npm for the npm profiles' tests: Debian's, unless the machine
+# already has them (e.g. a vendor's nodejs package that bundles npm).
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,8 +1,13 @@
 // run: resolve the profile, plan enforcement, refuse or run in the sandbox.
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
 
 #include "cli/commands.hpp"
 #include "kernel/features.hpp"
+#include "report/hints.hpp"
 #include "report/report.hpp"
 #include "sandbox/plan.hpp"
 #include "sandbox/run.hpp"
@@ -23,7 +28,18 @@ sandbox::EnforcementPlan plan_or_refuse(const policy::Policy& policy, const kern
 
 }  // namespace
 
+// The report is written after the run; a path that cannot be written must
+// fail the run before anything starts, not after the command's work is done.
+void check_report_path(const std::optional<std::string>& path) {
+  if (!path) return;
+  const auto dir = std::filesystem::path(*path).parent_path();
+  const auto where = dir.empty() ? std::string(".") : dir.string();
+  if (access(where.c_str(), W_OK) != 0)
+    throw SystemError("--report " + *path + ": cannot write in " + where, errno);
+}
+
 int run_command(const RunArgs& args) {
+  check_report_path(args.report_path);
   const auto ctx = policy::Context::current(args.common.project);
   const auto policy = policy::resolve(args.profile, make_catalog(ctx), ctx, args.overrides);
   auto features = kernel::probe(kernel::ProbeDepth::quick);
@@ -50,6 +66,8 @@ int run_command(const RunArgs& args) {
       spdlog::error("the command timed out after {} ms and was killed", policy.process.timeout->count());
     if (args.report_path)
       report::write_file(*args.report_path, report::to_json(policy, features, plan, spec, result));
+    if (result.exit_status != 0)
+      for (const auto& hint : report::denial_hints(policy, spec, result)) spdlog::warn("{}", hint);
     return result.exit_status;
   }
 }

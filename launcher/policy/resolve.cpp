@@ -147,6 +147,8 @@ class Merger {
   bool expand_set(const Item& ref, const std::string& key, const FieldSpec& spec, std::vector<Item>& out, int depth) {
     const auto name = ref.text.substr(1);
     auto it = sets_.find(name);
+    if (it == sets_.end() && spec.entries == EntryKind::egress && (name == "npm-registries" || name == "pip-indexes"))
+      return expand_registries(ref, name, key, out);
     if (it == sets_.end()) {
       diag_.error(ref.where, key, "unknown set \"@" + name + "\"" + known_sets(spec.entries));
       return false;
@@ -175,10 +177,25 @@ class Merger {
     return ok;
   }
 
+  // "@npm-registries" / "@pip-indexes" in network.allow: every registry
+  // the package manager is configured with ("host:port"), asked of the
+  // package manager itself, and only when a profile uses the set.
+  bool expand_registries(const Item& ref, const std::string& name, const std::string& key, std::vector<Item>& out) {
+    try {
+      const auto& all = name == "npm-registries" ? vars_.npm_registries() : vars_.pip_indexes();
+      for (const auto& r : all) out.push_back(Item{r.host + ":" + r.port, ref.where});
+      return true;
+    } catch (const Error& e) {
+      diag_.error(ref.where, key, "@" + name + ": " + e.what());
+      return false;
+    }
+  }
+
   std::string known_sets(EntryKind kind) const {
     std::string out;
     for (const auto& [name, set] : sets_)
       if (set.kind == kind) out += (out.empty() ? "; known: @" : ", @") + name;
+    if (kind == EntryKind::egress) out += (out.empty() ? "; known: @" : ", @") + std::string("npm-registries, @pip-indexes");
     return out;
   }
 

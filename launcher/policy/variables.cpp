@@ -9,7 +9,9 @@
 #include <array>
 #include <cerrno>
 #include <cstdlib>
+#include <algorithm>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "util/error.hpp"
 #include "util/fd.hpp"
@@ -45,7 +47,8 @@ Context Context::current(const std::optional<std::string>& project) {
   ctx.tmp = (tmpdir && *tmpdir == '/') ? tmpdir : "/tmp";
   ctx.uid = getuid();
   ctx.gid = getgid();
-  ctx.npm_registry = npm_registry_address;
+  ctx.npm_registries = npm_registry_addresses;
+  ctx.pip_indexes = pip_index_addresses;
   return ctx;
 }
 
@@ -112,11 +115,8 @@ std::optional<std::string> Variables::lookup(const std::string& name, const Item
     value = std::to_string(ctx_.gid);
   } else if (name == "npm_registry" || name == "npm_registry_port") {
     try {
-      if (!registry_) {
-        if (!ctx_.npm_registry) throw Error("no way to ask npm here");
-        registry_ = ctx_.npm_registry();
-      }
-      value = name == "npm_registry" ? registry_->host : registry_->port;
+      const auto& all = npm_registries();
+      value = name == "npm_registry" ? all.front().host : all.front().port;
     } catch (const Error& e) {
       diag.error(at.where, key, "${" + name + "}: " + e.what());
       return std::nullopt;
@@ -131,6 +131,23 @@ std::optional<std::string> Variables::lookup(const std::string& name, const Item
   }
   used_[name] = *value;
   return value;
+}
+
+const std::vector<RegistryAddress>& Variables::npm_registries() {
+  if (!registries_) {
+    if (!ctx_.npm_registries) throw Error("no way to ask npm here");
+    registries_ = ctx_.npm_registries();
+    if (registries_->empty()) throw Error("npm's configuration names no registry");
+  }
+  return *registries_;
+}
+
+const std::vector<RegistryAddress>& Variables::pip_indexes() {
+  if (!pip_indexes_) {
+    if (!ctx_.pip_indexes) throw Error("no way to ask pip here");
+    pip_indexes_ = ctx_.pip_indexes();
+  }
+  return *pip_indexes_;
 }
 
 std::optional<RegistryAddress> registry_address_from_url(const std::string& url) {
@@ -160,19 +177,25 @@ std::optional<RegistryAddress> registry_address_from_url(const std::string& url)
   return address;
 }
 
-RegistryAddress npm_registry_address() {
+namespace {
+
+// Runs PROGRAM ARGS... (found on PATH) and returns what it printed on stdout.
+std::string run_tool(std::vector<std::string> args) {
   int pipe_fds[2];
   check_syscall(pipe2(pipe_fds, O_CLOEXEC), "pipe2");
   UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
-  std::array<char*, 5> argv{const_cast<char*>("npm"), const_cast<char*>("config"), const_cast<char*>("get"),
-                            const_cast<char*>("registry"), nullptr};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::string shown;
+  for (const auto& a : args) shown += (shown.empty() ? "" : " ") + a;
   pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, "npm", &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawnp(&pid, args.front().c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw Error("cannot run `npm config get registry`: npm not found on PATH");
+  if (rc != 0) throw Error("cannot run `" + shown + "`: " + args.front() + " not found on PATH");
   write_end.reset();
   std::string output;
   std::array<char, 4096> buf{};
@@ -185,12 +208,89 @@ RegistryAddress npm_registry_address() {
   int status = 0;
   while (waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) throw SystemError("waitpid npm", errno);
-  while (!output.empty() && (output.back() == '\n' || output.back() == '\r' || output.back() == ' ')) output.pop_back();
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw Error("`npm config get registry` failed (exit status " + std::to_string(WEXITSTATUS(status)) + ")");
-  auto address = registry_address_from_url(output);
-  if (!address) throw Error("`npm config get registry` printed \"" + output + "\", which is not an http(s) URL");
-  return *address;
+    throw Error("`" + shown + "` failed (exit status " + std::to_string(WEXITSTATUS(status)) + ")");
+  return output;
+}
+
+}  // namespace
+
+std::vector<RegistryAddress> registry_addresses_from_npm_config(const std::string& json_text) {
+  nlohmann::json config;
+  try {
+    config = nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("`npm config list --json` printed something that is not JSON: ") + e.what());
+  }
+  std::vector<std::string> urls;
+  if (config.contains("registry") && config["registry"].is_string()) urls.push_back(config["registry"]);
+  for (const auto& [key, value] : config.items())
+    if (key.starts_with('@') && key.ends_with(":registry") && value.is_string()) urls.push_back(value);
+  if (urls.empty()) throw Error("npm's configuration names no registry");
+  std::vector<RegistryAddress> out;
+  for (const auto& url : urls) {
+    auto address = registry_address_from_url(url);
+    if (!address) throw Error("npm's registry \"" + url + "\" is not an http(s) URL");
+    const bool seen = std::any_of(out.begin(), out.end(), [&](const RegistryAddress& a) {
+      return a.host == address->host && a.port == address->port;
+    });
+    if (!seen) out.push_back(*address);
+  }
+  return out;
+}
+
+std::vector<RegistryAddress> npm_registry_addresses() {
+  // One call sees every configuration layer (.npmrc files, environment,
+  // global config) and every @scope:registry key.
+  return registry_addresses_from_npm_config(run_tool({"npm", "config", "list", "--json"}));
+}
+
+std::vector<RegistryAddress> pip_addresses_from_json(const std::string& json_text) {
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("pip's configuration query printed something that is not JSON: ") + e.what());
+  }
+  std::vector<RegistryAddress> out;
+  auto add = [&out](const RegistryAddress& a) {
+    if (std::none_of(out.begin(), out.end(), [&](const RegistryAddress& b) { return a.host == b.host && a.port == b.port; }))
+      out.push_back(a);
+  };
+  for (const auto& url : doc.value("indexes", nlohmann::json::array())) {
+    if (!url.is_string()) continue;
+    auto address = registry_address_from_url(url.get<std::string>());
+    if (!address) throw Error("pip's index \"" + url.get<std::string>() + "\" is not an http(s) URL");
+    add(*address);
+  }
+  if (doc.contains("files") && doc["files"].is_string()) add(RegistryAddress{doc["files"].get<std::string>(), "443"});
+  if (out.empty()) throw Error("pip's configuration names no package index");
+  return out;
+}
+
+std::vector<RegistryAddress> pip_index_addresses() {
+  // pip's own configuration loader sees every layer (files, PIP_* variables);
+  // its PyPI model names the default index and the host wheels come from.
+  static constexpr const char* kQuery = R"py(
+import json
+from pip._internal.configuration import Configuration
+from pip._internal.models.index import PyPI
+config = Configuration(isolated=False)
+config.load()
+indexes, files = [], None
+items = list(config.items())
+for key, value in items:
+    if key.endswith(".index-url"):
+        indexes[:0] = value.split()
+for key, value in items:
+    if key.endswith(".extra-index-url"):
+        indexes += value.split()
+if not any(key.endswith(".index-url") for key, _ in items):
+    indexes.insert(0, PyPI.simple_url)
+    files = PyPI.file_storage_domain
+print(json.dumps({"indexes": indexes, "files": files}))
+)py";
+  return pip_addresses_from_json(run_tool({"python3", "-c", kQuery}));
 }
 
 }  // namespace airlock::policy

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "policy/diagnostics.hpp"
 #include "policy/document.hpp"
@@ -24,9 +25,13 @@ struct Context {
   std::string tmp;
   unsigned uid = 0;
   unsigned gid = 0;
-  // Evaluated only when a profile uses ${npm_registry}: running npm costs
+  // The default registry first, then every @scope:registry. Evaluated only
+  // when a profile uses ${npm_registry} or @npm-registries: running npm costs
   // ~100 ms and npm may not even be installed where it is not needed.
-  std::function<RegistryAddress()> npm_registry;
+  std::function<std::vector<RegistryAddress>()> npm_registries;
+  // The package indexes pip is configured with (and, for the default index,
+  // the host its files come from), asked of pip on first use.
+  std::function<std::vector<RegistryAddress>()> pip_indexes;
 
   // The invoking user's context; `project` defaults to the working directory.
   static Context current(const std::optional<std::string>& project = std::nullopt);
@@ -40,6 +45,11 @@ class Variables {
   // `key` and returns nullopt.
   std::optional<std::string> expand(const Item& item, const std::string& key, Diagnostics& diag);
 
+  // The registries npm is configured with (asked once, on first use).
+  // Throws airlock::Error when npm cannot say.
+  const std::vector<RegistryAddress>& npm_registries();
+  const std::vector<RegistryAddress>& pip_indexes();
+
   // Every variable that was expanded at least once, with its value.
   const std::map<std::string, std::string>& used() const { return used_; }
 
@@ -51,13 +61,25 @@ class Variables {
   const Context& ctx_;
   std::map<std::string, Item> user_;
   std::map<std::string, std::string> used_;
-  std::optional<RegistryAddress> registry_;
+  std::optional<std::vector<RegistryAddress>> registries_;
+  std::optional<std::vector<RegistryAddress>> pip_indexes_;
 };
 
-// The host and port of the registry npm is configured to use:
-// `npm config get registry`, so every npm configuration layer (.npmrc files,
-// environment, flags) counts. Throws airlock::Error.
-RegistryAddress npm_registry_address();
+// The registries npm is configured to use, the default one first, then
+// every "@scope:registry": `npm config list --json`, so every npm
+// configuration layer counts. Throws airlock::Error.
+std::vector<RegistryAddress> npm_registry_addresses();
+
+// pip's package indexes (index-url, extra-index-url from every pip
+// configuration layer and PIP_* variables; pip's default index and its file
+// host when none is set), asked of pip itself through `python3`.
+std::vector<RegistryAddress> pip_index_addresses();
+
+// From the JSON our pip query prints: {"indexes": [URL...], "files": HOST}.
+std::vector<RegistryAddress> pip_addresses_from_json(const std::string& json_text);
+
+// The same, from the JSON npm printed (pure, for tests).
+std::vector<RegistryAddress> registry_addresses_from_npm_config(const std::string& json_text);
 
 // "https://registry.example.org/" -> {registry.example.org, 443};
 // "http://localhost:4873/" -> {localhost, 4873}; nullopt when not a URL.

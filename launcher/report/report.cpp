@@ -10,6 +10,42 @@
 
 namespace airlock::report {
 
+namespace {
+
+const char* mode_name(policy::NetworkMode mode) {
+  switch (mode) {
+    case policy::NetworkMode::none: return "none";
+    case policy::NetworkMode::allowlist: return "allowlist";
+    case policy::NetworkMode::host: return "host";
+  }
+  return "?";
+}
+
+nlohmann::json denied_list(const std::vector<gateway::Denied>& entries, const char* key) {
+  auto out = nlohmann::json::array();
+  for (const auto& d : entries) out.push_back({{key, d.what}, {"reason", d.reason}, {"count", d.count}});
+  return out;
+}
+
+// What the egress gateway let through and what it refused; counts only
+// when it did not run (no allowlist, or no namespaces).
+nlohmann::json network_json(const policy::Policy& policy, const sandbox::RunResult& result) {
+  nlohmann::json out = {{"mode", mode_name(policy.network.mode)}, {"gateway", result.network.has_value()}};
+  if (!result.network) return out;
+  const auto& s = *result.network;
+  out["connections"] = {{"allowed", s.connections_allowed}, {"denied", s.connections_denied},
+                        {"failed", s.connections_failed},   {"forwarded", s.forwarded},
+                        {"published", s.published}};
+  out["dns"] = {{"answered", s.dns_answered}, {"refused", s.dns_refused}, {"malformed", s.dns_malformed}};
+  out["bytes"] = {{"out", s.bytes_out}, {"in", s.bytes_in}};
+  out["denied_connections"] = denied_list(s.denied_connections, "destination");
+  out["denied_queries"] = denied_list(s.denied_queries, "query");
+  out["denied_unlisted"] = s.denied_unlisted;
+  return out;
+}
+
+}  // namespace
+
 std::string to_json(const policy::Policy& policy, const kernel::Features& features,
                     const sandbox::EnforcementPlan& plan, const sandbox::Spec& spec, const sandbox::RunResult& result) {
   using nlohmann::json;
@@ -34,6 +70,7 @@ std::string to_json(const policy::Policy& policy, const kernel::Features& featur
       {"missing", plan.missing},
       {"layers", layers},
       {"environment", {{"passed", spec.env.env.size()}, {"dropped", dropped}}},
+      {"network", network_json(policy, result)},
       {"result",
        {{"exit_status", result.exit_status},
         {"signal", result.signal},

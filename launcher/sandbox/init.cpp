@@ -4,6 +4,7 @@
 // status once the payload is gone, taking everything else with it.
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,7 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "gateway/inside.hpp"
 #include "sandbox/run.hpp"
+#include "util/fd.hpp"
 
 extern char** environ;
 
@@ -44,8 +47,8 @@ void die_with_supervisor(int sync_fd) {
 }
 
 // PID 1 only receives signals it has a handler for; blocking them as well
-// turns them into sigwaitinfo() events instead of interrupting anything.
-sigset_t block_relayed_signals() {
+// turns them into signalfd events instead of interrupting anything.
+UniqueFd block_relayed_signals() {
   sigset_t set;
   sigemptyset(&set);
   struct sigaction sa {};
@@ -57,7 +60,17 @@ sigset_t block_relayed_signals() {
   sigaddset(&set, SIGCHLD);
   sigaction(SIGCHLD, &sa, nullptr);
   check_syscall(sigprocmask(SIG_BLOCK, &set, nullptr), "sigprocmask");
-  return set;
+  return UniqueFd(static_cast<int>(check_syscall(signalfd(-1, &set, SFD_CLOEXEC), "signalfd")));
+}
+
+// The supervisor asks for sockets in our network namespace (network.publish);
+// a failure there must not stop init from supervising the payload.
+int serve_gateway(int gateway_fd) {
+  try {
+    return gateway::serve_request(gateway_fd) ? gateway_fd : -1;
+  } catch (const std::exception&) {
+    return -1;
+  }
 }
 
 int status_to_exit_code(int status) {
@@ -107,18 +120,23 @@ void kill_descendants() {
   }
 }
 
-[[noreturn]] void supervise_payload(const Spec& spec, pid_t payload, const sigset_t& signals) {
+[[noreturn]] void supervise_payload(const Spec& spec, pid_t payload, int signals, int gateway_fd) {
   int payload_status = 0;
   while (true) {
-    siginfo_t info{};
-    const int sig = sigwaitinfo(&signals, &info);
-    if (sig < 0) continue;
+    // poll(2) skips a negative descriptor: without a gateway only signals count.
+    pollfd fds[2] = {{signals, POLLIN, 0}, {gateway_fd, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) continue;  // EINTR: nothing to do but wait again
+    if (fds[1].revents != 0) gateway_fd = serve_gateway(gateway_fd);
+    if ((fds[0].revents & POLLIN) == 0) continue;
+    signalfd_siginfo info{};
+    if (read(signals, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) continue;
+    const int sig = static_cast<int>(info.ssi_signo);
     if (sig == SIGCHLD) {
       if (!reap(payload, payload_status)) continue;
       break;
     }
     // Our own process-group signal comes back to us; relay only outside ones.
-    if (info.si_pid == getpid()) continue;
+    if (static_cast<pid_t>(info.ssi_pid) == getpid()) continue;
     kill(-getpgrp(), sig);
   }
   // The payload is gone: whatever it left running (daemons, stray children)
@@ -151,7 +169,7 @@ void fail_to_supervisor(int error_fd, int code, const std::string& message) {
   _exit(code);
 }
 
-void init_main(const Spec& spec, int sync_fd, int error_fd) {
+void init_main(const Spec& spec, int sync_fd, int error_fd, int gateway_fd) {
   try {
     // init lives as long as the sandbox; it must not hold the caller's
     // environment (tokens included), which fork copied into it.
@@ -166,6 +184,9 @@ void init_main(const Spec& spec, int sync_fd, int error_fd) {
       mounts::apply(spec.mounts);
       namespaces::set_hostname(spec.hostname);
       namespaces::bring_up_loopback();
+      // Before the payload exists: its first connect() finds the routes and
+      // listeners in place (queued until the supervisor accepts).
+      if (spec.gateway) gateway::set_up_inside(*spec.gateway, gateway_fd);
     } else {
       // Orphans of the payload re-parent to us, so we can reap and kill them.
       check_syscall(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)");
@@ -182,10 +203,11 @@ void init_main(const Spec& spec, int sync_fd, int error_fd) {
     if (payload < 0) throw SystemError("fork of the payload", errno);
     if (payload == 0) {
       close(sync_fd);
+      if (gateway_fd >= 0) close(gateway_fd);
       payload_main(spec, error_fd);
     }
     close(error_fd);
-    supervise_payload(spec, payload, signals);
+    supervise_payload(spec, payload, signals.get(), spec.gateway ? gateway_fd : -1);
   } catch (const std::exception& e) {
     fail_to_supervisor(error_fd, kExitOwnError, std::string("sandbox set-up failed: ") + e.what());
   }

@@ -309,6 +309,12 @@ Plan build(const policy::Filesystem& fs, const ExistsFn& exists, const ListFn& l
   return Builder(fs, exists, list).run();
 }
 
+void add_file(Plan& plan, std::string target, std::string content, std::string detail) {
+  auto first_remount = std::find_if(plan.steps.begin(), plan.steps.end(),
+                                    [](const Step& step) { return step.op == Op::remount_ro; });
+  plan.steps.insert(first_remount, Step{Op::bind_content, std::move(target), std::move(content), std::move(detail)});
+}
+
 void add_terminal(Plan& plan, const std::string& host_tty) {
   constexpr std::string_view kConsole = "/dev/console";
   if (!within(host_tty, "/dev") || host_tty == "/dev") {
@@ -334,6 +340,7 @@ std::string_view op_name(Op op) {
     case Op::tmpfs: return "tmpfs";
     case Op::tmpfs_ro: return "tmpfs_ro";
     case Op::hide_file: return "hide_file";
+    case Op::bind_content: return "bind_content";
     case Op::proc: return "proc";
     case Op::dev: return "dev";
     case Op::devpts: return "devpts";
@@ -354,6 +361,8 @@ std::string describe(const Plan& plan) {
     const bool binds = step.op == Op::bind_ro || step.op == Op::bind_rw || step.op == Op::dev_node;
     if (step.op == Op::symlink) {
       line += " -> " + step.source;
+    } else if (step.op == Op::bind_content) {
+      line += " (" + std::to_string(step.source.size()) + " bytes)";
     } else if (binds && step.source != step.target) {
       line += " <- " + step.source;
     } else if (!binds && !step.source.empty()) {

@@ -23,6 +23,8 @@ enum class Op {
   tmpfs,       // an empty writable tmpfs (root of the minimal view, /tmp, /dev/shm)
   tmpfs_ro,    // an empty read-only tmpfs: hides a directory
   hide_file,   // an empty 0444 read-only file bound over a file: hides it
+  bind_content,  // a read-only 0444 file holding `source` bound over a file
+                 // (created if missing): the sandbox's own /etc/resolv.conf
   proc,        // a fresh proc of the sandbox's pid namespace; its kernel-wide
                // knobs (sys, sysrq-trigger, irq, bus) read-only
   dev,         // the tmpfs that holds the minimal /dev
@@ -93,6 +95,11 @@ bool host_path_exists(const std::string& path);
 // plan's root as "/", the host root detached and the working directory "/".
 // Throws airlock::Error naming the step that failed.
 void apply(const Plan& plan);
+
+// Adds a bind_content step: `target` shows `content`, read-only. It goes
+// after every other mount (so a bind of a directory above it does not cover
+// it) and before the remount_ro steps (which may make its parent read-only).
+void add_file(Plan& plan, std::string target, std::string content, std::string detail);
 
 // A person-readable listing of the plan, one step per line.
 std::string describe(const Plan& plan);

@@ -162,6 +162,7 @@ class RootBuilder {
       // The pty nodes live on the devpts mount itself: no nodev here.
       case Op::devpts: return mount_new(step, "devpts", kNoSuid | kNoExec, true);
       case Op::hide_file: return hide_file(step);
+      case Op::bind_content: return bind_content(step);
       case Op::symlink: return make_symlink(step);
       case Op::remount_ro: return remount_ro(step);
     }
@@ -275,6 +276,29 @@ class RootBuilder {
     attach(tree, existing_target(step), step);
   }
 
+  // The file is written in the staging tmpfs, which is detached with the
+  // old root at the end: only the read-only bind stays reachable.
+  void bind_content(const Step& step) {
+    const std::string what = "bind_content " + step.target;
+    const std::string name = ".airlock-content-" + std::to_string(content_files_++);
+    {
+      UniqueFd file(as_fd(::openat(staging_.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444), what));
+      std::size_t done = 0;
+      while (done < step.source.size()) {
+        const ssize_t n = ::write(file.get(), step.source.data() + done, step.source.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        check_syscall(n, what + ": write");
+        done += static_cast<std::size_t>(n);
+      }
+      check_syscall(::fchmod(file.get(), 0444), what + ": chmod");
+    }
+    UniqueFd tree(as_fd(::syscall(SYS_open_tree, staging_.get(), name.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC),
+                        what));
+    set_attributes(tree.get(), MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                   false, what);
+    attach(tree, mount_point(step.target, false), step);
+  }
+
   void make_symlink(const Step& step) const {
     const auto [parent, name] = split_parent(step.target);
     UniqueFd dir = mount_point(parent, true);
@@ -290,6 +314,7 @@ class RootBuilder {
   UniqueFd staging_;
   UniqueFd oldroot_;
   bool empty_file_made_ = false;
+  unsigned content_files_ = 0;
 };
 
 }  // namespace

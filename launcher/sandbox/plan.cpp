@@ -10,12 +10,20 @@ void decide(EnforcementPlan& plan, const std::string& layer, bool enforced, cons
   if (!enforced) plan.missing.push_back(layer + ": " + detail);
 }
 
+std::string endpoints_text(const policy::Network& network) {
+  std::string out;
+  if (!network.forward.empty()) out += "; " + std::to_string(network.forward.size()) + " host service(s) forwarded in";
+  if (!network.publish.empty()) out += "; " + std::to_string(network.publish.size()) + " port(s) published to the host";
+  return out;
+}
+
 void decide_network(EnforcementPlan& plan, const policy::Policy& policy) {
   using policy::NetworkMode;
   switch (policy.network.mode) {
     case NetworkMode::none:
       if (plan.namespaces) {
-        plan.layers.push_back({"network", true, "none: a fresh network namespace with only loopback"});
+        plan.layers.push_back(
+            {"network", true, "none: a fresh network namespace with only loopback" + endpoints_text(policy.network)});
       } else if (plan.landlock_tcp) {
         plan.landlock_tcp = true;
         decide(plan, "network", false,
@@ -25,9 +33,20 @@ void decide_network(EnforcementPlan& plan, const policy::Policy& policy) {
       }
       return;
     case NetworkMode::allowlist:
-      decide(plan, "network", false,
-             "network.mode = \"allowlist\" needs the egress gateway, which this build of airlock does not have yet; "
-             "use mode \"none\" or \"host\"");
+      if (plan.namespaces) {
+        plan.layers.push_back({"network", true,
+                               "allowlist: a fresh network namespace whose only exit is the egress gateway (" +
+                                   std::to_string(policy.network.allow.size()) +
+                                   " rule(s); DNS answered only for allowed names; UDP refused)" +
+                                   endpoints_text(policy.network)});
+      } else if (plan.landlock_tcp) {
+        decide(plan, "network", false,
+               "no network namespace, so no egress gateway: Landlock narrows TCP connect to the allowed ports only, "
+               "to any address; names and addresses are not checked, and UDP, DNS and unix sockets reach the host");
+      } else {
+        decide(plan, "network", false,
+               "no network namespace and no Landlock TCP rules (ABI < 4): the host network is open");
+      }
       return;
     case NetworkMode::host:
       if (plan.landlock_tcp && !policy.network.allow.empty())

@@ -4,8 +4,10 @@
 // (signals, timeout) and return its exit status.
 #include <chrono>
 #include <csignal>
+#include <optional>
 #include <string>
 
+#include "gateway/stats.hpp"
 #include "sandbox/spec.hpp"
 #include "util/error.hpp"
 
@@ -17,6 +19,7 @@ struct RunResult {
   int signal = 0;           // the payload was killed by this signal (0: exited)
   std::string setup_error;  // set when the sandbox could not be set up or exec failed
   std::chrono::milliseconds wall{};
+  std::optional<gateway::Stats> network;  // when the egress gateway ran
 };
 
 // The clone into new namespaces was refused by the kernel or a security
@@ -28,8 +31,9 @@ class NamespacesUnavailable : public SystemError {
 
 RunResult run(const Spec& spec);
 
-// Internal: the processes inside. They never return.
-[[noreturn]] void init_main(const Spec& spec, int sync_fd, int error_fd);
+// Internal: the processes inside. They never return. `gateway_fd` is init's
+// end of the gateway channel (-1 without a gateway).
+[[noreturn]] void init_main(const Spec& spec, int sync_fd, int error_fd, int gateway_fd);
 [[noreturn]] void payload_main(const Spec& spec, int error_fd);
 
 // Reports a set-up failure to the supervisor through the error pipe as

@@ -164,8 +164,12 @@ landlock::Request landlock_request(const policy::Policy& policy, const Enforceme
     for (const auto& rule : policy.network.allow)
       for (const auto& ports : rule.ports) req.connect_tcp.push_back(ports);
   } else if (policy.network.mode != policy::NetworkMode::host && !plan.namespaces) {
-    // No network namespace: Landlock is all that narrows the network.
+    // No network namespace, so no gateway: Landlock is all that narrows the
+    // network, to the allowed ports (whatever the address).
     req.restrict_tcp = plan.landlock_tcp;
+    if (policy.network.mode == policy::NetworkMode::allowlist)
+      for (const auto& rule : policy.network.allow)
+        for (const auto& ports : rule.ports) req.connect_tcp.push_back(ports);
   }
   return req;
 }
@@ -228,6 +232,12 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
     spec.id_map = namespaces::id_map_for(host.uid, host.gid, host.uid == 0);
     spec.mounts = mounts::build(policy.filesystem, mounts::host_path_exists, landlock::list_directory);
     if (!host.terminal.empty()) mounts::add_terminal(spec.mounts, host.terminal);
+    if (gateway::needed(policy.network)) {
+      spec.gateway = gateway::build(policy.network);
+      if (spec.gateway->dns_stub)
+        mounts::add_file(spec.mounts, "/etc/resolv.conf", spec.gateway->resolv_conf,
+                         "the gateway's DNS stub (network.mode = \"allowlist\")");
+    }
   }
   spec.caps = capabilities::build(policy.process, host.uid == 0);
   auto limits = limits::defaults();

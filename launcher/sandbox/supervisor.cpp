@@ -14,8 +14,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <memory>
+#include <tuple>
 #include <spdlog/spdlog.h>
 
+#include "gateway/channel.hpp"
+#include "gateway/gateway.hpp"
 #include "sandbox/run.hpp"
 #include "util/fd.hpp"
 
@@ -83,8 +87,8 @@ void kill_sandbox(pid_t init, int sig) {
 
 class Supervision {
  public:
-  Supervision(const Spec& spec, pid_t init, UniqueFd signals, UniqueFd errors)
-      : spec_(spec), init_(init), signals_(std::move(signals)), errors_(std::move(errors)) {
+  Supervision(const Spec& spec, pid_t init, UniqueFd signals, UniqueFd errors, gateway::Gateway* gateway)
+      : spec_(spec), init_(init), signals_(std::move(signals)), errors_(std::move(errors)), gateway_(gateway) {
     pidfd_ = UniqueFd(static_cast<int>(check_syscall(syscall(SYS_pidfd_open, init, 0), "pidfd_open")));
     if (spec.timeout) timer_ = arm_timer(*spec.timeout);
   }
@@ -94,12 +98,13 @@ class Supervision {
     int status = 0;
     bool exited = false;
     while (!exited) {
-      pollfd fds[4] = {{signals_.get(), POLLIN, 0}, {pidfd_.get(), POLLIN, 0}, {errors_.get(), POLLIN, 0},
-                       {timer_.get(), POLLIN, 0}};
-      if (poll(fds, 4, -1) < 0) {
+      pollfd fds[5] = {{signals_.get(), POLLIN, 0}, {pidfd_.get(), POLLIN, 0}, {errors_.get(), POLLIN, 0},
+                       {timer_.get(), POLLIN, 0}, {gateway_ ? gateway_->fd() : -1, POLLIN, 0}};
+      if (poll(fds, 5, -1) < 0) {
         if (errno == EINTR) continue;
         throw SystemError("poll", errno);
       }
+      if (fds[4].revents & POLLIN) gateway_->process();
       if (fds[0].revents & POLLIN) relay_signal();
       if (fds[2].revents & (POLLIN | POLLHUP)) read_errors();
       if (fds[3].revents & POLLIN) on_timer(result);
@@ -109,6 +114,7 @@ class Supervision {
     }
     while (errors_) read_errors();
     finish(result, status);
+    if (gateway_) result.network = gateway_->stats();
     return result;
   }
 
@@ -166,6 +172,7 @@ class Supervision {
   const Spec& spec_;
   pid_t init_;
   UniqueFd signals_, errors_, pidfd_, timer_;
+  gateway::Gateway* gateway_;
   std::string error_text_;
 };
 
@@ -175,6 +182,8 @@ RunResult run(const Spec& spec) {
   const auto start = std::chrono::steady_clock::now();
   auto sync = make_pipe();
   auto errors = make_pipe();
+  UniqueFd gateway_inside, gateway_outside;
+  if (spec.gateway) std::tie(gateway_inside, gateway_outside) = gateway::channel::make_pair();
   sigset_t old_mask;
   auto signals = block_and_watch_signals(spec.ignored_signals, old_mask);
 
@@ -183,10 +192,13 @@ RunResult run(const Spec& spec) {
     sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     sync.write.reset();
     errors.read.reset();
-    init_main(spec, sync.read.get(), errors.write.get());
+    gateway_outside.reset();
+    init_main(spec, sync.read.get(), errors.write.get(), gateway_inside ? gateway_inside.get() : -1);
   }
   sync.read.reset();
   errors.write.reset();
+  gateway_inside.reset();
+  std::unique_ptr<gateway::Gateway> gateway;
   try {
     if (spec.namespaces) {
       // The id map is written by the parent: an unprivileged process may only
@@ -195,6 +207,10 @@ RunResult run(const Spec& spec) {
       // /proc/<pid>/uid_map belongs to root.
       namespaces::write_id_map(init, spec.id_map);
     }
+    // After clone, so init holds none of the gateway's host sockets and the
+    // sandbox keeps the caller's descriptor limit; before the go-ahead, so a
+    // published port already in use fails the run before anything runs.
+    if (spec.gateway) gateway = std::make_unique<gateway::Gateway>(*spec.gateway, std::move(gateway_outside));
     // The supervisor's environment still holds the caller's secrets: from
     // now on no process of the same uid may ptrace it or read
     // /proc/<pid>/environ (this matters most without a pid namespace).
@@ -207,7 +223,7 @@ RunResult run(const Spec& spec) {
   const char go = 'g';
   check_syscall(write(sync.write.get(), &go, 1), "write to the sandbox's init");
   // sync.write stays open until we return: init polls it to learn whether we died.
-  Supervision supervision(spec, init, std::move(signals), std::move(errors.read));
+  Supervision supervision(spec, init, std::move(signals), std::move(errors.read), gateway.get());
   auto result = supervision.wait();
   sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   result.wall = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);

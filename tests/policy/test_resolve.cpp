@@ -17,9 +17,9 @@ class Resolve : public ::testing::Test {
     ctx_.tmp = "/tmp";
     ctx_.uid = 1000;
     ctx_.gid = 1000;
-    ctx_.npm_registry = [this] {
+    ctx_.npm_registries = [this] {
       ++npm_calls_;
-      return RegistryAddress{"registry.test", "443"};
+      return std::vector<RegistryAddress>{{"registry.test", "443"}, {"scoped.test", "8443"}};
     };
     dir_.write("policies/sets.toml", R"(
 [sets.secret-files]
@@ -378,6 +378,42 @@ TEST_F(Resolve, ProfileFilesByPathAndMissingProfiles) {
   EXPECT_EQ(resolve_ok(file).process.hostname, "mine");
   EXPECT_THROW(resolve_ok("no-such-profile"), airlock::Error);
   EXPECT_THROW(resolve_ok(dir_ / "missing.toml"), airlock::Error);
+}
+
+TEST_F(Resolve, NpmRegistriesSetListsEveryConfiguredRegistry) {
+  profile("p", "[network]\nmode = \"allowlist\"\nallow = [\"@npm-registries\", \"${npm_registry}:80\"]\n");
+  auto p = resolve_ok("p");
+  ASSERT_EQ(p.network.allow.size(), 3u);
+  EXPECT_EQ(p.network.allow[0].text, "registry.test:443");
+  EXPECT_EQ(p.network.allow[1].text, "scoped.test:8443");
+  EXPECT_EQ(p.network.allow[2].text, "registry.test:80");
+  EXPECT_EQ(npm_calls_, 1) << "npm is asked once per resolution";
+  profile("wrong", "[filesystem]\nread = [\"@npm-registries\"]\n");
+  EXPECT_NE(one_error("wrong").find("unknown set \"@npm-registries\""), std::string::npos);
+}
+
+TEST(RegistryAddress, FromPipQueryJson) {
+  auto all = pip_addresses_from_json(
+      R"({"indexes": ["https://pypi.example.org/simple/", "http://mirror.example:3141/root/"], "files": "files.example.org"})");
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].host, "pypi.example.org");
+  EXPECT_EQ(all[1].port, "3141");
+  EXPECT_EQ(all[2].host, "files.example.org");
+  EXPECT_EQ(all[2].port, "443");
+  EXPECT_THROW(pip_addresses_from_json(R"({"indexes": []})"), airlock::Error);
+}
+
+TEST(RegistryAddress, FromNpmConfigJson) {
+  const auto all = registry_addresses_from_npm_config(
+      R"json({"registry": "https://registry.example.org/", "@corp:registry": "http://npm.corp.example:4873/",
+          "@other:registry": "https://registry.example.org/", "//registry.example.org/:_authToken": "(protected)"})json");
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].host, "registry.example.org");
+  EXPECT_EQ(all[0].port, "443");
+  EXPECT_EQ(all[1].host, "npm.corp.example");
+  EXPECT_EQ(all[1].port, "4873");
+  EXPECT_THROW(registry_addresses_from_npm_config("not json"), airlock::Error);
+  EXPECT_THROW(registry_addresses_from_npm_config(R"({"registry": "ftp://x/"})"), airlock::Error);
 }
 
 TEST(RegistryAddress, ParsesNpmRegistryUrls) {

@@ -326,7 +326,7 @@ TEST(EnvironmentSecretsPolicy, SecretNamesDropRealWorldSecretsAndKeepOrdinaryVar
       "AZURE_CLIENT_ID", "ARM_CLIENT_SECRET", "GOOGLE_APPLICATION_CREDENTIALS",
       "GOOGLE_GHA_CREDS_PATH", "CLOUDSDK_AUTH_ACCESS_TOKEN_FILE", "GCP_SA_KEY",
       "GCLOUD_KEYFILE_JSON", "VAULT_TOKEN", "NODE_AUTH_TOKEN", "NPM_TOKEN",
-      "npm_config__authToken", "npm_config__auth", "npm_config_//registry.npmjs.org/:_authToken",
+      "npm_config__authToken", "npm_config__auth", "npm_config_//registry.example.org/:_authToken",
       "npm_config_//npm.pkg.github.com/:username",
       "NPM_CONFIG__PASSWORD", "YARN_NPM_AUTH_TOKEN", "TWINE_PASSWORD", "PYPI_API_TOKEN",
       "CARGO_REGISTRY_TOKEN", "GEM_HOST_API_KEY", "NUGET_API_KEY", "SONAR_TOKEN", "CODECOV_TOKEN",

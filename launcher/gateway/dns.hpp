@@ -1,0 +1,54 @@
+#pragma once
+// The DNS stub's answer function: query bytes in, response bytes out. The
+// packets come from the sandbox and are untrusted, so they are parsed by
+// ldns, not by hand. Nothing here asks anyone else: a name is answered from
+// the policy (through `lookup`) or refused, so no query can carry data out.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/decide.hpp"
+
+namespace airlock::gateway::dns {
+
+using Lookup = std::function<NameAnswer(std::string_view name)>;
+
+struct Outcome {
+  enum class Result {
+    answered,   // NOERROR, with an address or without (NODATA: another type)
+    refused,    // NXDOMAIN: the name is not allowed (REFUSED for a class other than IN)
+    failed,     // SERVFAIL: allowed, but no synthetic address was left
+    malformed,  // FORMERR or NOTIMP: not a query we understand
+    ignored,    // nothing sent back: too short to answer, or a response
+  };
+  Result result = Result::ignored;
+  std::vector<std::uint8_t> response;  // empty for ignored
+  std::string name;                    // normalized; empty when malformed
+  std::string type;                    // "A", "AAAA", "TXT", ...
+  std::string detail;                  // the address given, or why not
+};
+
+// TTL of the answers: synthetic addresses are stable for the whole run.
+inline constexpr std::uint32_t kAnswerTtl = 60;
+
+Outcome answer(std::span<const std::uint8_t> query, const Lookup& lookup);
+
+// DNS over TCP: each message is preceded by its length (RFC 1035, 4.2.2).
+class TcpFramer {
+ public:
+  void append(std::span<const std::uint8_t> bytes) { buffer_.insert(buffer_.end(), bytes.begin(), bytes.end()); }
+  // The next complete message, if one has arrived.
+  std::optional<std::vector<std::uint8_t>> next();
+  std::size_t buffered() const { return buffer_.size(); }
+
+ private:
+  std::vector<std::uint8_t> buffer_;
+};
+
+std::vector<std::uint8_t> frame(std::span<const std::uint8_t> message);
+
+}  // namespace airlock::gateway::dns

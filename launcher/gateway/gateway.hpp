@@ -1,0 +1,118 @@
+#pragma once
+// The egress gateway, supervisor side: it drives the sockets init made in
+// the sandbox's network namespace (handed over on the channel), answers DNS
+// from the policy, checks every connection, resolves allowed names itself,
+// connects out from the host's namespace and relays. One thread, one epoll
+// set; the supervisor polls fd() and calls process() when it is readable.
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <memory>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gateway/channel.hpp"
+#include "gateway/config.hpp"
+#include "gateway/decide.hpp"
+#include "gateway/dns.hpp"
+#include "gateway/matcher.hpp"
+#include "gateway/relay.hpp"
+#include "gateway/resolver.hpp"
+#include "gateway/stats.hpp"
+#include "gateway/synthetic.hpp"
+#include "util/fd.hpp"
+
+namespace airlock::gateway {
+
+class Gateway {
+ public:
+  // Call in the supervisor after clone, before the payload may run:
+  // listens on the published host ports, starts the resolver, raises the
+  // supervisor's descriptor limit to its hard limit. Throws airlock::Error
+  // naming what failed (a published port in use, ...).
+  Gateway(const Config& config, UniqueFd channel);
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  int fd() const { return poller_.fd(); }
+  // Handles whatever is ready; never blocks.
+  void process();
+  const Stats& stats() const { return stats_; }
+
+ private:
+  enum class Kind : std::uint64_t {
+    channel = 1, listener, publish, dns_udp, dns_tcp, relay, resolver_socket, resolver_timer, observer
+  };
+  enum class Route { egress, forward, publish };
+  struct RelayInfo {
+    std::unique_ptr<Relay> relay;
+    Route route = Route::egress;
+    std::string destination;
+    std::string reason;
+  };
+  struct Waiting {  // accepted, waiting for its name to resolve
+    UniqueFd socket;
+    Decision decision;
+    std::uint16_t port = 0;
+  };
+  struct PublishWaiting {  // accepted on the host, waiting for a socket from init
+    UniqueFd socket;
+    std::size_t index = 0;
+  };
+  struct DnsSession {
+    UniqueFd socket;
+    dns::TcpFramer in;
+    std::vector<std::uint8_t> out;
+  };
+
+  static std::uint64_t token(Kind kind, std::uint64_t id) { return static_cast<std::uint64_t>(kind) << 56 | id << 1; }
+  void dispatch(std::uint64_t token, std::uint32_t events);
+
+  void on_channel();
+  void take_listeners(std::size_t first, std::vector<UniqueFd>& fds);
+  void take_socket_reply(const channel::Message& reply, std::vector<UniqueFd>& fds);
+  void on_listener(std::size_t index);
+  void on_publish(std::size_t index);
+  void on_dns_udp(int fd);
+  void on_observer(int fd);
+  void on_dns_tcp(std::uint64_t id, std::uint32_t events);
+  void on_relay(std::uint64_t id, unsigned side, std::uint32_t events);
+  void on_resolved(std::uint64_t id, const Resolution& resolution);
+  void watch_resolver_socket(int fd, bool readable, bool writable);
+
+  // The next connection on `listener`: nullopt when there is none now, an
+  // empty descriptor when one was lost (aborted, or shed for lack of fds).
+  std::optional<UniqueFd> accept_next(int listener);
+  void handle_inside(UniqueFd socket, const SocketAddress& local);
+  void start_relay(Route route, UniqueFd a, std::vector<SocketAddress> candidates, const Decision& decision,
+                   UniqueFd socket_for_first = {});
+  void finish_relay(std::uint64_t id, RelayInfo& info);
+  void deny(UniqueFd socket, const std::string& destination, const std::string& reason);
+  dns::Outcome answer_dns(std::span<const std::uint8_t> query, const char* transport);
+  void flush_dns(std::uint64_t id, DnsSession& session);
+
+  const Config config_;
+  Matcher matcher_;
+  SyntheticAddresses synthetic_;
+  Stats stats_;
+  Poller poller_;
+  UniqueFd channel_;
+  UniqueFd spare_fd_;  // given up to accept-and-reset when out of descriptors
+  std::vector<UniqueFd> inside_listeners_;
+  std::vector<UniqueFd> publish_listeners_;
+  std::deque<PublishWaiting> publish_waiting_;
+  std::map<std::uint64_t, RelayInfo> relays_;
+  std::map<std::uint64_t, Waiting> waiting_;
+  std::map<std::uint64_t, DnsSession> dns_sessions_;
+  std::set<int> resolver_sockets_;
+  std::uint64_t next_id_ = 1;
+  // Last, so it is destroyed first: its destructor must not find the
+  // maps above gone.
+  Resolver resolver_;
+};
+
+}  // namespace airlock::gateway
