@@ -14,7 +14,9 @@
 # under `unshare --net`, so it needs root): there 169.254.169.254 and
 # fd00:ec2::254 (cloud metadata) and fd00:a1::1 are local addresses with
 # listeners, and 127.0.0.53:53 is a DNS stub that logs what it receives;
-# nothing is ever sent beyond that namespace.
+# nothing is ever sent beyond that namespace. The host's nameservers
+# (/etc/resolv.conf) are made local there too, with listeners: the
+# allowlist profiles' DNS stub must never carry a denied query upstream.
 #
 # ESCAPES_VERBOSE=1 prints every line the probes print.
 if [[ ${AIRLOCK_ESCAPES_NETNS:-} != 1 ]]; then
@@ -76,6 +78,22 @@ if [[ -e /proc/net/if_inet6 ]] && ip -6 addr add fd00:ec2::254/128 dev lo nodad 
   HAVE_IPV6=1
 fi
 
+# The machine's nameservers, where airlock's gateway would send a query it
+# forwards: local addresses of this namespace, with a listener on port 53.
+UPSTREAM_SPECS=()
+n=0
+while read -r ns; do
+  case $ns in
+    127.0.0.53) continue ;;  # the stub listener below
+    *:*) ((HAVE_IPV6)) || continue
+         [[ $ns == ::1 ]] || ip -6 addr add "$ns/128" dev lo nodad 2>/dev/null
+         UPSTREAM_SPECS+=("udp:upstream$n:[$ns]:53" "tcp:upstream-tcp$n:[$ns]:53") ;;
+    *)   [[ $ns == 127.* ]] || ip addr add "$ns/32" dev lo 2>/dev/null
+         UPSTREAM_SPECS+=("udp:upstream$n:$ns:53" "tcp:upstream-tcp$n:$ns:53") ;;
+  esac
+  n=$((n + 1))
+done < <(awk '$1 == "nameserver" { print $2 }' /etc/resolv.conf 2>/dev/null | sort -u)
+
 NEEDLE="airlock-escape-secret-$(tr -dc 'a-z0-9' </dev/urandom 2>/dev/null | head -c 24)"
 NEEDLE_HEX=$(printf '%s' "$NEEDLE" | od -An -tx1 | tr -d ' \n')
 ABSTRACT="airlock-escapes-$$"
@@ -110,7 +128,7 @@ start_listeners() {
   local specs=(
     "tcp:tcp4:127.0.0.1:0" "udp:udp4:127.0.0.1:0" "udp:resolver:127.0.0.1:0"
     "udp:stub:127.0.0.53:53" "tcp:stub-tcp:127.0.0.53:53" "tcp:metadata:169.254.169.254:80"
-    "abstract:abstract:$ABSTRACT"
+    "abstract:abstract:$ABSTRACT" "${UPSTREAM_SPECS[@]}"
   )
   if ((HAVE_IPV6)); then
     specs+=("tcp:tcp6:[::1]:0" "udp:udp6:[::1]:0" "tcp:ula6:[fd00:a1::1]:0" "tcp:metadata6:[fd00:ec2::254]:80")
@@ -205,7 +223,7 @@ setup_user() {
 # masks (and Landlock) stand between the command and the planted secrets.
 profiles_of() {
   local name
-  for name in default ci-step make-build npm-build npm-test; do echo "$name $name $PROJECT $PROJECT"; done
+  for name in default ci-step make-build npm-build npm-test npm-ci pip-install; do echo "$name $name $PROJECT $PROJECT"; done
   echo "npm-scripts npm-scripts $PROJECT/node_modules $PROJECT"
   echo "node-service $NODE_SERVICE $DATA $PROJECT"
   echo "home-as-project default $FAKE_HOME $FAKE_HOME"
@@ -217,10 +235,12 @@ profiles_of() {
 # on the outside directory, inside `airlock run` unless --outside; the
 # process that becomes airlock passes its own pid (supervisor=PID).
 # Prints the probe's stdout; its stderr goes to $SCRATCH/stderr.
+# PROBE may be "--many P1,P2,...": one sandbox runs them one after the
+# other (each in its own process), each preceded by a line "@@PROBE NAME".
 launch() {
   local who=$1 label=$2 writable=$3; shift 3
   local terminal=0 outside=0 profile=default cwd=$PROJECT
-  while [[ $1 == --* ]]; do
+  while [[ $1 == --* && $1 != --many ]]; do
     case $1 in
       --terminal) terminal=1; shift ;;
       --outside) outside=1; shift ;;
@@ -228,10 +248,20 @@ launch() {
       --cwd) cwd=$2; shift 2 ;;
     esac
   done
-  local probe=$1; shift
-  local -a cmd=("$PROBES/$probe" "${ARGS[@]}" "label=$label" "writable=$writable" "$@")
-  ((outside)) || cmd=("$AIRLOCK" -q run --profile "$profile" --allow-exec "$PROBES" -- "${cmd[@]}")
-  [[ $probe != keyctl ]] || cmd=("$PROBES/keyctl" --plant "needle=$NEEDLE_HEX" -- "${cmd[@]}")
+  local -a cmd
+  if [[ $1 == --many ]]; then
+    # shellcheck disable=SC2016 # expanded by the sh inside the sandbox
+    cmd=(sh -c 'dir=$1 names=$2; shift 2; for p in $(echo "$names" | tr , " "); do echo "@@PROBE $p"; "$dir/$p" "$@"; done'
+         sh "$PROBES" "$2" "${ARGS[@]}" "label=$label" "writable=$writable")
+    shift 2
+  else
+    cmd=("$PROBES/$1" "${ARGS[@]}" "label=$label" "writable=$writable")
+    shift
+  fi
+  cmd+=("$@")
+  ((outside)) || cmd=("$AIRLOCK" -q run --timeout 4m --profile "$profile" --allow-exec "$PROBES" -- "${cmd[@]}")
+  # The keyctl probe looks for a key the caller keeps in its session keyring.
+  cmd=("$PROBES/keyctl" --plant "needle=$NEEDLE_HEX" -- "${cmd[@]}")
   cmd=(sh -c 'exec 7<"$1" 8<"$2"; shift 2; exec "$@" "supervisor=$$"' sh "$FD_SECRET" "$OUTSIDE" "${cmd[@]}")
   run_env
   if ((terminal)); then
@@ -319,17 +349,20 @@ controls() {
 }
 
 # ---- the matrix ---------------------------------------------------------------
+# One sandbox per profile runs every probe (each its own process); the
+# terminal probe runs in a second one, under a pseudo-terminal.
 run_matrix() {
-  local who=$1 name profile writable cwd probe out
+  local who=$1 name profile writable cwd probe out others=()
+  for probe in "${MATRIX_PROBES[@]}"; do [[ $probe == terminal_injection ]] || others+=("$probe"); done
+  local list
+  list=$(IFS=,; echo "${others[*]}")
   while read -r name profile writable cwd; do
-    for probe in "${MATRIX_PROBES[@]}"; do
-      if [[ $probe == terminal_injection ]]; then
-        out=$(launch "$who" "sandbox-$name-$who" "$writable" --terminal --profile "$profile" --cwd "$cwd" "$probe")
-      else
-        out=$(launch "$who" "sandbox-$name-$who" "$writable" --profile "$profile" --cwd "$cwd" "$probe")
-      fi
-      judge "$who $name" "$probe" "$out"
+    out=$(launch "$who" "sandbox-$name-$who" "$writable" --profile "$profile" --cwd "$cwd" --many "$list")
+    for probe in "${others[@]}"; do
+      judge "$who $name" "$probe" "$(awk -v p="@@PROBE $probe" '/^@@PROBE / { on = ($0 == p); next } on' <<<"$out")"
     done
+    out=$(launch "$who" "sandbox-$name-$who" "$writable" --terminal --profile "$profile" --cwd "$cwd" terminal_injection)
+    judge "$who $name" terminal_injection "$out"
   done < <(profiles_of)
 }
 

@@ -1,4 +1,11 @@
-/* net_util.h: TCP and UDP attempts shared by the network probes. */
+/* net_util.h: TCP and UDP attempts shared by the network probes.
+ *
+ * The verdict comes from who answers: the test's listeners identify
+ * themselves ("hello from NAME"), so only that reply is an escape. Inside a
+ * sandbox with network.mode = "allowlist", airlock's own DNS stub
+ * (127.0.0.53) and gateway listeners (allowed ports, on every address)
+ * accept connections and answer or reset them without anything leaving;
+ * that is reported as HELD with what answered. */
 #ifndef AIRLOCK_ESCAPE_NET_UTIL_H
 #define AIRLOCK_ESCAPE_NET_UTIL_H
 
@@ -30,8 +37,12 @@ static inline void tcp_attempt(const char *check, const char *endpoint) {
     introduce(fd);
     char reply[128] = "";
     ssize_t n = recv_within(fd, reply, sizeof reply - 1, 1000);
+    int recv_err = errno;
     reply[n > 0 ? n : 0] = '\0';
-    escaped(check, "TCP %s connected (%s)", endpoint, n > 0 ? reply : "no reply");
+    if (n > 0 && strncmp(reply, "hello from ", 11) == 0) escaped(check, "TCP %s reached the host's listener (%s)", endpoint, reply);
+    else if (n > 0) held(check, "TCP %s was accepted inside the sandbox and answered %zd bytes not from the host's listener", endpoint, n);
+    else held(check, "TCP %s was accepted inside the sandbox (the gateway) and then %s", endpoint,
+              n == 0 ? "closed or silent" : errname(recv_err));
   } else {
     held(check, "TCP connect %s: %s", endpoint, errname(err));
   }
@@ -62,7 +73,8 @@ static inline void udp_attempt(const char *check, const char *endpoint, const vo
   }
   char reply[512];
   ssize_t n = recv_within(fd, reply, sizeof reply, 1000);
-  if (n > 0) escaped(check, "UDP %s answered (%zd bytes)", endpoint, n);
+  if (n > 11 && memcmp(reply, "hello from ", 11) == 0) escaped(check, "UDP %s reached the host's listener (%zd bytes)", endpoint, n);
+  else if (n > 0) held(check, "UDP %s was answered inside the sandbox (%zd bytes, e.g. airlock's DNS stub), not by the host's listener", endpoint, n);
   else if (n == 0) held(check, "UDP %s: sent, no answer within 1s", endpoint);
   else held(check, "UDP %s: %s", endpoint, errname(errno));
   close(fd);
