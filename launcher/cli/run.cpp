@@ -11,6 +11,8 @@
 namespace airlock::cli {
 
 int run_command(const RunArgs& args) {
+  if (args.audit) return audit_command(AuditArgs{args.common, args.profile, args.overrides, std::nullopt,
+                                                 args.report_path, args.command});
   const auto ctx = policy::Context::current(args.common.project);
   const auto policy = policy::resolve(args.profile, make_catalog(ctx), ctx, args.overrides);
   const auto features = kernel::probe();

@@ -124,7 +124,7 @@ void init_main(const Spec& spec, int sync_fd, int error_fd) {
     if (spec.namespaces) {
       mounts::apply(spec.mounts);
       namespaces::set_hostname(spec.hostname);
-      namespaces::bring_up_loopback();
+      if (!spec.audit || !spec.audit->host_network) namespaces::bring_up_loopback();
     } else {
       // Orphans of the payload re-parent to us, so we can reap and kill them.
       check_syscall(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)");
