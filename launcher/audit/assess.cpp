@@ -114,8 +114,9 @@ class Assessor {
     const std::string what = std::string(access_name(access));
     const std::string on = target == observed ? "" : " (needs " + what + " on " + target + ")";
     add_violation(what, observed, join_calls(record.calls) + ": " + missing_list(access) + on);
-    Need n{access, target, observed, created_child};
+    Need n{access, target, observed, created_child, {}};
     auto [it, inserted] = needs_.try_emplace({access, target}, n);
+    it->second.observed.insert(observed);
     if (!inserted && observed < it->second.example) it->second.example = observed;
     if (!inserted && it->second.created_child.empty()) it->second.created_child = created_child;
   }

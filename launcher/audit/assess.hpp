@@ -42,6 +42,7 @@ struct Need {
   std::string anchor;         // the path that existed before the command ran and must be covered
   std::string example;        // one observed path behind it (the smallest), for comments
   std::string created_child;  // the outermost directory the command created below the anchor, if any
+  std::set<std::string> observed;  // every observed path behind it
   auto operator<=>(const Need&) const = default;
 };
 

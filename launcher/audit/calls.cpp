@@ -45,6 +45,7 @@ const std::vector<WatchedCall>& watched_calls() {
       {"connect", Shape::address, 0, 0, false},
       {"bind", Shape::address, 0, 0, false},
       {"sendto", Shape::sendto, 0, 0, false, true},
+      {"listen", Shape::listen, 0, 0, false},
   };
   return calls;
 }

@@ -29,6 +29,7 @@ enum class Shape {
   times_at,   // utimensat(dirfd, path or NULL, times, flags)
   address,    // connect/bind(fd, struct sockaddr *, len)
   sendto,     // sendto(fd, buf, len, flags, struct sockaddr *, len)
+  listen,     // listen(fd, backlog)
 };
 
 struct WatchedCall {

@@ -30,6 +30,20 @@ constexpr std::array kSystemTrees = {"usr", "bin", "sbin", "lib", "lib32", "lib6
 // observed, reported, and left refused.
 constexpr std::array kCallsWithFallback = {"io_uring_setup", "io_uring_enter", "io_uring_register"};
 
+// Caches and tools' directories under the home directory, by directory:
+// ~/.npm, ~/.cache/pip, ~/.config/git, ~/.local/share/x; the depth of that
+// level for `path` (which lies within the home directory).
+std::size_t home_level(const std::string& path, const Places& places) {
+  const std::size_t d = depth(places.home);
+  const std::string_view first = component(path, d);
+  if (first == ".cache" || first == ".config") return d + 2;
+  if (first == ".local") {
+    const std::string_view second = component(path, d + 1);
+    return (second == "share" || second == "state" || second == "lib") ? d + 3 : d + 2;
+  }
+  return d + 1;
+}
+
 bool is_system_tree(std::string_view first) {
   return std::find(kSystemTrees.begin(), kSystemTrees.end(), first) != kSystemTrees.end();
 }
@@ -84,22 +98,40 @@ class Planner {
   // Under the home directory a write that created a tool's directory
   // (~/.npm, ~/.cache/pip) is granted that directory, which exists since the
   // audit, rather than the directory holding it (~, ~/.cache), which would
-  // open every other tool's cache too.
-  std::optional<std::string> created_tool_dir(const Need& need) const {
+  // open every other tool's files too.
+  std::set<std::string> created_tool_dirs(const Need& need) const {
+    std::set<std::string> dirs, shallow;
     if (need.access != Access::write || need.created_child.empty() || places_.home == "/" ||
         !within(need.anchor, places_.home) || (places_.project != "/" && within(need.anchor, places_.project)))
-      return std::nullopt;
-    const std::string level = collapse(Need{need.access, need.example, need.example, {}}, places_);
-    if (depth(level) <= depth(need.anchor)) return std::nullopt;
-    return level;
+      return dirs;
+    for (const auto& path : need.observed) {
+      const std::size_t level = home_level(path, places_);
+      if (level <= depth(need.anchor)) continue;
+      // "~/.cache" itself is no tool's directory when one below it was seen.
+      if (depth(path) >= level) {
+        dirs.insert(prefix(path, level));
+      } else if (depth(path) > depth(need.anchor)) {
+        shallow.insert(path);
+      }
+    }
+    if (dirs.empty()) return shallow;
+    std::set<std::string> outermost;
+    for (const auto& d : dirs)
+      if (std::none_of(dirs.begin(), dirs.end(), [&](const std::string& o) { return o != d && within(d, o); }))
+        outermost.insert(d);
+    return outermost;
   }
 
   void place(const Need& need) {
-    if (const auto dir = created_tool_dir(need)) {
-      if (objection(*dir, need.access).empty()) {
-        add(Grant{need.access, *dir, true, need.example, true});
-      } else {
-        plan_.refused.push_back(Refusal{need.access, *dir, objection(*dir, need.access)});
+    if (const auto dirs = created_tool_dirs(need); !dirs.empty()) {
+      for (const auto& dir : dirs) {
+        if (objection(dir, need.access).empty()) {
+          const auto example = *std::find_if(need.observed.begin(), need.observed.end(),
+                                             [&](const std::string& p) { return within(p, dir); });
+          add(Grant{need.access, dir, true, example, true});
+        } else {
+          plan_.refused.push_back(Refusal{need.access, dir, objection(dir, need.access)});
+        }
       }
       return;
     }
@@ -180,6 +212,13 @@ std::string command_text(const std::vector<std::string>& command) {
   return comment_safe(out);
 }
 
+// The example cut to one level below the grant ("~/.npm/_logs/..."): file
+// names with dates or hashes in them would make every audit's output differ.
+std::string example_below(const std::string& grant, const std::string& example) {
+  if (!within(example, grant) || depth(example) <= depth(grant) + 1) return example;
+  return prefix(example, depth(grant) + 1) + "/...";
+}
+
 std::string shortened(std::string text) {
   constexpr std::size_t kMax = 60;
   if (text.size() > kMax) text = text.substr(0, kMax - 3) + "...";
@@ -197,7 +236,7 @@ void write_paths(std::ostringstream& out, const char* key, const ProfilePlan& pl
   for (const auto& [text, g] : entries) {
     out << "  " << quote(text) << ",  # ";
     if (g->created) out << "created by the command during the audit; must exist before a run; ";
-    out << "e.g. " << comment_safe(profile_path(g->example, places)) << "\n";
+    out << "e.g. " << comment_safe(profile_path(example_below(g->path, g->example), places)) << "\n";
   }
   out << "]\n";
 }
@@ -251,18 +290,7 @@ std::string collapse(const Need& need, const Places& places) {
     if (within(anchor, served)) return served;  // the sandbox's own mounts
   if (places.project != "/" && within(anchor, places.project))
     return reading ? prefix(anchor, depth(places.project) + 1) : anchor;
-  if (places.home != "/" && within(anchor, places.home)) {
-    // Caches and tool directories by directory: ~/.npm, ~/.cache/pip, ~/.local/share/x.
-    const std::size_t d = depth(places.home);
-    const std::string_view first = component(anchor, d);
-    std::size_t n = d + 1;
-    if (first == ".cache" || first == ".config") n = d + 2;
-    if (first == ".local") {
-      const std::string_view second = component(anchor, d + 1);
-      n = (second == "share" || second == "state" || second == "lib") ? d + 3 : d + 2;
-    }
-    return prefix(anchor, n);
-  }
+  if (places.home != "/" && within(anchor, places.home)) return prefix(anchor, home_level(anchor, places));
   if (is_system_tree(component(anchor, 0))) return reading ? prefix(anchor, 1) : anchor;
   return reading ? prefix(anchor, 3) : anchor;
 }

@@ -241,6 +241,9 @@ void Observer::decode_call(const WatchedCall& call, const seccomp_notif& request
     case Shape::sendto:
       decode_address(call, tid, a[4], a[5], seen);
       return;
+    case Shape::listen:
+      if (const auto inode = remote::socket_inode(tid, as_dirfd(a[0]))) listening_.insert(*inode);
+      return;
   }
 }
 
@@ -279,8 +282,13 @@ void Observer::decode_address(const WatchedCall& call, pid_t tid, std::uint64_t 
   if (!to) return;
   if (is_bind) {
     if (to->port != 0) seen.bound_port = to->port;
-  } else {
-    seen.destinations.emplace_back(*to, call.name);
+    return;
+  }
+  seen.destinations.emplace_back(*to, call.name);
+  if (to->loopback()) {
+    // A server of the command's own, even on a port the kernel chose.
+    const auto inode = remote::listening_socket(tid, to->port);
+    if (inode && listening_.count(*inode) != 0) seen.bound_port = to->port;
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -52,6 +53,9 @@ class Observer {
   std::unordered_map<int, const WatchedCall*> calls_;
   std::unordered_map<int, std::string> denied_;
   paths::Resolver resolver_;
+  // Sockets the command listens on: a loopback connection to one of them is
+  // to the command's own server, which needs no network.forward.
+  std::set<unsigned long> listening_;
 };
 
 }  // namespace airlock::audit

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <vector>
 
 namespace airlock::audit::remote {
@@ -65,6 +67,38 @@ std::optional<std::string> read_link(const std::string& path) {
     if (buffer.size() >= 65536) return std::nullopt;
     buffer.resize(buffer.size() * 2);
   }
+}
+
+std::optional<unsigned long> socket_inode(pid_t tid, int fd) {
+  const auto link = read_link("/proc/" + std::to_string(tid) + "/fd/" + std::to_string(fd));
+  if (!link || !link->starts_with("socket:[") || !link->ends_with("]")) return std::nullopt;
+  try {
+    return std::stoul(link->substr(8, link->size() - 9));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<unsigned long> listening_socket(pid_t tid, std::uint16_t port) {
+  constexpr const char* kListen = "0A";  // TCP_LISTEN in /proc/net/tcp's "st" column
+  for (const char* table : {"tcp", "tcp6"}) {
+    std::ifstream in("/proc/" + std::to_string(tid) + "/net/" + table);
+    std::string line;
+    std::getline(in, line);  // the header
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+      fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode;
+      const auto colon = local.rfind(':');
+      if (!fields || state != kListen || colon == std::string::npos) continue;
+      try {
+        if (std::stoul(local.substr(colon + 1), nullptr, 16) == port) return std::stoul(inode);
+      } catch (const std::exception&) {
+        continue;
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace airlock::audit::remote

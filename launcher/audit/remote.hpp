@@ -23,4 +23,11 @@ bool read_bytes(pid_t tid, std::uint64_t address, void* out, std::size_t size);
 // readlink(2) of `path`, whatever its length; nullopt on failure.
 std::optional<std::string> read_link(const std::string& path);
 
+// The inode of the socket open as `fd` in `tid` ("socket:[N]" in /proc).
+std::optional<unsigned long> socket_inode(pid_t tid, int fd);
+
+// The inode of the TCP socket listening on `port` in `tid`'s network
+// namespace (/proc/<tid>/net/tcp and tcp6), if any.
+std::optional<unsigned long> listening_socket(pid_t tid, std::uint16_t port);
+
 }  // namespace airlock::audit::remote
