@@ -126,9 +126,7 @@ class Planner {
     if (const auto dirs = created_tool_dirs(need); !dirs.empty()) {
       for (const auto& dir : dirs) {
         if (objection(dir, need.access).empty()) {
-          const auto example = *std::find_if(need.observed.begin(), need.observed.end(),
-                                             [&](const std::string& p) { return within(p, dir); });
-          add(Grant{need.access, dir, true, example, true});
+          add(Grant{need.access, dir, true, {}, true}, need);
         } else {
           plan_.refused.push_back(Refusal{need.access, dir, objection(dir, need.access)});
         }
@@ -141,7 +139,7 @@ class Planner {
     for (std::size_t n = depth(candidate); n <= depth(need.anchor); ++n) {
       const std::string path = n == depth(candidate) ? candidate : prefix(need.anchor, n);
       if (objection(path, need.access).empty()) {
-        add(Grant{need.access, path, optional(path), need.example, false});
+        add(Grant{need.access, path, optional(path), {}, false}, need);
         return;
       }
     }
@@ -150,7 +148,7 @@ class Planner {
     // created exists now, and may be.
     if (!need.created_child.empty() && need.access == Access::write &&
         objection(need.created_child, need.access).empty()) {
-      add(Grant{need.access, need.created_child, true, need.example, true});
+      add(Grant{need.access, need.created_child, true, {}, true}, need);
       return;
     }
     plan_.refused.push_back(Refusal{need.access, need.anchor, objection(need.anchor, need.access) + " (e.g. " +
@@ -162,7 +160,18 @@ class Planner {
            !(places_.project != "/" && within(path, places_.project));
   }
 
-  void add(Grant grant) { grants_.push_back(std::move(grant)); }
+  // The comment's example: the smallest observed path below the grant
+  // (stable whether or not the command also created the grant's directory).
+  static std::string example_for(const std::string& grant, const Need& need) {
+    for (const auto& p : need.observed)
+      if (p != grant && within(p, grant)) return p;
+    return grant;
+  }
+
+  void add(Grant grant, const Need& need) {
+    grant.example = example_for(grant.path, need);
+    grants_.push_back(std::move(grant));
+  }
 
   // One grant per tree: a grant within another of the same kind goes, and
   // so does a read within a write (write implies read).
@@ -234,9 +243,10 @@ void write_paths(std::ostringstream& out, const char* key, const ProfilePlan& pl
   std::sort(entries.begin(), entries.end());
   out << key << " = [\n";
   for (const auto& [text, g] : entries) {
-    out << "  " << quote(text) << ",  # ";
-    if (g->created) out << "created by the command during the audit; must exist before a run; ";
-    out << "e.g. " << comment_safe(profile_path(example_below(g->path, g->example), places)) << "\n";
+    out << "  " << quote(text) << ",";
+    if (g->example != g->path)
+      out << "  # e.g. " << comment_safe(profile_path(example_below(g->path, g->example), places));
+    out << "\n";
   }
   out << "]\n";
 }
@@ -254,6 +264,10 @@ void write_header(std::ostringstream& out, const ProfilePlan& plan, const Assess
       << "# It extends " << quote(options.extends)
       << " with what the command used that the base does not allow,\n"
       << "# paths collapsed to directories. Everything else stays as the base says.\n";
+  const bool optional = std::any_of(plan.grants.begin(), plan.grants.end(), [](const Grant& g) { return g.optional; });
+  if (optional)
+    out << "# An entry written \"?path\" is skipped where the path does not exist: on a fresh\n"
+        << "# machine, create such a directory (a tool's cache) before the run, or writes to it fail.\n";
   if (!assessment.secrets.empty()) {
     out << "#\n# KNOWN SECRETS THE COMMAND TOUCHED (hidden during the audit, NOT granted here):\n";
     for (const auto& s : assessment.secrets)

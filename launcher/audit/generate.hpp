@@ -17,7 +17,7 @@ struct Grant {
   Access access = Access::read;
   std::string path;           // canonical
   bool optional = false;      // written "?path"
-  std::string example;        // an observed path behind it
+  std::string example;        // an observed path behind it (for comments: the smallest below `path`)
   bool created = false;       // the command created it during the audit
   auto operator<=>(const Grant&) const = default;
 };
