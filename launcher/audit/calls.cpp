@@ -46,6 +46,11 @@ const std::vector<WatchedCall>& watched_calls() {
       {"bind", Shape::address, 0, 0, false},
       {"sendto", Shape::sendto, 0, 0, false, true},
       {"listen", Shape::listen, 0, 0, false},
+      {"fork", Shape::process, 0, 0, false},
+      {"vfork", Shape::process, 0, 0, false},
+      {"clone", Shape::process, 0, 0, false},
+      {"chdir", Shape::process, 0, 0, false},
+      {"fchdir", Shape::process, 0, 0, false},
   };
   return calls;
 }

@@ -3,6 +3,9 @@
 // to read their arguments: the open, exec, create/remove/rename, metadata
 // and connect/bind/sendto families (DESIGN.md, "Audit mode").
 //
+// Also watched, for the observer's own bookkeeping: process creation and
+// chdir (the observer caches working directories; see paths.hpp).
+//
 // Not watched, on purpose: stat/access/readlink (Landlock does not govern
 // them and they are the most frequent calls of any build), fd-based calls
 // (fchmod, ftruncate: the fd was observed when it was opened), sendmsg and
@@ -30,6 +33,7 @@ enum class Shape {
   address,    // connect/bind(fd, struct sockaddr *, len)
   sendto,     // sendto(fd, buf, len, flags, struct sockaddr *, len)
   listen,     // listen(fd, backlog)
+  process,    // fork, vfork, clone, chdir, fchdir: working directories may change
 };
 
 struct WatchedCall {

@@ -14,7 +14,7 @@
 namespace airlock::audit::paths {
 namespace {
 
-constexpr std::size_t kDirCacheLimit = 16384;
+constexpr std::size_t kCacheLimit = 65536;
 
 // /proc and /dev inside the sandbox are its own fresh mounts; their entries
 // (/proc/self, /dev/fd) are magic links that mean something else from the
@@ -95,12 +95,29 @@ std::string_view component(std::string_view path, std::size_t i) {
 }
 
 std::optional<std::string> Resolver::start_dir(pid_t tid, int dirfd) {
+  if (dirfd == AT_FDCWD) {
+    if (const auto it = cwd_.find(tid); it != cwd_.end()) return it->second;
+  }
   const std::string proc = "/proc/" + std::to_string(tid);
   auto dir = remote::read_link(dirfd == AT_FDCWD ? proc + "/cwd" : proc + "/fd/" + std::to_string(dirfd));
   // A directory removed while in use reads as "/dir (deleted)".
   if (dir && dir->ends_with(" (deleted)")) dir->resize(dir->size() - 10);
   if (!dir || !dir->starts_with('/')) return std::nullopt;
+  if (dirfd == AT_FDCWD) {
+    if (cwd_.size() >= kCacheLimit) cwd_.clear();
+    cwd_.emplace(tid, *dir);
+  }
   return dir;
+}
+
+void Resolver::changed(const std::string& written, bool tree) {
+  if (tree) {
+    for (auto& cache : probe_cache_) cache.clear();
+    dir_cache_.clear();
+    return;
+  }
+  for (auto& cache : probe_cache_) cache.erase(written);
+  dir_cache_.erase(written);
 }
 
 int Resolver::root(pid_t tid) {
@@ -135,7 +152,7 @@ std::optional<std::string> Resolver::canonical_dir(const std::string& lexical) {
   if (!fd) return std::nullopt;
   auto canonical = fd_path(fd.get());
   if (!canonical) return std::nullopt;
-  if (dir_cache_.size() >= kDirCacheLimit) dir_cache_.clear();
+  if (dir_cache_.size() >= kCacheLimit) dir_cache_.clear();
   dir_cache_.emplace(lexical, *canonical);
   return canonical;
 }
@@ -175,7 +192,15 @@ std::optional<Resolved> Resolver::resolve(pid_t tid, int dirfd, const std::strin
     lexical = join(*start, raw);
   }
   root(tid);
-  return probe(lexical, follow);
+  auto& cache = probe_cache_[follow ? 1 : 0];
+  if (const auto it = cache.find(lexical); it != cache.end()) return it->second;
+  Resolved resolved = probe(lexical, follow);
+  // Nothing is cached before the sandbox's root is known.
+  if (root_) {
+    if (cache.size() >= kCacheLimit) cache.clear();
+    cache.emplace(lexical, resolved);
+  }
+  return resolved;
 }
 
 }  // namespace airlock::audit::paths

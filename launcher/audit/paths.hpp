@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
-#include <map>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,6 +69,15 @@ class Resolver {
   // directory cannot be read (the process is gone).
   std::optional<Resolved> resolve(pid_t tid, int dirfd, const std::string& raw, bool follow);
 
+  // The command is about to create, remove or rename what `written` (a
+  // lexical path from resolve()) names: forget what was probed there, and
+  // everywhere when it may be a directory (its whole tree moves).
+  void changed(const std::string& written, bool tree);
+
+  // A process was created or changed its working directory: cached working
+  // directories may be wrong (a new process may reuse a thread id).
+  void forget_working_directories() { cwd_.clear(); }
+
  private:
   // The sandbox's root directory, opened once from the first process seen:
   // every process of a sandbox shares it.
@@ -79,7 +88,12 @@ class Resolver {
   Resolved probe(const std::string& lexical, bool follow);
 
   UniqueFd root_;
-  std::map<std::string, std::string> dir_cache_;
+  // Builds open the same headers and probe the same missing paths many
+  // thousand times: what a path resolved to is kept until the command
+  // changes something there (every such change is a watched call).
+  std::unordered_map<std::string, std::string> dir_cache_;
+  std::unordered_map<std::string, Resolved> probe_cache_[2];  // [follow]
+  std::unordered_map<pid_t, std::string> cwd_;
 };
 
 }  // namespace airlock::audit::paths
