@@ -55,13 +55,46 @@ bool has_fallback(const std::string& call) {
 // Either path lies within the other: a grant on one reaches the other.
 bool overlaps(const std::string& a, const std::string& b) { return within(a, b) || within(b, a); }
 
-std::string quote(const std::string& s) { return nlohmann::json(s).dump(); }
+// The length of the UTF-8 sequence starting at s[i], or 0 when it is not
+// one (a TOML document must be valid UTF-8, file names need not be).
+std::size_t utf8_length(const std::string& s, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((byte(i + k) >> 6) != 0x2) return 0;
+  return n;
+}
 
-// Comment text stays on its line whatever a file name holds.
-std::string comment_safe(std::string s) {
-  for (char& c : s)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  return s;
+bool valid_utf8(const std::string& s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = utf8_length(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string quote(const std::string& s) {
+  return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// Comment text stays on its line, and valid UTF-8, whatever a file name holds.
+std::string comment_safe(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = utf8_length(s, i);
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (n == 0 || (n == 1 && (c < 0x20 || c == 0x7f))) {
+      out += '?';
+      ++i;
+    } else {
+      out.append(s, i, n);
+      i += n;
+    }
+  }
+  return out;
 }
 
 class Planner {
@@ -85,6 +118,7 @@ class Planner {
   // Why no grant may name `path` for `access`; empty when one may.
   std::string objection(const std::string& path, Access access) const {
     if (path == "/") return "is /";
+    if (!valid_utf8(path)) return "is not valid UTF-8, which a profile cannot hold";
     if (places_.home != "/" && within(places_.home, path))
       return path == places_.home ? "is the home directory" : "holds the home directory";
     for (const auto& s : places_.secrets)

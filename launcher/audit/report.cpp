@@ -39,7 +39,7 @@ json plan_json(const ProfilePlan& plan, const Places& places, const std::string&
 }  // namespace
 
 std::string report_json(const std::string& run_report, const ReportInput& in) {
-  json doc = json::parse(run_report);
+  json doc = json::parse(run_report, nullptr, true);
   doc["schema"] = "airlock-audit-report";
   const Assessment& a = *in.assessment;
   const Observations& seen = *in.seen;
@@ -75,7 +75,8 @@ std::string report_json(const std::string& run_report, const ReportInput& in) {
       {"syscalls_refused_by_base", a.syscalls},
   };
   if (in.plan != nullptr && in.places != nullptr) doc["audit"]["generated"] = plan_json(*in.plan, *in.places, in.output);
-  return doc.dump(2) + "\n";
+  // File names need not be UTF-8; JSON must be.
+  return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 std::vector<std::string> violation_lines(const Assessment& assessment, const std::string& base, std::size_t limit) {

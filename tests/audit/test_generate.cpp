@@ -232,3 +232,17 @@ TEST(AuditGenerate, TheProfileLoadsAndGrantsWhatWasNeeded) {
   EXPECT_EQ(std::count(policy.syscalls.deny.begin(), policy.syscalls.deny.end(), "ptrace"), 0);
   EXPECT_GT(std::count(policy.syscalls.deny.begin(), policy.syscalls.deny.end(), "bpf"), 0);
 }
+
+TEST(AuditGenerate, FileNamesAProfileCannotHoldAreRefusedNotMangled) {
+  // A secret touched under a name with a newline and a byte that is not
+  // UTF-8 must not break the comment it is listed in.
+  Observations seen;
+  used(seen, "/srv/bad\xff/file", kRead);
+  used(seen, "/home/u/.ssh/id\nrsa\xfe", kRead);
+  const auto text = generate_text(seen);
+  EXPECT_EQ(text.find('\xff'), std::string::npos);
+  EXPECT_EQ(text.find('\xfe'), std::string::npos);
+  EXPECT_EQ(text.find("\"/srv/bad"), std::string::npos) << text;  // no entry
+  EXPECT_NE(text.find("not valid UTF-8"), std::string::npos) << text;
+  EXPECT_NE(text.find("${home}/.ssh/id?rsa?"), std::string::npos) << text;
+}
