@@ -145,6 +145,47 @@ TEST(AuditObserver, FilesAreRecordedAndEveryCallContinues) {
   EXPECT_GE(w.seen.notifications, 9u);
 }
 
+TEST(AuditObserver, WhatIsCachedFollowsWhatTheCommandChanges) {
+  test::TempDir dir;
+  const std::string root = canonical(dir.path());
+  std::filesystem::create_directories(root + "/a");
+  std::filesystem::create_directories(root + "/b");
+  dir.write("a/x", "a");
+  dir.write("b/x", "b");
+  dir.write("regen.txt", "old");
+  const auto w = run_watched(test_watch(), [&] {
+    // Read, removed, made again: the second making is a creation.
+    if (::open((root + "/regen.txt").c_str(), O_RDONLY | O_CLOEXEC) < 0) return 11;
+    if (::unlink((root + "/regen.txt").c_str()) != 0) return 12;
+    if (::open((root + "/regen.txt").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644) < 0) return 13;
+    // Looked for while absent, then created, then read: created by the command.
+    if (::open((root + "/later.txt").c_str(), O_RDONLY | O_CLOEXEC) != -1) return 1;
+    const int made = ::open((root + "/later.txt").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (made < 0 || ::open((root + "/later.txt").c_str(), O_RDONLY | O_CLOEXEC) < 0) return 2;
+    // The same relative name from two working directories.
+    if (::chdir((root + "/a").c_str()) != 0 || ::open("x", O_RDONLY | O_CLOEXEC) < 0) return 3;
+    if (::chdir((root + "/b").c_str()) != 0 || ::open("x", O_RDONLY | O_CLOEXEC) < 0) return 4;
+    // A directory renamed with a file in it: the file is found at its new place.
+    if (::open((root + "/d1/f").c_str(), O_RDONLY | O_CLOEXEC) != -1) return 5;
+    if (::mkdir((root + "/d1").c_str(), 0755) != 0) return 6;
+    if (::open((root + "/d1/f").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644) < 0) return 7;
+    if (::rename((root + "/d1").c_str(), (root + "/d2").c_str()) != 0) return 8;
+    if (::open((root + "/d2/f").c_str(), O_RDONLY | O_CLOEXEC) < 0) return 9;
+    if (::open((root + "/d1/f").c_str(), O_RDONLY | O_CLOEXEC) != -1) return 10;
+    return 0;
+  });
+  ASSERT_EQ(w.status, 0);
+  ASSERT_NE(record(w, root + "/later.txt"), nullptr);
+  EXPECT_TRUE(record(w, root + "/later.txt")->created);
+  EXPECT_EQ(record(w, root + "/later.txt")->uses, kRead | kCreate);
+  EXPECT_NE(record(w, root + "/a/x"), nullptr);
+  EXPECT_NE(record(w, root + "/b/x"), nullptr);
+  ASSERT_NE(record(w, root + "/d2/f"), nullptr);
+  EXPECT_TRUE(record(w, root + "/d2/f")->existed);  // first touched after the rename, when it was there
+  EXPECT_EQ(record(w, root + "/d1")->uses, kCreate | kRemove);
+  EXPECT_EQ(record(w, root + "/regen.txt")->uses, kRead | kRemove | kCreate);
+}
+
 TEST(AuditObserver, ExecIsRecordedWithTheProgramItRuns) {
   const auto w = run_watched(test_watch(), [] {
     const char* argv[] = {"true", nullptr};
