@@ -72,9 +72,9 @@ expect_eq "zsh: _airlock parses" "" "$syntax"
 expect_eq "zsh: subcommands" "$(lines "$subcommands")" "$(lines "$(zsh_complete airlock '')")"
 expect_eq "zsh: global options" "$(lines "$(help_options)")" "$(lines "$(zsh_complete airlock -)")"
 for sub in $subcommands; do
-  # For run, zsh also offers `--` (end of options; a hit of "-" after the typed "-").
+  # For run and audit, zsh also offers `--` (end of options; a hit of "-" after the typed "-").
   expect_eq "zsh: options of $sub" "$(lines "$(help_options "$sub")")" \
-    "$(lines "$(zsh_complete airlock "$sub" - | { if [[ $sub == run ]]; then grep -vx -- -; else cat; fi; })")"
+    "$(lines "$(zsh_complete airlock "$sub" - | { if [[ $sub == run || $sub == audit ]]; then grep -vx -- -; else cat; fi; })")"
 done
 offered=$(zsh_complete airlock run --profile '')
 for name in $profiles; do

@@ -39,6 +39,8 @@ void check_report_path(const std::optional<std::string>& path) {
 }
 
 int run_command(const RunArgs& args) {
+  if (args.audit)
+    return audit_command(AuditArgs{args.common, args.profile, args.overrides, std::nullopt, args.report_path, args.command});
   check_report_path(args.report_path);
   const auto ctx = policy::Context::current(args.common.project);
   const auto policy = policy::resolve(args.profile, make_catalog(ctx), ctx, args.overrides);
