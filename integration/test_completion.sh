@@ -17,11 +17,17 @@ bash_complete() {
     _airlock; printf "%s\n" "${COMPREPLY[@]}"' _ "$BASH_COMPLETION" "$@" | sort -u | sed '/^$/d'
 }
 # zsh_complete WORD...: the same through zsh's completion system.
+# A zsh in a pseudo-terminal on a loaded machine now and then returns before
+# its completion output arrives (an empty answer); such a try is repeated.
 zsh_complete() {
-  local words=("$@")
+  local words=("$@") out="" try
   [[ -z ${words[-1]} ]] && words[-1]="''"
-  timeout 30 zsh -f "$AIRLOCK_SRC/integration/zsh_complete.zsh" "$ZSH_COMPLETION_DIR" "$BIN" "${words[@]}" |
-    sort -u | sed '/^$/d'
+  for try in 1 2 3; do
+    out=$(timeout 30 zsh -f "$AIRLOCK_SRC/integration/zsh_complete.zsh" "$ZSH_COMPLETION_DIR" "$BIN" "${words[@]}" |
+      sort -u | sed '/^$/d')
+    [[ -n $out ]] && break
+  done
+  printf '%s\n' "$out" | sed '/^$/d'
 }
 # The options `airlock [SUB] --help` lists, short and long, sorted.
 help_options() {
