@@ -39,6 +39,9 @@ std::optional<std::vector<PortRange>> parse_ports(std::string_view s, std::strin
 }
 
 bool parse_address(std::string_view text, int& family, std::string& bytes) {
+  // inet_pton reads a C string: "1.2.3.4\0anything" (TOML's "\u0000")
+  // would parse as 1.2.3.4 and keep the rest as the rule's text.
+  if (text.find('\0') != std::string_view::npos) return false;
   std::string s(text);
   unsigned char buf[16];
   if (inet_pton(AF_INET, s.c_str(), buf) == 1) {

@@ -92,3 +92,17 @@ TEST(PolicyEgress, Ipv4MappedAddressesAreRefusedWithTheIpv4Form) {
   EXPECT_EQ(ok("[::fffe:10.0.0.1]:443").family, AF_INET6);
   EXPECT_TRUE(parse_endpoint("[::1]:5432", why)) << why;
 }
+
+// Found by the egress fuzz target (tests/fuzz/corpus/egress/found-nul-in-address):
+// inet_pton stopped at an embedded NUL (a TOML string may hold "\u0000"), so
+// "1.2.3.4\0.evil.example:443" was accepted as an address rule for 1.2.3.4.
+TEST(PolicyEgress, AddressesWithANulByteAreRefused) {
+  using namespace std::string_literals;
+  EXPECT_NE(bad("1.2.3.4\0.evil.example:443"s).find("bad host"), std::string::npos);
+  EXPECT_NE(bad("[::1\0junk]:443"s).find("bad host"), std::string::npos);
+  EXPECT_NE(bad("10.0.0.0\0/8:443"s).find("bad CIDR"), std::string::npos);
+  EXPECT_FALSE(is_ip_literal("127.0.0.1\0"s));
+  std::string why;
+  EXPECT_FALSE(parse_endpoint("127.0.0.1\0x:5432"s, why));
+  EXPECT_TRUE(is_ip_literal("127.0.0.1"));
+}

@@ -445,3 +445,18 @@ TEST_F(Resolve, PlusMarksWritePathsToCreate) {
   profile("bad", "[filesystem]\nread = [\"+/usr\"]\n");
   EXPECT_NE(one_error("bad").find("only for filesystem.write"), std::string::npos);
 }
+
+// TOML strings may hold "\u0000"; inet_pton used to stop there, so these
+// passed `airlock check` as rules for 1.2.3.4 and a pin to 10.0.0.5.
+TEST_F(Resolve, AddressesWithAnEscapedNulAreRefused) {
+  profile("nul", R"([network]
+mode = "allowlist"
+allow = ["1.2.3.4\u0000.evil.example:443"]
+forward = ["127.0.0.1\u0000:5432"]
+)");
+  const auto e = errors("nul");
+  ASSERT_EQ(e.size(), 2u) << ::testing::PrintToString(e);
+  EXPECT_TRUE(e[0].starts_with(at("nul", 3, 10) + ": error: network.allow:")) << e[0];
+  EXPECT_NE(e[0].find("bad host"), std::string::npos) << e[0];
+  EXPECT_NE(e[1].find("network.forward"), std::string::npos) << e[1];
+}
