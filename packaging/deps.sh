@@ -14,6 +14,12 @@ packages=(
   # completion, the JSON Schema validator and a YAML parser for the examples.
   dpkg-dev file man-db zsh python3-jsonschema python3-yaml
 )
+# --fuzz: clang and the libFuzzer runtime (libclang_rt.fuzzer, with the ASan
+# and UBSan runtimes, is in libclang-rt-14-dev) for integration/fuzz.sh only;
+# the ordinary build and its sanitizer build (integration/sanitize.sh) use gcc.
+if [[ ${1:-} == --fuzz ]]; then
+  packages+=(clang-14 libclang-rt-14-dev)
+fi
 # node and npm for the npm profiles' tests: Debian's, unless the machine
 # already has them (e.g. a vendor's nodejs package that bundles npm).
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -48,6 +48,8 @@ IpAddress IpAddress::v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uin
 }
 
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
+  // inet_pton stops at a NUL byte: "10.0.0.5\0junk" is not an address.
+  if (text.find('\0') != std::string_view::npos) return std::nullopt;
   const std::string s(text);
   IpAddress ip;
   if (inet_pton(AF_INET, s.c_str(), ip.bytes.data()) == 1) {

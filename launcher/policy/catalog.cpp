@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
 
 #include "policy/builtin.hpp"
 #include "util/error.hpp"
@@ -30,12 +29,21 @@ std::string config_home(const std::string& home) {
 std::optional<std::string> read_text_file(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) return std::nullopt;
+  // A directory opens and reads as nothing: `extends = ["/etc/airlock/"]`
+  // would quietly extend an empty profile.
+  if (fs::is_directory(path, ec)) throw Error("cannot read " + path + ": it is a directory, not a profile");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("cannot read " + path + ": permission denied or not a regular file");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
+  // Pipes stay readable (`airlock check /dev/stdin`), but an endless file
+  // such as /dev/zero must not take all memory.
+  std::string text(kMaxProfileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
   if (in.bad()) throw Error("cannot read " + path);
-  return buffer.str();
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxProfileBytes)
+    throw Error("cannot read " + path + ": larger than " + std::to_string(kMaxProfileBytes / 1024) +
+                " KiB, too large for a profile or policy file");
+  return text;
 }
 
 Catalog::Catalog(std::vector<std::string> profile_dirs, std::vector<std::string> policy_dirs, bool with_builtin)

@@ -3,6 +3,7 @@
 // (DESIGN.md): ./.airlock/, the user's config directory, /etc/airlock, then
 // the copies compiled into the binary. A name with a '/' or ending in
 // ".toml" is a file path.
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,7 +45,11 @@ class Catalog {
   bool with_builtin_;
 };
 
-// Reads a whole file; nullopt when it does not exist, Error when unreadable.
+// Larger profile and policy files are refused (the shipped ones are < 5 KiB).
+inline constexpr std::size_t kMaxProfileBytes = 1024 * 1024;
+
+// Reads a whole file; nullopt when it does not exist, Error when unreadable,
+// a directory or larger than kMaxProfileBytes.
 std::optional<std::string> read_text_file(const std::string& path);
 
 }  // namespace airlock::policy

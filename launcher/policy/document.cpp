@@ -1,6 +1,7 @@
 #include "policy/document.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <sstream>
 #include <toml.hpp>
 
@@ -28,6 +29,58 @@ class LineIndex {
  private:
   std::vector<std::size_t> starts_;
 };
+
+// toml11 parses arrays and inline tables by recursion, one set of stack
+// frames per level: "a = [[[[..." a few thousand deep overflows the stack
+// (SIGSEGV) before any error can be reported. A profile needs three levels
+// at most, so deeper nesting is refused before toml11 sees the text.
+constexpr int kMaxNesting = 32;
+
+// Offset just past a string that starts at `i` with `quote` (one or three
+// quote characters); basic strings honour backslash escapes. A one-line
+// string also ends at a newline (toml11 reports it as unterminated).
+std::size_t skip_string(std::string_view text, std::size_t i, std::string_view quote) {
+  const bool basic = quote.front() == '"';
+  const bool multiline = quote.size() == 3;
+  for (i += quote.size(); i < text.size(); ++i) {
+    if (basic && text[i] == '\\') {
+      ++i;
+    } else if (!multiline && text[i] == '\n') {
+      return i;
+    } else if (text.substr(i, quote.size()) == quote) {
+      i += quote.size();
+      // A multi-line string may end with one or two quotes of its own: """a""""
+      for (int extra = 0; multiline && extra < 2 && i < text.size() && text[i] == quote.front(); ++extra) ++i;
+      return i;
+    }
+  }
+  return text.size();
+}
+
+// The offset of the first '[' or '{' nested deeper than kMaxNesting outside
+// strings and comments, if any.
+std::optional<std::size_t> too_deep_at(std::string_view text) {
+  int depth = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '#') {
+      const auto eol = text.find('\n', i);
+      i = eol == std::string_view::npos ? text.size() : eol;
+    } else if (c == '"' || c == '\'') {
+      const std::string_view triple = c == '"' ? "\"\"\"" : "'''";
+      i = skip_string(text, i, text.substr(i, 3) == triple ? triple : triple.substr(0, 1));
+    } else {
+      if (c == '[' || c == '{') {
+        if (++depth > kMaxNesting) return i;
+      } else if ((c == ']' || c == '}') && depth > 0) {
+        --depth;
+      }
+      ++i;
+    }
+  }
+  return std::nullopt;
+}
 
 SourceLoc loc_of(const TomlValue& v, const LineIndex& index, const std::string& origin) {
   // toml11 3.x keeps the parsed region of every value (detail::region, a
@@ -335,6 +388,12 @@ Layer parse_layer(std::string_view text, const std::string& origin, const std::s
   layer.origin = origin;
   try {
     const LineIndex index(text);
+    if (const auto deep = too_deep_at(text)) {
+      diag.error(index.at(*deep, origin), "",
+                 "arrays and inline tables nested more than " + std::to_string(kMaxNesting) +
+                     " deep (a profile needs three levels at most)");
+      return layer;
+    }
     std::istringstream stream{std::string(text)};
     const auto root = toml::parse<toml::discard_comments, std::map, std::vector>(stream, origin);
     LayerParser(layer, index, diag).parse_root(root);

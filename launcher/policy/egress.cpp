@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <iterator>
 
 namespace airlock::policy {
 namespace {
@@ -38,6 +39,9 @@ std::optional<std::vector<PortRange>> parse_ports(std::string_view s, std::strin
 }
 
 bool parse_address(std::string_view text, int& family, std::string& bytes) {
+  // inet_pton reads a C string: "1.2.3.4\0anything" (TOML's "\u0000")
+  // would parse as 1.2.3.4 and keep the rest as the rule's text.
+  if (text.find('\0') != std::string_view::npos) return false;
   std::string s(text);
   unsigned char buf[16];
   if (inet_pton(AF_INET, s.c_str(), buf) == 1) {
@@ -51,6 +55,27 @@ bool parse_address(std::string_view text, int& family, std::string& bytes) {
     return true;
   }
   return false;
+}
+
+// The gateway sees a connection to ::ffff:a.b.c.d as one to a.b.c.d (a
+// dual-stack socket reports IPv4 peers in that form, and Matcher unmaps
+// them), so an entry written in the mapped form would never match anything:
+// refuse it and name the IPv4 form. `prefix` counts IPv6 bits; a range that
+// only reaches into the mapped block (::/0) is an IPv6 range and is kept.
+std::optional<std::string> mapped_ipv4(int family, const std::string& bytes, unsigned prefix) {
+  static constexpr unsigned char kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (family != AF_INET6 || prefix < 96 || bytes.size() != 16 ||
+      !std::equal(std::begin(kMappedPrefix), std::end(kMappedPrefix), bytes.begin(),
+                  [](unsigned char m, char b) { return m == static_cast<unsigned char>(b); }))
+    return std::nullopt;
+  char text[INET_ADDRSTRLEN] = {};
+  if (inet_ntop(AF_INET, bytes.data() + 12, text, sizeof text) == nullptr) return std::nullopt;
+  return std::string(text) + (prefix == 128 ? "" : "/" + std::to_string(prefix - 96));
+}
+
+std::string mapped_refusal(std::string_view host, const std::string& v4, std::string_view ports) {
+  return "\"" + std::string(host) + "\" is an IPv4-mapped IPv6 address, which the gateway sees as IPv4: write \"" + v4 +
+         ":" + std::string(ports) + "\"";
 }
 
 // DNS names: labels of letters, digits, '-' and '_', 1-63 chars, 253 in all.
@@ -135,12 +160,20 @@ std::optional<EgressRule> parse_egress_rule(std::string_view text, std::string& 
         return std::nullopt;
       }
     }
+    if (auto v4 = mapped_ipv4(rule.family, rule.address_bytes, rule.prefix)) {
+      why = mapped_refusal(host, *v4, ports);
+      return std::nullopt;
+    }
     rule.host = std::string(host);
     return rule;
   }
   if (parse_address(host, rule.family, rule.address_bytes)) {
     rule.kind = EgressRule::Kind::address;
     rule.prefix = rule.family == AF_INET ? 32 : 128;
+    if (auto v4 = mapped_ipv4(rule.family, rule.address_bytes, rule.prefix)) {
+      why = mapped_refusal(host, *v4, ports);
+      return std::nullopt;
+    }
     rule.host = std::string(host);
     return rule;
   }
@@ -165,8 +198,14 @@ std::optional<EgressRule> parse_egress_rule(std::string_view text, std::string& 
 std::optional<Endpoint> parse_endpoint(std::string_view text, std::string& why) {
   std::string_view host, port_text;
   if (!split_host_port(text, host, port_text, why)) return std::nullopt;
-  if (!is_ip_literal(host)) {
+  int family = 0;
+  std::string bytes;
+  if (!parse_address(host, family, bytes)) {
     why = "\"" + std::string(host) + "\" is not a literal IP address (expected e.g. \"127.0.0.1:5432\")";
+    return std::nullopt;
+  }
+  if (auto v4 = mapped_ipv4(family, bytes, 128)) {
+    why = mapped_refusal(host, *v4, port_text);
     return std::nullopt;
   }
   auto port = parse_port(port_text);

@@ -36,6 +36,17 @@ TEST(GatewayAddress, ParsesFormatsAndUnmaps) {
   EXPECT_EQ((SocketAddress{ip("203.0.113.7"), 80}).str(), "203.0.113.7:80");
 }
 
+// network.hosts pins are parsed here: "10.0.0.5\0junk" (TOML "\u0000") used
+// to pin 10.0.0.5, inet_pton having stopped at the NUL.
+TEST(GatewayAddress, TextWithANulByteIsNotAnAddress) {
+  using namespace std::string_literals;
+  EXPECT_FALSE(IpAddress::parse("10.0.0.5\0junk"s));
+  EXPECT_FALSE(IpAddress::parse("::1\0"s));
+  policy::Network network;
+  network.hosts["db.test"] = "10.0.0.5\0junk"s;
+  EXPECT_THROW(Matcher{network}, Error);
+}
+
 TEST(GatewayAddress, SockaddrRoundTripUnmapsDualStackPeers) {
   socklen_t length = 0;
   const SocketAddress mapped{ip("::ffff:198.51.100.9"), 8080};

@@ -72,3 +72,37 @@ TEST(PolicyEgress, EndpointsAreLiteralAddresses) {
   EXPECT_NE(why.find("literal IP"), std::string::npos);
   EXPECT_FALSE(parse_endpoint("127.0.0.1:1-5", why));
 }
+
+// Found by the egress fuzz target (tests/fuzz/corpus/egress/seed-13.txt
+// broke its "a rule allows its own address" check): the gateway unmaps
+// ::ffff:a.b.c.d to a.b.c.d before matching, so a rule in the mapped form was
+// accepted and then never matched anything.
+TEST(PolicyEgress, Ipv4MappedAddressesAreRefusedWithTheIpv4Form) {
+  EXPECT_EQ(bad("[::ffff:10.0.0.1]:443"),
+            "\"::ffff:10.0.0.1\" is an IPv4-mapped IPv6 address, which the gateway sees as IPv4: write \"10.0.0.1:443\"");
+  EXPECT_NE(bad("[::ffff:10.0.0.0/104]:5432").find("write \"10.0.0.0/8:5432\""), std::string::npos);
+  EXPECT_NE(bad("[::ffff:0:0/96]:443").find("write \"0.0.0.0/0:443\""), std::string::npos);
+  std::string why;
+  EXPECT_FALSE(parse_endpoint("[::ffff:127.0.0.1]:5432", why));
+  EXPECT_NE(why.find("write \"127.0.0.1:5432\""), std::string::npos) << why;
+  // IPv6 ranges that merely contain the mapped block, and addresses that
+  // only look alike, are ordinary IPv6.
+  EXPECT_EQ(ok("[::/0]:443").prefix, 0u);
+  EXPECT_EQ(ok("[::/80]:443").prefix, 80u);
+  EXPECT_EQ(ok("[::fffe:10.0.0.1]:443").family, AF_INET6);
+  EXPECT_TRUE(parse_endpoint("[::1]:5432", why)) << why;
+}
+
+// Found by the egress fuzz target (tests/fuzz/corpus/egress/found-nul-in-address):
+// inet_pton stopped at an embedded NUL (a TOML string may hold "\u0000"), so
+// "1.2.3.4\0.evil.example:443" was accepted as an address rule for 1.2.3.4.
+TEST(PolicyEgress, AddressesWithANulByteAreRefused) {
+  using namespace std::string_literals;
+  EXPECT_NE(bad("1.2.3.4\0.evil.example:443"s).find("bad host"), std::string::npos);
+  EXPECT_NE(bad("[::1\0junk]:443"s).find("bad host"), std::string::npos);
+  EXPECT_NE(bad("10.0.0.0\0/8:443"s).find("bad CIDR"), std::string::npos);
+  EXPECT_FALSE(is_ip_literal("127.0.0.1\0"s));
+  std::string why;
+  EXPECT_FALSE(parse_endpoint("127.0.0.1\0x:5432"s, why));
+  EXPECT_TRUE(is_ip_literal("127.0.0.1"));
+}

@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "policy/diagnostics.hpp"
 #include "policy/resolve.hpp"
 #include "support/temp_dir.hpp"
+#include "util/fd.hpp"
 
 using namespace airlock::policy;
 using airlock::test::TempDir;
@@ -444,4 +446,50 @@ TEST_F(Resolve, PlusMarksWritePathsToCreate) {
   EXPECT_EQ(resolve_ok("child").filesystem.write.size(), 1u) << "\"!path\" removes \"+path\"";
   profile("bad", "[filesystem]\nread = [\"+/usr\"]\n");
   EXPECT_NE(one_error("bad").find("only for filesystem.write"), std::string::npos);
+}
+
+// TOML strings may hold "\u0000"; inet_pton used to stop there, so these
+// passed `airlock check` as rules for 1.2.3.4 and a pin to 10.0.0.5.
+TEST_F(Resolve, AddressesWithAnEscapedNulAreRefused) {
+  profile("nul", R"([network]
+mode = "allowlist"
+allow = ["1.2.3.4\u0000.evil.example:443"]
+forward = ["127.0.0.1\u0000:5432"]
+)");
+  const auto e = errors("nul");
+  ASSERT_EQ(e.size(), 2u) << ::testing::PrintToString(e);
+  EXPECT_TRUE(e[0].starts_with(at("nul", 3, 10) + ": error: network.allow:")) << e[0];
+  EXPECT_NE(e[0].find("bad host"), std::string::npos) << e[0];
+  EXPECT_NE(e[1].find("network.forward"), std::string::npos) << e[1];
+}
+
+// Found while writing the profile fuzz target, which lets `extends` name any
+// path: a directory read as an empty profile ("ok"), and /dev/zero was read
+// until memory ran out (std::bad_alloc or the OOM killer).
+TEST_F(Resolve, ExtendsOfADirectoryOrAnEndlessFileIsRefused) {
+  const auto message_of = [this](const std::string& extends) {
+    profile("p", "[profile]\nextends = [\"" + extends + "\"]\n");
+    try {
+      resolve_ok("p");
+    } catch (const airlock::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(message_of(dir_.path() + "/"), "cannot read " + dir_.path() + "/: it is a directory, not a profile");
+  EXPECT_EQ(message_of("/dev/zero"), "cannot read /dev/zero: larger than 1024 KiB, too large for a profile or policy file");
+  dir_.write("profiles/huge.toml", "# " + std::string(kMaxProfileBytes, 'x') + "\n");
+  EXPECT_NE(message_of("./huge.toml").find("too large"), std::string::npos);
+}
+
+TEST(ReadTextFile, PipesAreReadToTheEnd) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  airlock::UniqueFd read_end(fds[0]);
+  airlock::UniqueFd write_end(fds[1]);
+  const std::string text = "[process]\nhostname = \"piped\"\n";
+  ASSERT_EQ(::write(write_end.get(), text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  write_end.reset();
+  EXPECT_EQ(read_text_file("/dev/fd/" + std::to_string(read_end.get())), text);
+  EXPECT_EQ(read_text_file("/nonexistent/profile.toml"), std::nullopt);
 }
