@@ -27,8 +27,18 @@ expect_eq "Package" "airlock" "$(dpkg-deb -f "$deb" Package)"
 expect_eq "Version matches airlock --version" "$version-1" "$(dpkg-deb -f "$deb" Version)"
 expect_contains "Maintainer is set" "$(dpkg-deb -f "$deb" Maintainer)" "airlock authors"
 depends=$(dpkg-deb -f "$deb" Depends)
-for lib in libseccomp2 libcap2 libfmt9 libspdlog1.10 libstdc++6 libc6; do
-  expect_contains "Depends names $lib (found by dpkg-shlibdeps)" ", $depends" ", $lib"
+# Every shared library the packaged binary needs must be a dependency
+# (dpkg-shlibdeps); with AIRLOCK_STATIC_LIBS (the default) that is glibc alone.
+bin_dir=$(mktemp -d /var/tmp/airlock-deb-bin.XXXXXX)
+dpkg-deb -x "$deb" "$bin_dir"
+needed=$(objdump -p "$bin_dir/usr/bin/airlock" | awk '$1 == "NEEDED" {print $2}')
+rm -rf "$bin_dir"
+expect_contains "the binary links glibc" "$needed" "libc.so.6"
+for so in $needed; do
+  pkg=$(dpkg -S "$(ldconfig -p | awk -v so="$so" '$1 == so && /x86-64|x86_64/ {print $NF; exit}')" 2>/dev/null \
+        | head -1 | cut -d: -f1)
+  [[ -n $pkg ]] || pkg=unknown-owner-of-$so
+  expect_contains "Depends names $pkg, owner of $so (found by dpkg-shlibdeps)" ", $depends" ", $pkg"
 done
 expect_not_contains "no -dev package is a dependency" "$depends" "-dev"
 

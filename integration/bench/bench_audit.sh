@@ -83,3 +83,7 @@ for mode in "${modes[@]}"; do
     "${cpu[$mode]}" "$(echo "${cpu[$mode]} / ${cpu[bare]}" | bc -l)"
 done
 echo "audit: $notifications notifications served per build; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+# One line per result for integration/bench/run.sh.
+for mode in run audit strace; do
+  printf 'RESULT audit_%s_wall_ratio %.3f\n' "$mode" "$(echo "${wall[$mode]} / ${wall[bare]}" | bc -l)"
+done

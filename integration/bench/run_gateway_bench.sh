@@ -57,6 +57,20 @@ echo "direct   $d MiB/s"
 echo "gateway  $g MiB/s"
 awk -v d="$d" -v g="$g" 'BEGIN {printf "ratio    %.3f  (target >= 0.9)\n", g / d}'
 
+echo "== supervisor memory: peak RSS during a $mib MiB upload through the gateway"
+# The supervisor is the airlock process started here; VmHWM is its peak
+# resident set (the relay's pipes and buffers included), sampled until it exits.
+hwm() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || true; }
+(cd "$work" && exec ./airlock -q run --allow-net "127.0.0.1:$port" -- ./gateway_bench throughput 127.0.0.1 "$port" "$mib" >/dev/null) &
+busy=$!
+peak=0
+while kill -0 "$busy" 2>/dev/null; do
+  now=$(hwm "$busy"); [[ -n $now ]] && ((now > peak)) && peak=$now
+  sleep 0.1
+done
+wait "$busy"
+echo "peak RSS $peak KiB  (target <= 8192 KiB)"
+
 echo "== latency: $latency_count sequential connections (connect, 1-byte round trip, close)"
 dl=$(direct latency 127.0.0.1 "$port" "$latency_count")
 gl=$(through_gateway latency 127.0.0.1 "$port" "$latency_count")
@@ -77,6 +91,18 @@ expect() {
 expect READY;  before=$(fds "$supervisor"); echo go >&"${CLIENT[1]}"
 expect OPEN;   during=$(fds "$supervisor"); echo go >&"${CLIENT[1]}"
 expect CLOSED; after=$(fds "$supervisor");  echo go >&"${CLIENT[1]}"
+conc_peak=$(hwm "$supervisor")
 wait "$supervisor"
 echo "supervisor descriptors: before $before, with $connections open $during, after $after"
 echo "growth   $((after - before))  (target 0)"
+echo "peak RSS with $connections connections: $conc_peak KiB"
+((conc_peak > peak)) && peak=$conc_peak
+
+# One line per result for integration/bench/run.sh.
+awk -v d="$d" -v g="$g" -v dl="$(awk '{print $3}' <<<"$dl")" -v gl="$(awk '{print $3}' <<<"$gl")" \
+    -v growth="$((after - before))" -v peak="$peak" 'BEGIN {
+  printf "RESULT gateway_throughput_ratio %.3f\n", g / d
+  printf "RESULT gateway_added_latency_us %.1f\n", gl - dl
+  printf "RESULT gateway_fd_growth %d\n", growth
+  printf "RESULT supervisor_peak_rss_kib %d\n", peak
+}'

@@ -7,6 +7,7 @@
 #include "audit/paths.hpp"
 #include "audit/watch.hpp"
 #include "policy/diagnostics.hpp"
+#include "policy/builtin_layers.hpp"
 #include "policy/document.hpp"
 #include "sandbox/seccomp.hpp"
 
@@ -45,7 +46,7 @@ std::vector<std::string> path_set(const std::string& name, const policy::Context
   std::vector<policy::Item> entries;
   for (const auto& file : catalog.policy_files()) {
     policy::Diagnostics diag;
-    const auto layer = policy::parse_layer(file.text, file.origin, file.name, diag);
+    const auto layer = policy::load_layer(file.text, file.origin, file.name, diag);
     if (const auto it = layer.sets.find(name); it != layer.sets.end()) entries = it->second.entries;
   }
   policy::Variables vars(ctx, {});

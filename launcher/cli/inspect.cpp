@@ -5,6 +5,7 @@
 #include "cli/commands.hpp"
 #include "kernel/features.hpp"
 #include "policy/diagnostics.hpp"
+#include "policy/builtin_layers.hpp"
 #include "policy/document.hpp"
 #include "policy/explain.hpp"
 #include "sandbox/plan.hpp"
@@ -52,7 +53,7 @@ int profiles_command(const Common& common) {
   const auto catalog = make_catalog(ctx);
   for (const auto& source : catalog.profiles()) {
     policy::Diagnostics diag;
-    const auto layer = policy::parse_layer(source.text, source.origin, source.name, diag);
+    const auto layer = policy::load_layer(source.text, source.origin, source.name, diag);
     std::string description = diag.empty() ? layer.description : "(invalid: run `airlock check " + source.name + "`)";
     std::cout << source.name << std::string(source.name.size() < 14 ? 14 - source.name.size() : 1, ' ')
               << description << "\n"

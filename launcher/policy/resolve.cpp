@@ -8,6 +8,7 @@
 #include <set>
 
 #include "policy/build.hpp"
+#include "policy/builtin_layers.hpp"
 #include "policy/document.hpp"
 
 namespace airlock::policy {
@@ -45,7 +46,7 @@ class ChainLoader {
                     ", built-in); `airlock profiles` lists them");
       return;
     }
-    Layer layer = parse_layer(source->text, source->origin, source->name, diag_);
+    Layer layer = load_layer(source->text, source->origin, source->name, diag_);
     layer.is_profile = source->is_profile;
     stack_.push_back(ref);
     for (const auto& base : layer.extends) load(base.text, &base);
@@ -259,7 +260,7 @@ Policy resolve(const std::string& profile_ref, const Catalog& catalog, const Con
   // Sets: every policy file, then the chain's own [sets] (later wins).
   std::map<std::string, SetDef> sets;
   for (const auto& file : catalog.policy_files()) {
-    auto layer = parse_layer(file.text, file.origin, file.name, diag);
+    auto layer = load_layer(file.text, file.origin, file.name, diag);
     for (auto& [name, set] : layer.sets) sets[name] = std::move(set);
   }
   std::map<std::string, Item> user_vars;

@@ -156,7 +156,7 @@ class RootBuilder {
       // A device node works only on a mount without nodev.
       case Op::dev_node: return bind(step, kNoSuid | kNoExec);
       case Op::tmpfs: return mount_new(step, "tmpfs", kNoSuid | kNoDev, true);
-      case Op::tmpfs_ro: return mount_new(step, "tmpfs", kRo | kNoSuid | kNoDev | kNoExec, false);
+      case Op::tmpfs_ro: return hide_dir(step, kRo | kNoSuid | kNoDev | kNoExec);
       case Op::dev: return mount_new(step, "tmpfs", kNoSuid | kNoDev | kNoExec, true);
       case Op::proc: return mount_proc(step, kNoSuid | kNoDev | kNoExec);
       // The pty nodes live on the devpts mount itself: no nodev here.
@@ -243,6 +243,26 @@ class RootBuilder {
     attach(tree, create_target ? mount_point(step.target, true) : existing_target(step), step);
   }
 
+  // Every hidden directory shows the same empty read-only tmpfs: the first
+  // one mounted is cloned onto the others. A new tmpfs per hidden top-level
+  // directory (a dozen on a usual host) was a visible part of start-up, and
+  // nothing can be written to share through an empty read-only mount.
+  void hide_dir(const Step& step, std::uint64_t attrs) {
+    if (!empty_dir_ || empty_dir_options_ != step.source) {
+      empty_dir_ = new_filesystem("tmpfs", step.source, attrs);
+      empty_dir_options_ = step.source;
+      attach(empty_dir_, existing_target(step), step);
+      return;
+    }
+    const std::string what = "hide " + step.target;
+    // Cloned from where it is attached: open_tree cannot clone a detached
+    // mount on older kernels.
+    UniqueFd tree(as_fd(::syscall(SYS_open_tree, empty_dir_.get(), "",
+                                  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH), what));
+    set_attributes(tree.get(), attrs, false, what);
+    attach(tree, existing_target(step), step);
+  }
+
   // The sysctl tree and the other kernel-wide knobs of a fresh proc are the
   // host's own; they are made read-only, as bubblewrap does. A uid 0 that is
   // the host's uid 0 (the root id map) would otherwise pass their uid-based
@@ -313,6 +333,8 @@ class RootBuilder {
 
   UniqueFd staging_;
   UniqueFd oldroot_;
+  UniqueFd empty_dir_;
+  std::string empty_dir_options_;
   bool empty_file_made_ = false;
   unsigned content_files_ = 0;
 };
