@@ -63,6 +63,28 @@ for who in root nobody; do
   expect_eq "$who: status 127 recorded" "127" "$(field "$out/notfound.json" '["result"]["exit_status"]')"
   expect_not_contains "$who: the set-up error is given" "$(field "$out/notfound.json" '["result"]["setup_error"]')" '""'
 
+  # The gateway's "log_only": false when it enforced an allowlist, true in
+  # an audit, whose report is this run report plus an "audit" object.
+  run --allow-net 127.0.0.1:9 --report "$out/gateway.json" -- true
+  expect_eq "$who: report of a gateway run is valid" "" "$(validate "$out/gateway.json")"
+  expect_eq "$who: the gateway enforced, not only observed" "true false" \
+    "$(field "$out/gateway.json" '["network"]["gateway"]') $(field "$out/gateway.json" '["network"]["log_only"]')"
+  if grep -q user_notif /proc/sys/kernel/seccomp/actions_avail 2>/dev/null; then
+    run --audit --report "$out/audit.json" -- true
+    "$PYTHON" - "$out/audit.json" "$SCRATCH/$who-audit-run.json" <<'EOF'
+import json, sys
+report = json.load(open(sys.argv[1]))
+if report.get("schema") == "airlock-audit-report" and "audit" in report:
+    del report["audit"]
+    report["schema"] = "airlock-run-report"
+json.dump(report, open(sys.argv[2], "w"))
+EOF
+    expect_eq "$who: an audit report is a valid run report plus its audit object" "" \
+      "$(validate "$SCRATCH/$who-audit-run.json")"
+    expect_eq "$who: the audit's gateway only observed" "true true" \
+      "$(field "$out/audit.json" '["network"]["gateway"]') $(field "$out/audit.json" '["network"]["log_only"]')"
+  fi
+
   # A requirement this kernel cannot meet, accepted with best effort: the
   # report says what was missing.
   mkdir -p "$PROJECT/.airlock"

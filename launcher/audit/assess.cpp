@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "audit/paths.hpp"
+#include "gateway/matcher.hpp"
 
 namespace airlock::audit {
 namespace {
@@ -60,11 +61,14 @@ class Creations {
 class Assessor {
  public:
   Assessor(const Observations& seen, const BaseView& base, const Places& places)
-      : seen_(seen), base_(base), places_(places), creations_(seen) {}
+      : seen_(seen), base_(base), places_(places), creations_(seen), matcher_(rules_of(base)) {}
 
   Assessment run() {
     for (const auto& [path, record] : seen_.paths) assess_path(path, record);
     for (const auto& [to, calls] : seen_.destinations) assess_destination(to, calls);
+    for (const auto& [to, use] : seen_.named) assess_named(to, use);
+    std::sort(out_.allow.begin(), out_.allow.end());
+    out_.allow.erase(std::unique(out_.allow.begin(), out_.allow.end()), out_.allow.end());
     for (const auto& socket : seen_.unix_sockets)
       if (within_any(socket, base_.hide)) hidden_.insert(socket);
     for (const auto& [name, times] : seen_.denied_calls) {
@@ -79,6 +83,13 @@ class Assessor {
   }
 
  private:
+  static policy::Network rules_of(const BaseView& base) {
+    policy::Network network;
+    network.mode = base.mode;
+    network.allow = base.allow;
+    return network;
+  }
+
   bool secret(const std::string& path) const { return within_any(path, places_.secrets); }
 
   bool covered(Access access, const std::string& path) const {
@@ -219,10 +230,50 @@ class Assessor {
     out_.allow.push_back(to);
   }
 
+  // A connection the command made to a name (the gateway's view): the base
+  // must allow the name on that port, and, since the gateway's DNS
+  // rebinding guard refuses a name that resolves to loopback, private or
+  // other special addresses unless an address rule names them, each such
+  // address too.
+  void assess_named(const NamedDestination& to, const NamedUse& use) {
+    const std::string how = use.calls.empty() ? "connect" : join_calls(use.calls);
+    if (base_.mode == policy::NetworkMode::host) {
+      if (base_.allow.empty() || port_allowed(to.port)) return;
+      add_violation("connect", to.text(), how + ": port not in network.allow (host mode)");
+      out_.allow_names.push_back(to);
+      return;
+    }
+    if (base_.mode == policy::NetworkMode::none) {
+      add_violation("connect", to.text(), how + ": network.mode is \"none\"");
+      out_.allow_names.push_back(to);
+    } else if (auto verdict = matcher_.check_name(to.name, to.port); !verdict.allowed) {
+      add_violation("connect", to.text(), how + ": " + verdict.reason);
+      out_.allow_names.push_back(to);
+    }
+    const auto lookup = seen_.names.find(to.name);
+    if (lookup != seen_.names.end() && lookup->second.pinned) return;  // no DNS, no guard
+    std::set<std::string> addresses = use.addresses;
+    if (lookup != seen_.names.end()) addresses.insert(lookup->second.addresses.begin(), lookup->second.addresses.end());
+    for (const auto& text : addresses) {
+      const auto ip = gateway::IpAddress::parse(text);
+      const auto range = ip ? gateway::special_range(*ip) : std::nullopt;
+      if (!range) continue;
+      if (base_.mode == policy::NetworkMode::allowlist && matcher_.check_address(*ip, to.port).allowed) continue;
+      add_violation("connect", to.text(),
+                    how + ": " + to.name + " resolved to " + text + ", a " + std::string(*range) +
+                        " address, which the gateway refuses for a name unless an address rule allows it");
+      const Destination needed{ip->family, ip->str(), to.port};
+      out_.allow.push_back(needed);
+      auto& why = out_.guarded[needed.text()];
+      why += (why.empty() ? "" : ", ") + to.name + " resolved to it (" + std::string(*range) + ")";
+    }
+  }
+
   const Observations& seen_;
   const BaseView& base_;
   const Places& places_;
   Creations creations_;
+  gateway::Matcher matcher_;
   Assessment out_;
   std::map<std::pair<Access, std::string>, Need> needs_;
   std::set<Violation> violations_;

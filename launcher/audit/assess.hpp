@@ -66,7 +66,10 @@ struct Assessment {
   std::vector<SecretTouch> secrets;    // sorted; never granted
   std::vector<std::string> hidden;     // touched paths the base hides (left hidden), sorted
   std::vector<Destination> forward;    // host loopback services used
-  std::vector<Destination> allow;      // other destinations the base does not allow
+  std::vector<Destination> allow;      // other destinations the base does not allow, sorted; with the
+                                       // gateway, also addresses a name resolved to that its guard refuses
+  std::vector<NamedDestination> allow_names;  // names the base does not allow on that port, sorted
+  std::map<std::string, std::string> guarded;  // such an address ("10.1.2.3:80") -> the name and range behind it
   std::vector<Destination> dns;        // resolvers contacted (port 53): served by the gateway's stub
   std::map<std::string, std::uint64_t> syscalls;  // refused by the base, used -> times
 };

@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "audit/paths.hpp"
+#include "policy/egress.hpp"
 #include "sandbox/environment.hpp"
 
 namespace airlock::audit {
@@ -230,7 +231,15 @@ class Planner {
     std::set<std::string> forward, allow;
     for (const auto& d : assessment_.forward) forward.insert(d.text());
     for (const auto& d : assessment_.allow) allow.insert(d.text());
-    plan_.forward.assign(forward.begin(), forward.end());
+    for (const auto& named : assessment_.allow_names) {
+      // A name from a DNS query may hold anything; a rule holds a DNS name.
+      std::string why;
+      if (policy::parse_egress_rule(named.text(), why)) {
+        allow.insert(named.text());
+      } else {
+        plan_.network_refused.push_back(named.text() + ": " + why);
+      }
+    }    plan_.forward.assign(forward.begin(), forward.end());
     plan_.allow.assign(allow.begin(), allow.end());
     plan_.allowlist = base_.mode == policy::NetworkMode::none && !plan_.allow.empty();
   }
@@ -307,11 +316,12 @@ void write_header(std::ostringstream& out, const ProfilePlan& plan, const Assess
     for (const auto& s : assessment.secrets)
       out << "#   " << comment_safe(profile_path(s.path, places)) << ": " << comment_safe(s.how) << "\n";
   }
-  if (!plan.refused.empty()) {
+  if (!plan.refused.empty() || !plan.network_refused.empty()) {
     out << "#\n# Needed but NOT granted (no safe rule covers them; the command may fail there):\n";
     for (const auto& r : plan.refused)
       out << "#   " << access_name(r.access) << " " << comment_safe(profile_path(r.path, places)) << ": "
           << comment_safe(r.why) << "\n";
+    for (const auto& r : plan.network_refused) out << "#   connect " << comment_safe(r) << "\n";
   }
 }
 
@@ -387,6 +397,10 @@ std::string render(const ProfilePlan& plan, const Assessment& assessment, const 
   if (!plan.forward.empty() || !plan.allow.empty()) {
     out << "\n[network]\n";
     if (plan.allowlist) out << "mode = \"allowlist\"\n";
+    for (const auto& entry : plan.allow)
+      if (const auto it = assessment.guarded.find(entry); it != assessment.guarded.end())
+        out << "# " << entry << ": " << comment_safe(it->second)
+            << "; the gateway lets a name reach such an address only when an address rule allows it\n";
     if (!plan.allow.empty()) write_list(out, "allow", plan.allow);
     if (!plan.forward.empty()) write_list(out, "forward", plan.forward);
   }

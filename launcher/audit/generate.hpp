@@ -33,7 +33,8 @@ struct ProfilePlan {
   std::vector<Grant> grants;        // sorted by access, then path; nested grants removed
   std::vector<Refusal> refused;     // needs no safe grant covers, sorted
   std::vector<std::string> forward; // "127.0.0.1:8080"
-  std::vector<std::string> allow;   // "203.0.113.7:443"
+  std::vector<std::string> allow;   // "203.0.113.7:443", "registry.example.org:443", sorted
+  std::vector<std::string> network_refused;  // "name:port: why no rule can hold it"
   bool allowlist = false;           // set network.mode = "allowlist"
   std::vector<std::string> syscalls;           // lifted refusals
   std::vector<std::string> syscalls_left_denied;  // used, but callers fall back when refused

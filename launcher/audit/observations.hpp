@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace airlock::audit {
 
@@ -41,6 +42,32 @@ struct Destination {
   bool loopback() const;
 };
 
+// A name the command looked up through the log-only gateway's DNS stub.
+struct NameLookup {
+  std::set<std::string> types;         // "A", "AAAA", ...
+  std::vector<std::string> addresses;  // what it resolved to upstream (or its network.hosts pin)
+  std::string error;                   // why it did not resolve; empty when it did
+  bool pinned = false;                 // network.hosts gave its address
+};
+
+// A connection to a name: the address connected to was the stub's answer
+// for it.
+struct NamedDestination {
+  std::string name;
+  std::uint16_t port = 0;
+
+  auto operator<=>(const NamedDestination&) const = default;
+  std::string text() const { return name + ":" + std::to_string(port); }  // network.allow syntax
+};
+
+struct NamedUse {
+  std::set<std::string> calls;      // "connect", "sendto"
+  std::set<std::string> addresses;  // what the name resolved to when the gateway relayed the connection
+  std::uint64_t relayed = 0;        // connections the gateway took
+  std::uint64_t failed = 0;         // of those, the ones that reached nothing
+  std::string error;                // the last failure
+};
+
 // One path a system call used, resolved.
 struct FileEvent {
   std::string path;     // canonical
@@ -53,7 +80,13 @@ struct FileEvent {
 
 struct Observations {
   std::map<std::string, PathRecord> paths;
-  std::map<Destination, std::set<std::string>> destinations;  // -> calls
+  std::map<Destination, std::set<std::string>> destinations;  // -> calls; literal addresses only when `gateway`
+  // The log-only gateway (audit/traffic.hpp): set when the command ran in a
+  // network namespace of its own behind it, so names are known.
+  bool gateway = false;
+  std::map<std::string, NameLookup> names;
+  std::map<NamedDestination, NamedUse> named;
+  std::set<std::string> unrelayed;  // attempts no gateway listener took ("udp name:443")
   std::set<std::uint16_t> bound_ports;   // ports the command bound itself
   std::set<std::string> unix_sockets;    // connected paths; "@name" when abstract
   std::map<std::string, std::uint64_t> denied_calls;  // calls the base refuses -> times used

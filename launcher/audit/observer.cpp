@@ -82,6 +82,7 @@ struct Observer::Seen {
   std::optional<std::uint16_t> bound_port;
   std::optional<std::string> unix_socket;
   std::optional<std::string> executed;
+  std::optional<Destination> tcp_connect;
   const std::string* denied = nullptr;
   bool unreadable = false;
 };
@@ -142,6 +143,8 @@ void Observer::serve(const seccomp_notif& request) {
     if (seen.executed) out.executed.insert(*seen.executed);
     if (seen.denied != nullptr) ++out.denied_calls[*seen.denied];
     if (seen.unreadable) ++out.unreadable;
+    // Last before the call goes on: the connection must find its listener.
+    if (seen.tcp_connect && tcp_connect_) tcp_connect_(*seen.tcp_connect);
   }
   respond_continue(listener_.get(), request.id);
 }
@@ -254,10 +257,10 @@ void Observer::decode_call(const WatchedCall& call, const seccomp_notif& request
       if (add_path(seen, tid, as_dirfd(a[1]), a[2], call.use, false, call.name)) drop_if_no_creation(call, seen.files);
       return;
     case Shape::address:
-      decode_address(call, tid, a[1], a[2], seen);
+      decode_address(call, tid, as_dirfd(a[0]), a[1], a[2], seen);
       return;
     case Shape::sendto:
-      decode_address(call, tid, a[4], a[5], seen);
+      decode_address(call, tid, as_dirfd(a[0]), a[4], a[5], seen);
       return;
     case Shape::listen:
       if (const auto inode = remote::socket_inode(tid, as_dirfd(a[0]))) listening_.insert(*inode);
@@ -268,8 +271,8 @@ void Observer::decode_call(const WatchedCall& call, const seccomp_notif& request
   }
 }
 
-void Observer::decode_address(const WatchedCall& call, pid_t tid, std::uint64_t address, std::uint64_t length,
-                              Seen& seen) {
+void Observer::decode_address(const WatchedCall& call, pid_t tid, int fd, std::uint64_t address,
+                              std::uint64_t length, Seen& seen) {
   sockaddr_storage sa{};
   const std::size_t size = std::min<std::uint64_t>(length, sizeof sa);
   if (size < sizeof(sa_family_t)) return;
@@ -306,6 +309,7 @@ void Observer::decode_address(const WatchedCall& call, pid_t tid, std::uint64_t 
     return;
   }
   seen.destinations.emplace_back(*to, call.name);
+  if (tcp_connect_ && remote::is_tcp_socket(tid, fd).value_or(false)) seen.tcp_connect = *to;
   if (to->loopback()) {
     // A server of the command's own, even on a port the kernel chose.
     const auto inode = remote::listening_socket(tid, to->port);

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -37,12 +38,20 @@ class Observer {
 
   const Observations& observations() const { return *out_; }
 
+  // Called, before the call continues, for each connect() of a TCP socket
+  // to an IP address (and sendto() with one: TCP Fast Open): audit's
+  // log-only gateway makes a listener for the connection it is about to
+  // receive (gateway::Gateway::expect). Never told of a stale call.
+  using TcpConnectHook = std::function<void(const Destination&)>;
+  void on_tcp_connect(TcpConnectHook hook) { tcp_connect_ = std::move(hook); }
+
  private:
   struct Seen;  // what one notification told, recorded only if still valid
   void serve(const seccomp_notif& request);
   void decode(const seccomp_notif& request, Seen& seen);
   void decode_call(const WatchedCall& call, const seccomp_notif& request, Seen& seen);
-  void decode_address(const WatchedCall& call, pid_t tid, std::uint64_t address, std::uint64_t length, Seen& seen);
+  void decode_address(const WatchedCall& call, pid_t tid, int fd, std::uint64_t address, std::uint64_t length,
+                      Seen& seen);
   bool add_path(Seen& seen, pid_t tid, int dirfd, std::uint64_t address, unsigned use, bool follow,
                 const char* call, bool empty_means_fd = false);
   const std::string& denied_name(int nr);
@@ -56,6 +65,7 @@ class Observer {
   // Sockets the command listens on: a loopback connection to one of them is
   // to the command's own server, which needs no network.forward.
   std::set<unsigned long> listening_;
+  TcpConnectHook tcp_connect_;
 };
 
 }  // namespace airlock::audit

@@ -1,11 +1,14 @@
 #include "audit/remote.hpp"
 
 #include <sys/uio.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <vector>
 
 namespace airlock::audit::remote {
@@ -99,6 +102,15 @@ std::optional<unsigned long> listening_socket(pid_t tid, std::uint16_t port) {
     }
   }
   return std::nullopt;
+}
+
+std::optional<bool> is_tcp_socket(pid_t tid, int fd) {
+  const std::string link = "/proc/" + std::to_string(tid) + "/fd/" + std::to_string(fd);
+  char name[64] = {};
+  const ssize_t n = ::getxattr(link.c_str(), "system.sockprotoname", name, sizeof name - 1);
+  if (n <= 0) return std::nullopt;
+  const std::string_view protocol(name, strnlen(name, static_cast<std::size_t>(n)));
+  return protocol.starts_with("TCP") || protocol.starts_with("MPTCP");
 }
 
 }  // namespace airlock::audit::remote

@@ -26,6 +26,12 @@ std::optional<std::string> read_link(const std::string& path);
 // The inode of the socket open as `fd` in `tid` ("socket:[N]" in /proc).
 std::optional<unsigned long> socket_inode(pid_t tid, int fd);
 
+// Whether the socket open as `fd` in `tid` is a TCP socket (IPv4 or IPv6,
+// MPTCP included), from its "system.sockprotoname" attribute (socket(7)
+// file systems answer it for /proc/<pid>/fd links); nullopt when that
+// cannot be read.
+std::optional<bool> is_tcp_socket(pid_t tid, int fd);
+
 // The inode of the TCP socket listening on `port` in `tid`'s network
 // namespace (/proc/<tid>/net/tcp and tcp6), if any.
 std::optional<unsigned long> listening_socket(pid_t tid, std::uint16_t port);

@@ -9,9 +9,35 @@ using nlohmann::json;
 
 bool secret_env(const environment::Dropped& d) { return d.reason != "not kept"; }
 
-json destinations(const std::vector<Destination>& list) {
+json destinations(const std::vector<Destination>& list, const std::vector<NamedDestination>& names = {}) {
   json out = json::array();
   for (const auto& d : list) out.push_back(d.text());
+  for (const auto& n : names) out.push_back(n.text());
+  return out;
+}
+
+json names_json(const Observations& seen) {
+  json out = json::array();
+  for (const auto& [name, lookup] : seen.names)
+    out.push_back({{"name", name},
+                   {"types", lookup.types},
+                   {"addresses", lookup.addresses},
+                   {"error", lookup.error},
+                   {"pinned", lookup.pinned}});
+  return out;
+}
+
+json named_json(const Observations& seen) {
+  json out = json::array();
+  for (const auto& [to, use] : seen.named)
+    out.push_back({{"to", to.text()},
+                   {"name", to.name},
+                   {"port", to.port},
+                   {"calls", use.calls},
+                   {"addresses", use.addresses},
+                   {"relayed", use.relayed},
+                   {"failed", use.failed},
+                   {"error", use.error}});
   return out;
 }
 
@@ -31,6 +57,7 @@ json plan_json(const ProfilePlan& plan, const Places& places, const std::string&
           {"refused", refused},
           {"forward", plan.forward},
           {"allow", plan.allow},
+          {"network_refused", plan.network_refused},
           {"network_mode_allowlist", plan.allowlist},
           {"syscalls_lifted", plan.syscalls},
           {"syscalls_left_refused", plan.syscalls_left_denied}};
@@ -66,9 +93,13 @@ std::string report_json(const std::string& run_report, const ReportInput& in) {
       {"secret_environment_withheld", env},
       {"hidden_by_base", a.hidden},
       {"network",
-       {{"connections", connections},
+       {{"observed_by", seen.gateway ? "gateway, log-only" : "connect() calls, host network"},
+        {"connections", connections},
+        {"names", names_json(seen)},
+        {"named_connections", named_json(seen)},
+        {"unrelayed", seen.unrelayed},
         {"forward_needed", destinations(a.forward)},
-        {"allow_needed", destinations(a.allow)},
+        {"allow_needed", destinations(a.allow, a.allow_names)},
         {"dns", destinations(a.dns)},
         {"unix_sockets", seen.unix_sockets},
         {"bound_ports", seen.bound_ports}}},
@@ -117,7 +148,26 @@ std::string plan_summary(const ProfilePlan& plan) {
   return std::to_string(read) + " read, " + std::to_string(write) + " write, " + std::to_string(exec) + " exec, " +
          std::to_string(plan.forward.size()) + " forward, " + std::to_string(plan.allow.size()) + " allow, " +
          std::to_string(plan.syscalls.size()) + " syscall" + (plan.syscalls.size() == 1 ? "" : "s") + "; " +
-         std::to_string(plan.refused.size()) + " refused";
+         std::to_string(plan.refused.size() + plan.network_refused.size()) + " refused";
+}
+
+std::vector<std::string> name_lines(const Observations& seen, std::size_t limit) {
+  std::vector<std::string> out;
+  if (seen.names.empty()) return out;
+  out.push_back("audit: the command looked up " + std::to_string(seen.names.size()) + " name" +
+                (seen.names.size() == 1 ? "" : "s") + ":");
+  std::size_t shown = 0;
+  for (const auto& [name, lookup] : seen.names) {
+    if (shown++ == limit) {
+      out.push_back("  ... and " + std::to_string(seen.names.size() - limit) + " more (all of them in --report)");
+      break;
+    }
+    std::string addresses;
+    for (const auto& a : lookup.addresses) addresses += (addresses.empty() ? "" : ", ") + a;
+    out.push_back("  " + name + " -> " + (addresses.empty() ? lookup.error : addresses) +
+                  (lookup.pinned ? " (network.hosts)" : ""));
+  }
+  return out;
 }
 
 }  // namespace airlock::audit

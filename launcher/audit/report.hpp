@@ -29,5 +29,8 @@ std::string report_json(const std::string& run_report, const ReportInput& in);
 std::vector<std::string> violation_lines(const Assessment& assessment, const std::string& base, std::size_t limit);
 std::vector<std::string> secret_lines(const Assessment& assessment, const std::vector<environment::Dropped>& env_dropped);
 std::string plan_summary(const ProfilePlan& plan);
+// The names the command looked up (with the log-only gateway), at most
+// `limit`, each with what it resolved to.
+std::vector<std::string> name_lines(const Observations& seen, std::size_t limit);
 
 }  // namespace airlock::audit

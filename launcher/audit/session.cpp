@@ -64,12 +64,18 @@ std::vector<std::string> path_set(const std::string& name, const policy::Context
 
 }  // namespace
 
-sandbox::EnforcementPlan plan(const kernel::Features& f) {
+bool observes_names(const sandbox::EnforcementPlan& plan, policy::NetworkMode base_network) {
+  return plan.namespaces && base_network != policy::NetworkMode::host;
+}
+
+sandbox::EnforcementPlan plan(const kernel::Features& f, policy::NetworkMode base_network) {
   sandbox::EnforcementPlan plan;
   plan.namespaces = f.user_namespaces.available;
   plan.seccomp = f.seccomp.available;
+  const bool gateway = observes_names(plan, base_network);
   decide(plan, "namespaces", plan.namespaces,
-         plan.namespaces ? "user, mount, pid, ipc, uts, cgroup; the host's network (connections are recorded)"
+         plan.namespaces ? std::string("user, mount, pid, ipc, uts, cgroup") +
+                               (gateway ? ", net" : "; the host's network (the base's network.mode is \"host\")")
                          : f.user_namespaces.detail + " (without them the base's view cannot apply: secrets are "
                                                       "not hidden from the audited command)");
   const bool view = plan.namespaces && f.mount_setattr.available;
@@ -84,7 +90,11 @@ sandbox::EnforcementPlan plan(const kernel::Features& f) {
   plan.layers.push_back({"seccomp", plan.seccomp,
                          plan.seccomp ? "airlock's fixed rules only; the base's [syscalls] are recorded, not enforced"
                                       : f.seccomp.detail});
-  plan.layers.push_back({"network", false, "the host network: connect() destinations are recorded"});
+  plan.layers.push_back(
+      {"network", false,
+       gateway ? "the egress gateway, log-only: every name that resolves is answered, every TCP connection relayed; "
+                 "names and connections are recorded"
+               : "the host network: connect() destinations are recorded (names are not)"});
   plan.layers.push_back({"capabilities", true, "all sets emptied except process.capabilities"});
   plan.layers.push_back({"environment", true, "scrubbed as the base says"});
   plan.layers.push_back({"limits", true, "rlimits from [limits]"});
@@ -94,18 +104,25 @@ sandbox::EnforcementPlan plan(const kernel::Features& f) {
 sandbox::Spec prepare(const policy::Policy& base, const sandbox::EnforcementPlan& plan,
                       const std::vector<std::string>& command, const sandbox::HostState& host, const Places& places) {
   policy::Policy relaxed = base;
-  // The host network: no gateway, no fresh namespace (Watch::host_network).
+  // Nothing of the base's network is enforced: either the log-only gateway
+  // (added below) or the host network (no fresh namespace; Watch::host_network).
   relaxed.network = policy::Network{};
   relaxed.network.mode = policy::NetworkMode::host;
+  const bool gateway = observes_names(plan, base.network.mode);
   sandbox::EnforcementPlan layers = plan;
   layers.landlock_abi = 0;
   layers.landlock_tcp = false;
   layers.seccomp = false;
   sandbox::Spec spec = sandbox::prepare(relaxed, layers, command, host);
   if (plan.namespaces) spec.mounts = view(base.filesystem, places, mounts::host_path_exists);
+  if (gateway) {
+    spec.gateway = gateway::build_log_only(base.network);
+    mounts::add_file(spec.mounts, "/etc/resolv.conf", spec.gateway->resolv_conf,
+                     "the log-only gateway's DNS stub (audit)");
+  }
   if (plan.seccomp) spec.seccomp = seccomp::build(seccomp::Spec{});
   Watch watch = build_watch(base.syscalls);
-  watch.host_network = true;
+  watch.host_network = !gateway;
   watch.observations = std::make_shared<Observations>();
   spec.audit = std::move(watch);
   return spec;

@@ -5,8 +5,13 @@
 // What "enforce nothing" means here (DESIGN.md, "Audit mode"): the command
 // sees what it would see under `airlock run --profile BASE` and may do what
 // the invoking user may do, so that one run shows everything it needs:
-//   - the same namespaces, except the network: the host's (until the
-//     gateway has a log-only mode), so connections work and are recorded;
+//   - the same namespaces. The network: when the base's network.mode is
+//     "none" or "allowlist", a namespace of its own behind the egress
+//     gateway in log-only mode, which answers every name that resolves,
+//     relays every TCP connection (host loopback services included) and
+//     records names and connections, so that names become `name:port`
+//     entries; when it is "host", the host's, as under `run` (connect()
+//     destinations are recorded, names are not);
 //   - the base's filesystem view (host view even for a "minimal" base, so
 //     that every path the command looks for is there to be seen), with the
 //     host tree writable as far as the user's own permissions go, and:
@@ -38,7 +43,12 @@ namespace airlock::audit {
 // namespaces or mount_setattr (the caller may accept that with best effort)
 // and without seccomp user notification (nothing to audit with: the caller
 // must refuse).
-sandbox::EnforcementPlan plan(const kernel::Features& features);
+// `base_network` decides how the network is observed (observes_names()).
+sandbox::EnforcementPlan plan(const kernel::Features& features, policy::NetworkMode base_network);
+
+// Whether the audit runs behind the log-only gateway (and so learns names):
+// with namespaces, for a base whose network mode is not "host".
+bool observes_names(const sandbox::EnforcementPlan& plan, policy::NetworkMode base_network);
 
 // Pure: the mount plan described above, from the base's filesystem rules.
 // `exists` as for mounts::build.

@@ -21,9 +21,9 @@ struct Watch {
   std::vector<std::string> denied;   // calls the base profile refuses (with default allow)
   bool notify_by_default = false;    // the base is an allow list: every other call is one it refuses
   std::vector<std::string> allowed;  // with notify_by_default: calls the base allows
-  // Share the host's network namespace. Until the gateway has a log-only
-  // mode, this is how an audited command reaches what it needs (and host
-  // loopback services, which become network.forward entries).
+  // Share the host's network namespace: for a base whose network.mode is
+  // "host" (or without namespaces). Otherwise the command has a network
+  // namespace of its own behind the log-only gateway (Spec::gateway).
   bool host_network = true;
   // Filled by the supervisor while the command runs; read after run().
   std::shared_ptr<Observations> observations;

@@ -33,9 +33,10 @@ constexpr const char* kFooter =
 
 constexpr const char* kAuditFooter =
     "\nRuns the command with nothing enforced (the base profile's view, secrets hidden, the host tree\n"
-    "writable with your own permissions, the host network), records what it opens, creates, removes,\n"
-    "executes and connects to, and which refused system calls it makes, then writes a profile that\n"
-    "extends the base with exactly that, collapsed to directories. Known secrets are reported, never\n"
+    "writable with your own permissions, the network through the egress gateway in log-only mode), records\n"
+    "what it opens, creates, removes, executes, the names it resolves and what it connects to, and which\n"
+    "refused system calls it makes, then writes a profile that extends the base with exactly that:\n"
+    "paths collapsed to directories, destinations as name:port. Known secrets are reported, never\n"
     "granted. `airlock run --audit` does the same run and only reports what the profile would refuse.\n"
     "\nExamples:\n"
     "  airlock audit -o build.toml -- make -j2\n"

@@ -9,6 +9,7 @@
 #include "audit/generate.hpp"
 #include "audit/report.hpp"
 #include "audit/session.hpp"
+#include "audit/traffic.hpp"
 #include "cli/commands.hpp"
 #include "kernel/features.hpp"
 #include "report/report.hpp"
@@ -41,7 +42,7 @@ int audit_command(const AuditArgs& args) {
   const auto catalog = make_catalog(ctx);
   const auto base = policy::resolve(args.profile, catalog, ctx, args.overrides);
   const auto features = kernel::probe();
-  const auto plan = audit::plan(features);
+  const auto plan = audit::plan(features, base.network.mode);
   refuse_or_warn(plan, features, base.enforcement.best_effort);
 
   const auto places = audit::places_for(ctx, catalog);
@@ -52,10 +53,12 @@ int audit_command(const AuditArgs& args) {
   if (!result.setup_error.empty()) spdlog::error("{}", result.setup_error);
   if (result.timed_out) spdlog::error("the command timed out after {} ms and was killed", base.process.timeout->count());
 
+  if (result.network && result.network->log_only) audit::absorb(*spec.audit->observations, result.network->traffic);
   const audit::Observations& seen = *spec.audit->observations;
   const auto assessment = audit::assess(seen, audit::base_view(base), places);
   for (const auto& line : audit::secret_lines(assessment, spec.env.dropped)) spdlog::warn("{}", line);
   for (const auto& line : audit::violation_lines(assessment, args.profile, kShownViolations)) spdlog::warn("{}", line);
+  for (const auto& line : audit::name_lines(seen, kShownViolations)) spdlog::info("{}", line);
 
   std::optional<audit::ProfilePlan> generated;
   if (args.output) {

@@ -163,4 +163,11 @@ std::optional<std::string_view> special_range(const IpAddress& address) {
   return std::nullopt;
 }
 
+std::optional<SocketAddress> local_address(int fd) {
+  sockaddr_storage sa{};
+  socklen_t length = sizeof sa;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &length) != 0) return std::nullopt;
+  return SocketAddress::from_sockaddr(sa);
+}
+
 }  // namespace airlock::gateway

@@ -45,6 +45,10 @@ struct SocketAddress {
   auto operator<=>(const SocketAddress&) const = default;
 };
 
+// getsockname(2) of a socket: where a connection accepted by a listener
+// was headed. nullopt when it fails.
+std::optional<SocketAddress> local_address(int fd);
+
 // True when `address` lies in network/prefix (families must match).
 bool in_prefix(const IpAddress& address, const IpAddress& network, unsigned prefix);
 

@@ -4,6 +4,7 @@
 // network namespace they were created in, so init creates every socket the
 // gateway needs inside and passes it over with SCM_RIGHTS; the supervisor,
 // in the host's namespace, then drives them.
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -20,12 +21,19 @@ enum class Kind : std::uint32_t {
   listeners_done = 2, // init -> supervisor: every listener was sent
   socket_request = 3, // supervisor -> init: a fresh TCP socket of family `value`
   socket_reply = 4,   // init -> supervisor: the socket (one fd), or errno in `value`
+  listen_request = 5, // supervisor -> init: a listener on `address`:`port` (family in `value`), log-only mode
+  listen_reply = 6,   // init -> supervisor: the listener (one fd), or errno in `value`
 };
 
+// Sent as its bytes: no padding (4 + 4 + 16 + 2 + 2).
 struct Message {
   Kind kind = Kind::none;
   std::int32_t value = 0;
+  std::array<std::uint8_t, 16> address{};  // listen_request: IPv4 in the first 4 bytes
+  std::uint16_t port = 0;
+  std::uint16_t reserved = 0;
 };
+static_assert(sizeof(Message) == 28, "the channel sends Message as its bytes");
 
 // SCM_MAX_FD is 253 (net/scm.h); stay below it.
 inline constexpr std::size_t kMaxFdsPerMessage = 250;

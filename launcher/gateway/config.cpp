@@ -111,9 +111,32 @@ Config build(const policy::Network& network) {
   return config;
 }
 
+Config build_log_only(const policy::Network& network) {
+  Config config;
+  config.network = network;
+  config.dns_stub = true;
+  config.log_only = true;
+  Matcher pins_are_valid(network);
+  config.listeners.push_back({Transport::udp, config.dns, false, "DNS stub"});
+  config.listeners.push_back({Transport::tcp, config.dns, false, "DNS stub (TCP)"});
+  config.listeners.push_back({Transport::packet, {}, false, "observer of attempts not relayed"});
+  config.resolv_conf =
+      "# airlock audit: the sandbox's DNS stub answers every name that resolves, and records it\n"
+      "nameserver " + config.dns.ip.str() + "\n";
+  for (const auto& endpoint : network.publish) {
+    const auto host = endpoint_address(endpoint, "publish");
+    config.publish.push_back({host, inside_target(host), endpoint.text});
+  }
+  return config;
+}
+
 std::string describe(const Config& config) {
   std::string out;
-  if (config.dns_stub) {
+  if (config.log_only) {
+    out += "log-only (audit): DNS stub on " + config.dns.str() + " answers every name that resolves with an address from " +
+           config.synthetic_network.str() + "/" + std::to_string(config.synthetic_prefix) +
+           "; every TCP connection relayed and recorded, nothing refused\n";
+  } else if (config.dns_stub) {
     out += "DNS stub on " + config.dns.str() + " (UDP and TCP); allowed names resolve to " +
            config.synthetic_network.str() + "/" + std::to_string(config.synthetic_prefix) + "\n";
   }

@@ -51,6 +51,11 @@ struct Published {
 struct Config {
   policy::Network network;  // the rules, for the Matcher
   bool dns_stub = false;    // allowlist mode: answer allowed names inside
+  // Audit mode: the stub answers every name that resolves, every TCP
+  // connection is relayed, and what was asked and reached is recorded
+  // (Stats::traffic); nothing is refused. Listeners are made on demand
+  // (Gateway::expect), just before the connection they are for.
+  bool log_only = false;
   SocketAddress dns{IpAddress::v4(127, 0, 0, 53), 53};
   IpAddress synthetic_network = IpAddress::v4(127, 77, 0, 0);
   unsigned synthetic_prefix = 16;
@@ -59,6 +64,7 @@ struct Config {
   std::vector<SocketAddress> forward;
   std::vector<Published> publish;
   std::string resolv_conf;  // bound over /etc/resolv.conf inside (dns_stub only)
+  std::string resolver_servers;  // upstream for the supervisor's resolver; empty: the host's resolv.conf (tests set it)
 };
 
 // A listener per distinct allowed port: beyond this a profile is refused.
@@ -72,6 +78,13 @@ bool needed(const policy::Network& network);
 // publish address that is not a literal IP, a forward that is not loopback, or
 // more than kMaxListeningPorts distinct allowed ports.
 Config build(const policy::Network& network);
+
+// Pure. The log-only gateway of an audit whose base has `network`: the DNS
+// stub, the observer and the base's publish entries; no routes and no
+// listeners on ports or forward addresses (those are made on demand). The
+// base's `hosts` pins still apply. Throws as build() does for a bad pin or
+// publish entry.
+Config build_log_only(const policy::Network& network);
 
 // A person-readable summary, one item per line.
 std::string describe(const Config& config);

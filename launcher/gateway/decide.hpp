@@ -11,13 +11,14 @@
 #include "gateway/address.hpp"
 #include "gateway/config.hpp"
 #include "gateway/matcher.hpp"
+#include "gateway/resolver.hpp"
 #include "gateway/synthetic.hpp"
 
 namespace airlock::gateway {
 
 // How the DNS stub answers a name.
 struct NameAnswer {
-  enum class Kind { address, denied, exhausted };
+  enum class Kind { address, denied, exhausted, failed };  // failed: could not be resolved (SERVFAIL)
   Kind kind = Kind::denied;
   IpAddress address;   // Kind::address
   std::string detail;  // denied: why; address: "synthetic" or "pinned by network.hosts"
@@ -27,6 +28,13 @@ struct NameAnswer {
 // rule allows gets the pinned address itself (reachable only if an address
 // rule allows it); every other name is denied, without asking anyone.
 NameAnswer answer_name(const Matcher& matcher, SyntheticAddresses& synthetic, std::string_view name);
+
+// Log-only mode (audit): every name that resolved upstream gets its
+// synthetic address, and so does a name network.hosts pins (connections to
+// it then go to the pin); a name that does not exist does not exist inside
+// either; any other failure is a server failure. Nothing is denied.
+NameAnswer answer_name_logged(const Matcher& matcher, SyntheticAddresses& synthetic, std::string_view name,
+                              const Resolution& upstream);
 
 struct Decision {
   enum class Action {
@@ -47,6 +55,14 @@ struct Decision {
 // A connection the sandbox made to `local` (getsockname() of the accepted socket).
 Decision decide_connection(const Config& config, const Matcher& matcher, const SyntheticAddresses& synthetic,
                            const SocketAddress& local);
+
+// Log-only mode (audit): the same connection, relayed wherever it was
+// going: a synthetic address to its name, a loopback address to the same
+// address on the host (a host service; the sandbox's own servers never
+// reach the gateway), anything else to itself. Denied only when there is
+// nowhere to go (a synthetic address the stub never gave).
+Decision decide_logged(const Config& config, const Matcher& matcher, const SyntheticAddresses& synthetic,
+                       const SocketAddress& local);
 
 struct Screened {
   std::vector<SocketAddress> usable;  // in the resolver's order

@@ -131,7 +131,8 @@ Outcome answer(std::span<const std::uint8_t> query, const Lookup& lookup) {
   // ("Temporary failure in name resolution"), which package managers retry
   // with backoff; NXDOMAIN fails at once and is not retried.
   if (name.kind == NameAnswer::Kind::denied) return reply_with(LDNS_RCODE_NXDOMAIN, Outcome::Result::refused, name.detail);
-  if (name.kind == NameAnswer::Kind::exhausted) return reply_with(LDNS_RCODE_SERVFAIL, Outcome::Result::failed, name.detail);
+  if (name.kind == NameAnswer::Kind::exhausted || name.kind == NameAnswer::Kind::failed)
+    return reply_with(LDNS_RCODE_SERVFAIL, Outcome::Result::failed, name.detail);
 
   Packet reply = reply_to(packet.get(), question, LDNS_RCODE_NOERROR);
   if (!reply) return out;
@@ -146,6 +147,20 @@ Outcome answer(std::span<const std::uint8_t> query, const Lookup& lookup) {
   out.detail = matches ? name.address.str() + " (" + name.detail + ")" : "no " + out.type + " record (NODATA)";
   out.response = to_wire(reply.get());
   return out;
+}
+
+std::optional<std::string> question_name(std::span<const std::uint8_t> query) {
+  if (query.size() < kHeaderSize || (query[2] & 0x80) != 0) return std::nullopt;
+  ldns_pkt* parsed = nullptr;
+  if (ldns_wire2pkt(&parsed, query.data(), query.size()) != LDNS_STATUS_OK) return std::nullopt;
+  Packet packet(parsed);
+  const ldns_rr_list* questions = ldns_pkt_question(packet.get());
+  if (ldns_pkt_get_opcode(packet.get()) != LDNS_PACKET_QUERY || ldns_pkt_qdcount(packet.get()) != 1 ||
+      questions == nullptr || ldns_rr_list_rr_count(questions) != 1)
+    return std::nullopt;
+  const ldns_rr* question = ldns_rr_list_rr(questions, 0);
+  if (ldns_rr_get_class(question) != LDNS_RR_CLASS_IN) return std::nullopt;
+  return normalize_name(owned_string(ldns_rdf2str(ldns_rr_owner(question))));
 }
 
 std::optional<std::vector<std::uint8_t>> TcpFramer::next() {

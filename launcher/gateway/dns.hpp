@@ -37,6 +37,10 @@ inline constexpr std::uint32_t kAnswerTtl = 60;
 
 Outcome answer(std::span<const std::uint8_t> query, const Lookup& lookup);
 
+// The normalized name a well-formed query (one question, class IN) asks
+// about; nullopt for anything answer() would not look up.
+std::optional<std::string> question_name(std::span<const std::uint8_t> query);
+
 // DNS over TCP: each message is preceded by its length (RFC 1035, 4.2.2).
 class TcpFramer {
  public:

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -53,13 +54,6 @@ UniqueFd open_spare() {
   return UniqueFd(static_cast<int>(check_syscall(::open("/dev/null", O_RDONLY | O_CLOEXEC), "open /dev/null")));
 }
 
-std::optional<SocketAddress> local_address(int fd) {
-  sockaddr_storage sa{};
-  socklen_t length = sizeof sa;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &length) != 0) return std::nullopt;
-  return SocketAddress::from_sockaddr(sa);
-}
-
 }  // namespace
 
 Gateway::Gateway(const Config& config, UniqueFd channel)
@@ -67,13 +61,21 @@ Gateway::Gateway(const Config& config, UniqueFd channel)
       matcher_(config.network),
       synthetic_(config.synthetic_network, config.synthetic_prefix),
       channel_(std::move(channel)),
-      resolver_([this](int fd, bool readable, bool writable) { watch_resolver_socket(fd, readable, writable); }) {
+      resolver_([this](int fd, bool readable, bool writable) { watch_resolver_socket(fd, readable, writable); },
+                config.resolver_servers) {
   // splice(2) into a socket whose peer is gone raises SIGPIPE (it has no
   // MSG_NOSIGNAL): one closed connection must not kill the supervisor. The
   // sandbox is already cloned, and the payload resets its signals anyway.
   if (std::signal(SIGPIPE, SIG_IGN) == SIG_ERR) throw SystemError("ignore SIGPIPE", errno);
   raise_descriptor_limit();
   spare_fd_ = open_spare();
+  stats_.log_only = config_.log_only;
+  stats_.traffic.stub = config_.dns;
+  if (config_.log_only) {
+    sweep_timer_ = UniqueFd(static_cast<int>(check_syscall(
+        ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK), "timerfd_create for the gateway")));
+    poller_.add(sweep_timer_.get(), token(Kind::sweep_timer, 0), EPOLLIN);
+  }
   const int flags = static_cast<int>(check_syscall(::fcntl(channel_.get(), F_GETFL), "fcntl(F_GETFL)"));
   check_syscall(::fcntl(channel_.get(), F_SETFL, flags | O_NONBLOCK), "fcntl(F_SETFL)");
   poller_.add(channel_.get(), token(Kind::channel, 0), EPOLLIN);
@@ -124,6 +126,8 @@ void Gateway::dispatch(std::uint64_t tok, std::uint32_t events) {
                                  (events & EPOLLOUT) != 0);
     case Kind::resolver_timer: return resolver_.on_timer();
     case Kind::observer: return on_observer(inside_listeners_.at(id).get());
+    case Kind::on_demand: return on_demand(id);
+    case Kind::sweep_timer: return on_sweep();
   }
 }
 
@@ -148,6 +152,8 @@ void Gateway::on_channel() {
       case channel::Kind::listeners_done: spdlog::debug("gateway: {} listeners in the sandbox", message->value); break;
       case channel::Kind::socket_reply: take_socket_reply(*message, fds); break;
       case channel::Kind::socket_request: break;
+      case channel::Kind::listen_request: break;
+      case channel::Kind::listen_reply: break;  // for a request that timed out: the listener is dropped
     }
   }
 }
@@ -236,7 +242,9 @@ std::optional<UniqueFd> Gateway::accept_next(int listener) {
 }
 
 void Gateway::handle_inside(UniqueFd socket, const SocketAddress& local) {
-  Decision decision = decide_connection(config_, matcher_, synthetic_, local);
+  Decision decision = config_.log_only ? decide_logged(config_, matcher_, synthetic_, local)
+                                       : decide_connection(config_, matcher_, synthetic_, local);
+  if (config_.log_only && decision.action != Decision::Action::dns) record_connection(decision, local);
   switch (decision.action) {
     case Decision::Action::deny:
       return deny(std::move(socket), decision.destination, decision.reason);
@@ -268,12 +276,18 @@ void Gateway::on_resolved(std::uint64_t id, const Resolution& resolution) {
   auto node = waiting_.extract(id);
   if (node.empty()) return;
   Waiting& waiting = node.mapped();
+  if (config_.log_only) record_resolution(waiting.decision.destination, resolution);
   if (!resolution.error.empty()) {
     ++stats_.connections_failed;
     spdlog::warn("network: {}: cannot resolve {}: {}", waiting.decision.destination, waiting.decision.name,
                  resolution.error);
     (void)reset_on_close(waiting.socket.get());
     return;
+  }
+  if (config_.log_only) {
+    std::vector<SocketAddress> candidates;
+    for (const auto& address : resolution.addresses) candidates.push_back({address.unmapped(), waiting.port});
+    return start_relay(Route::egress, std::move(waiting.socket), std::move(candidates), waiting.decision);
   }
   auto screened = screen_resolved(matcher_, waiting.decision.name, resolution.addresses, waiting.port);
   if (screened.usable.empty()) return deny(std::move(waiting.socket), waiting.decision.destination, screened.refused.front());
@@ -282,6 +296,14 @@ void Gateway::on_resolved(std::uint64_t id, const Resolution& resolution) {
 }
 
 void Gateway::deny(UniqueFd socket, const std::string& destination, const std::string& reason) {
+  if (config_.log_only) {
+    // Nowhere to relay it to (a synthetic address never given): not a denial.
+    ++stats_.connections_failed;
+    record_failure(destination, reason);
+    spdlog::warn("network: {}: cannot relay: {}", destination, reason);
+    if (socket) (void)reset_on_close(socket.get());
+    return;
+  }
   const bool first = stats_.deny_connection(destination, reason);
   spdlog::log(first ? spdlog::level::warn : spdlog::level::debug, "network: denied {}: {}", destination, reason);
   if (socket) (void)reset_on_close(socket.get());
@@ -294,7 +316,7 @@ void Gateway::start_relay(Route route, UniqueFd a, std::vector<SocketAddress> ca
   ++stats_.connections_allowed;
   if (route == Route::forward) ++stats_.forwarded;
   if (route == Route::publish) ++stats_.published;
-  const char* verb = route == Route::egress ? "allowed" : route == Route::forward ? "forwarded" : "published";
+  const char* verb = route == Route::egress ? (config_.log_only ? "relayed" : "allowed") : route == Route::forward ? "forwarded" : "published";
   spdlog::info("network: {} {} ({})", verb, decision.destination, decision.reason);
   const std::uint64_t id = next_id_++;
   RelayInfo info{std::make_unique<Relay>(poller_, token(Kind::relay, id), std::move(a), std::move(candidates),
@@ -318,6 +340,7 @@ void Gateway::finish_relay(std::uint64_t id, RelayInfo& info) {
   if (relay.state() == Relay::State::failed) {
     ++stats_.connections_failed;
     spdlog::warn("network: {}: cannot connect: {}", info.destination, relay.error());
+    if (config_.log_only) record_failure(info.destination, relay.error());
     return;
   }
   // Side A is the sandbox's, except for publish where it is the host's.
@@ -357,9 +380,24 @@ void Gateway::on_publish(std::size_t index) {
 
 // ---- DNS
 
-dns::Outcome Gateway::answer_dns(std::span<const std::uint8_t> query, const char* transport) {
-  auto outcome = dns::answer(query, [this](std::string_view name) { return answer_name(matcher_, synthetic_, name); });
+dns::Outcome Gateway::answer_dns(std::span<const std::uint8_t> query, const char* transport,
+                                 const Resolution* upstream) {
+  NameAnswer given;
+  auto outcome = dns::answer(query, [&](std::string_view name) {
+    given = config_.log_only ? answer_name_logged(matcher_, synthetic_, name, upstream ? *upstream : Resolution{})
+                             : answer_name(matcher_, synthetic_, name);
+    return given;
+  });
   using Result = dns::Outcome::Result;
+  if (config_.log_only && upstream != nullptr && !outcome.name.empty()) {
+    // Every answer, NXDOMAIN included, is upstream's: nothing was refused.
+    record_query(outcome, given, *upstream);
+    if (outcome.result == Result::answered || outcome.result == Result::refused || outcome.result == Result::failed) {
+      ++stats_.dns_answered;
+      spdlog::info("dns: {} {} -> {} ({})", outcome.type, outcome.name, outcome.detail, transport);
+      return outcome;
+    }
+  }
   switch (outcome.result) {
     case Result::answered:
       ++stats_.dns_answered;
@@ -395,13 +433,31 @@ void Gateway::on_dns_udp(int fd) {
       if (errno != EAGAIN && errno != EWOULDBLOCK) spdlog::error("dns: receive failed: {}", std::strerror(errno));
       return;
     }
-    const auto outcome = answer_dns({buffer, static_cast<std::size_t>(n)}, "udp");
-    if (outcome.response.empty()) continue;
-    // UDP may drop an answer; the client asks again.
-    if (::sendto(fd, outcome.response.data(), outcome.response.size(), MSG_DONTWAIT,
-                 reinterpret_cast<const sockaddr*>(&peer), peer_length) < 0)
-      spdlog::debug("dns: answer not sent: {}", std::strerror(errno));
+    handle_query({buffer, static_cast<std::size_t>(n)}, DnsReply{fd, peer, peer_length, 0});
   }
+}
+
+void Gateway::handle_query(std::span<const std::uint8_t> query, const DnsReply& reply) {
+  if (config_.log_only) {
+    if (auto name = dns::question_name(query)) return answer_after_resolving(*name, query, reply);
+  }
+  send_answer(answer_dns(query, reply.transport()), reply);
+}
+
+void Gateway::send_answer(const dns::Outcome& outcome, const DnsReply& reply) {
+  if (outcome.response.empty()) return;
+  if (reply.udp_fd >= 0) {
+    // UDP may drop an answer; the client asks again.
+    if (::sendto(reply.udp_fd, outcome.response.data(), outcome.response.size(), MSG_DONTWAIT,
+                 reinterpret_cast<const sockaddr*>(&reply.peer), reply.peer_length) < 0)
+      spdlog::debug("dns: answer not sent: {}", std::strerror(errno));
+    return;
+  }
+  auto it = dns_sessions_.find(reply.tcp_session);
+  if (it == dns_sessions_.end()) return;  // the client hung up while the name was resolved
+  const auto framed = dns::frame(outcome.response);
+  it->second.out.insert(it->second.out.end(), framed.begin(), framed.end());
+  flush_dns(reply.tcp_session, it->second);
 }
 
 void Gateway::on_dns_tcp(std::uint64_t id, std::uint32_t events) {
@@ -414,11 +470,7 @@ void Gateway::on_dns_tcp(std::uint64_t id, std::uint32_t events) {
     const ssize_t n = ::read(session.socket.get(), buffer, sizeof buffer);
     if (n > 0) {
       session.in.append({buffer, static_cast<std::size_t>(n)});
-      while (auto message = session.in.next()) {
-        const auto outcome = answer_dns(*message, "tcp");
-        const auto framed = dns::frame(outcome.response);
-        if (!outcome.response.empty()) session.out.insert(session.out.end(), framed.begin(), framed.end());
-      }
+      while (auto message = session.in.next()) handle_query(*message, DnsReply{-1, {}, 0, id});
       closing = closing || session.in.buffered() > kMaxDnsTcpBuffer;
     } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
       closing = true;
@@ -453,6 +505,10 @@ void Gateway::on_observer(int fd) {
     }
     const auto seen = parse_packet({packet, std::min(sizeof packet, static_cast<std::size_t>(n))});
     if (!seen) continue;
+    if (config_.log_only) {
+      on_observer_log_only(*seen);
+      continue;
+    }
     if (auto decision = decide_observed(config_, matcher_, synthetic_, *seen))
       deny(UniqueFd(), decision->destination, decision->reason);
   }

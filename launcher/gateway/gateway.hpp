@@ -4,6 +4,9 @@
 // from the policy, checks every connection, resolves allowed names itself,
 // connects out from the host's namespace and relays. One thread, one epoll
 // set; the supervisor polls fd() and calls process() when it is readable.
+#include <sys/socket.h>
+
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -19,6 +22,7 @@
 #include "gateway/decide.hpp"
 #include "gateway/dns.hpp"
 #include "gateway/matcher.hpp"
+#include "gateway/observer.hpp"
 #include "gateway/relay.hpp"
 #include "gateway/resolver.hpp"
 #include "gateway/stats.hpp"
@@ -43,9 +47,25 @@ class Gateway {
   void process();
   const Stats& stats() const { return stats_; }
 
+  // Log-only mode: the sandbox is about to connect() a TCP socket to
+  // `destination` (audit's seccomp observer saw the call, which waits for
+  // us). Makes sure a listener in the sandbox takes that connection, unless
+  // something inside (the command's own server) already listens there.
+  // Blocks until init has answered, at most kListenWait. Does nothing in
+  // the other modes; never throws.
+  void expect(const SocketAddress& destination) noexcept;
+
+  static constexpr std::chrono::milliseconds kListenWait{2000};
+  // An on-demand listener is closed once it took the connections it was
+  // made for, or after this long without a new one (a connect() retried on
+  // a socket already connecting does not connect again).
+  static constexpr std::chrono::milliseconds kListenIdle{2000};
+  static constexpr std::size_t kMaxOnDemandListeners = 1024;
+
  private:
   enum class Kind : std::uint64_t {
-    channel = 1, listener, publish, dns_udp, dns_tcp, relay, resolver_socket, resolver_timer, observer
+    channel = 1, listener, publish, dns_udp, dns_tcp, relay, resolver_socket, resolver_timer, observer,
+    on_demand, sweep_timer
   };
   enum class Route { egress, forward, publish };
   struct RelayInfo {
@@ -67,6 +87,19 @@ class Gateway {
     UniqueFd socket;
     dns::TcpFramer in;
     std::vector<std::uint8_t> out;
+  };
+  struct DnsReply {  // where an answer goes: a UDP peer, or a TCP session
+    int udp_fd = -1;
+    sockaddr_storage peer{};
+    socklen_t peer_length = 0;
+    std::uint64_t tcp_session = 0;
+    const char* transport() const { return udp_fd >= 0 ? "udp" : "tcp"; }
+  };
+  struct OnDemand {  // log-only mode: a listener for one destination
+    UniqueFd socket;
+    SocketAddress address;
+    int expected = 0;  // connections announced by expect() and not accepted yet
+    std::chrono::steady_clock::time_point last;
   };
 
   static std::uint64_t token(Kind kind, std::uint64_t id) { return static_cast<std::uint64_t>(kind) << 56 | id << 1; }
@@ -92,8 +125,24 @@ class Gateway {
                    UniqueFd socket_for_first = {});
   void finish_relay(std::uint64_t id, RelayInfo& info);
   void deny(UniqueFd socket, const std::string& destination, const std::string& reason);
-  dns::Outcome answer_dns(std::span<const std::uint8_t> query, const char* transport);
+  dns::Outcome answer_dns(std::span<const std::uint8_t> query, const char* transport,
+                          const Resolution* upstream = nullptr);
+  void handle_query(std::span<const std::uint8_t> query, const DnsReply& reply);
+  void send_answer(const dns::Outcome& outcome, const DnsReply& reply);
   void flush_dns(std::uint64_t id, DnsSession& session);
+
+  // Log-only mode (gateway_log_only.cpp).
+  void answer_after_resolving(const std::string& name, std::span<const std::uint8_t> query, const DnsReply& reply);
+  void record_query(const dns::Outcome& outcome, const NameAnswer& answer, const Resolution& upstream);
+  void record_connection(const Decision& decision, const SocketAddress& local);
+  void record_resolution(const std::string& destination, const Resolution& resolution);
+  void record_failure(const std::string& destination, const std::string& error);
+  int request_listener(const SocketAddress& address, UniqueFd& out);
+  void on_demand(std::uint64_t id);
+  void close_on_demand(std::uint64_t id);
+  void on_sweep();
+  void arm_sweep(std::chrono::steady_clock::duration after);
+  void on_observer_log_only(const Observed& seen);
 
   const Config config_;
   Matcher matcher_;
@@ -109,6 +158,10 @@ class Gateway {
   std::map<std::uint64_t, Waiting> waiting_;
   std::map<std::uint64_t, DnsSession> dns_sessions_;
   std::set<int> resolver_sockets_;
+  std::map<std::uint64_t, OnDemand> on_demand_;
+  std::map<SocketAddress, std::uint64_t> on_demand_ids_;
+  std::set<SocketAddress> expected_;  // every destination expect() was told of (bounded)
+  UniqueFd sweep_timer_;
   std::uint64_t next_id_ = 1;
   // Last, so it is destroyed first: its destructor must not find the
   // maps above gone.

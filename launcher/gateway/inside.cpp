@@ -13,6 +13,11 @@
 #include "gateway/observer.hpp"
 #include "util/error.hpp"
 
+// Linux 4.15, in <linux/in6.h>, which clashes with glibc's <netinet/in.h>.
+#ifndef IPV6_FREEBIND
+#define IPV6_FREEBIND 78
+#endif
+
 namespace airlock::gateway {
 namespace {
 
@@ -136,6 +141,33 @@ UniqueFd open_listener(const Listener& listener) {
   return fd;
 }
 
+int open_catcher(const SocketAddress& address, UniqueFd& out) {
+  try {
+    if (!address.ip.is_loopback())
+      add_local_routes({Route{address.ip, static_cast<unsigned>(address.ip.size() * 8), address.ip.str()}});
+  } catch (const SystemError& e) {
+    return e.error_number();
+  } catch (const Error&) {
+    return EINVAL;
+  }
+  UniqueFd fd(::socket(address.ip.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) return errno;
+  const int on = 1;
+  // An IPv6 address under a local route is not assigned to an interface,
+  // which bind(2) wants unless the socket may bind any address (ipv6(7)).
+  const bool v6 = address.ip.family == AF_INET6;
+  if ((v6 && (::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) != 0 ||
+              ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_FREEBIND, &on, sizeof on) != 0)) ||
+      (!v6 && ::setsockopt(fd.get(), IPPROTO_IP, IP_FREEBIND, &on, sizeof on) != 0))
+    return errno;
+  socklen_t length = 0;
+  const auto sa = address.to_sockaddr(length);
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sa), length) != 0 || ::listen(fd.get(), SOMAXCONN) != 0)
+    return errno;
+  out = std::move(fd);
+  return 0;
+}
+
 void set_up_inside(const Config& config, int channel) {
   add_local_routes(config.routes);
   std::vector<UniqueFd> batch;
@@ -161,6 +193,19 @@ bool serve_request(int channel) {
   std::vector<UniqueFd> ignored;
   auto request = channel::receive(channel, ignored);
   if (!request) return false;
+  if (request->kind == channel::Kind::listen_request) {
+    IpAddress ip;
+    ip.family = request->value == AF_INET6 ? AF_INET6 : AF_INET;
+    ip.bytes = request->address;
+    UniqueFd listener;
+    const int err = open_catcher({ip, request->port}, listener);
+    const int raw = listener.get();
+    channel::Message reply = *request;  // the address, so the supervisor can match it to its request
+    reply.kind = channel::Kind::listen_reply;
+    reply.value = err;
+    channel::send(channel, reply, listener ? std::span<const int>(&raw, 1) : std::span<const int>());
+    return true;
+  }
   if (request->kind != channel::Kind::socket_request) return true;
   const int family = request->value == AF_INET6 ? AF_INET6 : AF_INET;
   UniqueFd fd(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));

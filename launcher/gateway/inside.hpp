@@ -18,12 +18,18 @@ void add_local_routes(const std::vector<Route>& routes);
 // Opens one listener (non-blocking, close-on-exec).
 UniqueFd open_listener(const Listener& listener);
 
+// Log-only mode: a listener on exactly `address` (non-blocking,
+// close-on-exec), with a local route for it first unless it is loopback, so
+// that a connect() to it lands here. Returns the errno on failure:
+// EADDRINUSE means something inside (the command's own server) serves it.
+int open_catcher(const SocketAddress& address, UniqueFd& out);
+
 // Routes, then every listener of `config`, sent to the supervisor over
 // `channel` in batches and closed here. Throws airlock::Error naming the
 // route or listener that failed.
 void set_up_inside(const Config& config, int channel);
 
-// Answers one socket_request from the supervisor. False when the supervisor
+// Answers one socket_request or listen_request from the supervisor. False when the supervisor
 // has closed the channel.
 bool serve_request(int channel);
 

@@ -131,4 +131,16 @@ std::optional<Decision> decide_observed(const Config& config, const Matcher& mat
   return d;
 }
 
+std::optional<std::string> unrelayed_attempt(const Config& config, const SyntheticAddresses& synthetic,
+                                             const std::set<SocketAddress>& expected, const Observed& observed) {
+  const auto& to = observed.destination;
+  const bool named = synthetic.contains(to.ip);
+  if (to.ip.is_loopback() && !named) return std::nullopt;  // the sandbox talking to itself, or to a host service
+  if (to == config.dns) return std::nullopt;
+  if (observed.transport == Transport::tcp && expected.contains(to)) return std::nullopt;
+  const std::string* name = named ? synthetic.name_at(to.ip) : nullptr;
+  const std::string where = name ? *name + ":" + std::to_string(to.port) : to.str();
+  return (observed.transport == Transport::udp ? "udp " : "tcp ") + where;
+}
+
 }  // namespace airlock::gateway

@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "gateway/address.hpp"
@@ -43,5 +44,13 @@ UniqueFd open_observer();
 // gateway's listeners accepts (and decides) itself.
 std::optional<Decision> decide_observed(const Config& config, const Matcher& matcher,
                                         const SyntheticAddresses& synthetic, const Observed& observed);
+
+// Log-only mode: what to record for an attempt no listener took, e.g.
+// "udp 203.0.113.9:443" or "tcp name.example:8443" (a connect() the audit's
+// observer did not see, such as one made through io_uring); nullopt for the
+// sandbox's own loopback traffic, DNS to the stub, and TCP connections the
+// gateway was told of (a listener made for them took them).
+std::optional<std::string> unrelayed_attempt(const Config& config, const SyntheticAddresses& synthetic,
+                                             const std::set<SocketAddress>& expected, const Observed& observed);
 
 }  // namespace airlock::gateway

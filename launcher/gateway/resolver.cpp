@@ -100,6 +100,7 @@ void Resolver::on_answer(void* arg, int status, int /*timeouts*/, ares_addrinfo*
   if (status == ARES_SUCCESS) resolution.addresses = addresses_of(result, ttl);
   if (resolution.addresses.empty()) {
     resolution.error = status == ARES_SUCCESS ? "no addresses" : ares_strerror(status);
+    resolution.not_found = status == ARES_SUCCESS || status == ARES_ENOTFOUND || status == ARES_ENODATA;
     self->finish(name, resolution, kNegativeTtl);
     return;
   }

@@ -20,6 +20,7 @@ namespace airlock::gateway {
 struct Resolution {
   std::vector<IpAddress> addresses;  // in c-ares's order (RFC 6724)
   std::string error;                 // set when there are none
+  bool not_found = false;            // the name does not exist (NXDOMAIN, no address of any type)
 };
 
 class Resolver {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "gateway/traffic.hpp"
+
 namespace airlock::gateway {
 
 struct Denied {
@@ -28,6 +30,8 @@ struct Stats {
   std::vector<Denied> denied_connections;  // first kMaxListed distinct (what, reason)
   std::vector<Denied> denied_queries;
   std::uint64_t denied_unlisted = 0;  // denials beyond the lists' bound
+  bool log_only = false;              // audit mode: nothing was denied, `traffic` says what happened
+  Traffic traffic;                    // log-only mode only
 
   static constexpr std::size_t kMaxListed = 100;
 

@@ -33,6 +33,7 @@ nlohmann::json network_json(const policy::Policy& policy, const sandbox::RunResu
   nlohmann::json out = {{"mode", mode_name(policy.network.mode)}, {"gateway", result.network.has_value()}};
   if (!result.network) return out;
   const auto& s = *result.network;
+  out["log_only"] = s.log_only;
   out["connections"] = {{"allowed", s.connections_allowed}, {"denied", s.connections_denied},
                         {"failed", s.connections_failed},   {"forwarded", s.forwarded},
                         {"published", s.published}};

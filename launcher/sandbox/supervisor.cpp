@@ -143,7 +143,15 @@ class Supervision {
     UniqueFd listener;
     const auto n = audit::channel::receive(errors_.get(), buf, sizeof buf, listener);
     if (listener) {
-      if (spec_.audit) observer_ = std::make_unique<audit::Observer>(std::move(listener), *spec_.audit);
+      if (!spec_.audit) return;
+      observer_ = std::make_unique<audit::Observer>(std::move(listener), *spec_.audit);
+      // Audit behind the log-only gateway: each TCP connect() the observer
+      // sees gets a listener in the sandbox before it goes on.
+      if (gateway_ && spec_.gateway && spec_.gateway->log_only) {
+        observer_->on_tcp_connect([gateway = gateway_](const audit::Destination& to) {
+          if (const auto ip = gateway::IpAddress::parse(to.address)) gateway->expect({*ip, to.port});
+        });
+      }
       return;
     }
     if (n > 0) {

@@ -46,7 +46,8 @@ Watch test_watch(std::vector<std::string> denied = {}) {
 
 // body runs in the child under the filter; its return value is the child's
 // exit status (0: every call did what it should).
-Watched run_watched(const Watch& watch, const std::function<int()>& body) {
+Watched run_watched(const Watch& watch, const std::function<int()>& body,
+                    const Observer::TcpConnectHook& tcp_connect = {}) {
   auto [ours, theirs] = channel::make_pair();
   const pid_t pid = static_cast<pid_t>(check_syscall(::fork(), "fork"));
   if (pid == 0) {
@@ -73,6 +74,7 @@ Watched run_watched(const Watch& watch, const std::function<int()>& body) {
     return out;
   }
   Observer observer(std::move(listener), watch);
+  if (tcp_connect) observer.on_tcp_connect(tcp_connect);
   UniqueFd child(static_cast<int>(check_syscall(::syscall(SYS_pidfd_open, pid, 0), "pidfd_open")));
   bool observing = true;
   while (true) {
@@ -241,6 +243,35 @@ TEST(AuditObserver, ConnectionsAreRecordedAndOwnServersRecognised) {
   ASSERT_EQ(w.seen.destinations.count(own), 1u);
   EXPECT_EQ(w.seen.destinations.at(own), (std::set<std::string>{"connect", "sendto"}));
   EXPECT_EQ(w.seen.bound_ports, std::set<std::uint16_t>{own_port});
+}
+
+TEST(AuditObserver, TcpConnectsAreAnnouncedBeforeTheyGoOn) {
+  // Bound, not listening: a connect() succeeds only if the hook (which
+  // starts listening) ran before the call went on.
+  UniqueFd server(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(server.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(server.get(), reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::vector<std::string> told;
+  const auto w = run_watched(
+      test_watch(),
+      [&] {
+        const int u = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (::connect(u, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) return 1;
+        if (::sendto(u, "x", 1, 0, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 1) return 2;
+        const int t = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        return ::connect(t, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 ? 0 : 3;
+      },
+      [&](const Destination& to) {
+        told.push_back(to.text());
+        (void)::listen(server.get(), 4);
+      });
+  EXPECT_EQ(w.status, 0) << "the TCP connect found the listener the hook made";
+  EXPECT_EQ(told, std::vector<std::string>{"127.0.0.1:" + std::to_string(ntohs(addr.sin_port))})
+      << "UDP connect() and sendto() are not announced";
 }
 
 TEST(AuditObserver, CallsTheBaseRefusesAreCountedAndStillRun) {

@@ -116,9 +116,9 @@ TEST(AuditSession, ThePlanNeedsUserNotification) {
   f.mount_setattr = {true, ""};
   f.seccomp = {true, ""};
   f.seccomp_notify = {false, "no user_notif"};
-  EXPECT_FALSE(plan(f).complete());
+  EXPECT_FALSE(plan(f, policy::NetworkMode::none).complete());
   f.seccomp_notify = {true, ""};
-  const auto ok = plan(f);
+  const auto ok = plan(f, policy::NetworkMode::none);
   EXPECT_TRUE(ok.complete());
   EXPECT_EQ(ok.landlock_abi, 0);
 }
@@ -140,15 +140,79 @@ TEST(AuditSession, TheSpecObservesAndEnforcesNothingOfTheBase) {
   sandbox::HostState host;
   host.cwd = dir.path();
   host.env = {"PATH=/usr/bin:/bin"};
-  const auto spec = prepare(base, plan(f), {"true"}, host, places_for(ctx, catalog));
+  const auto spec = prepare(base, plan(f, base.network.mode), {"true"}, host, places_for(ctx, catalog));
   EXPECT_FALSE(spec.landlock.has_value());
   ASSERT_TRUE(spec.seccomp.has_value());
   for (const auto& rule : spec.seccomp->rules) EXPECT_TRUE(rule.fixed) << rule.syscall << " is the base's";
   ASSERT_TRUE(spec.audit.has_value());
-  EXPECT_TRUE(spec.audit->host_network);
   ASSERT_NE(spec.audit->observations, nullptr);
   EXPECT_NE(std::find(spec.audit->denied.begin(), spec.audit->denied.end(), "ptrace"), spec.audit->denied.end());
   EXPECT_EQ(spec.mounts.steps.front().op, mounts::Op::bind_rw);
+}
+
+namespace {
+
+kernel::Features full_features() {
+  kernel::Features f;
+  f.user_namespaces = {true, ""};
+  f.mount_setattr = {true, ""};
+  f.seccomp = {true, ""};
+  f.seccomp_notify = {true, ""};
+  f.landlock_abi = 7;
+  return f;
+}
+
+sandbox::Spec audit_spec(const std::string& profile_text, const test::TempDir& dir, const kernel::Features& f) {
+  policy::Context ctx;
+  ctx.project = dir.path();
+  ctx.home = dir.path();
+  ctx.tmp = "/tmp";
+  const policy::Catalog catalog({}, {}, true);
+  const auto base = policy::resolve(dir.write("base.toml", profile_text), catalog, ctx);
+  sandbox::HostState host;
+  host.cwd = dir.path();
+  host.env = {"PATH=/usr/bin:/bin"};
+  return prepare(base, plan(f, base.network.mode), {"true"}, host, places_for(ctx, catalog));
+}
+
+const mounts::Step* resolv_conf(const sandbox::Spec& spec) {
+  for (const auto& step : spec.mounts.steps)
+    if (step.target == "/etc/resolv.conf" && step.op == mounts::Op::bind_content) return &step;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST(AuditSession, ABaseWithoutHostNetworkIsAuditedBehindTheLogOnlyGateway) {
+  test::TempDir dir;
+  for (const char* network : {"", "[network]\nmode = \"allowlist\"\nallow = [\"a.test:443\"]\n"}) {
+    const auto spec = audit_spec(std::string("[profile]\nextends = [\"default\"]\n") + network, dir, full_features());
+    ASSERT_TRUE(spec.gateway.has_value()) << network;
+    EXPECT_TRUE(spec.gateway->log_only);
+    EXPECT_TRUE(spec.gateway->routes.empty()) << "listeners and routes are made on demand";
+    ASSERT_TRUE(spec.audit.has_value());
+    EXPECT_FALSE(spec.audit->host_network);
+    ASSERT_NE(resolv_conf(spec), nullptr);
+    EXPECT_NE(resolv_conf(spec)->source.find("nameserver 127.0.0.53"), std::string::npos);
+  }
+  const auto p = plan(full_features(), policy::NetworkMode::none);
+  const auto network = std::find_if(p.layers.begin(), p.layers.end(), [](const auto& l) { return l.layer == "network"; });
+  ASSERT_NE(network, p.layers.end());
+  EXPECT_NE(network->detail.find("log-only"), std::string::npos) << network->detail;
+}
+
+TEST(AuditSession, AHostNetworkBaseOrNoNamespacesKeepTheHostNetwork) {
+  test::TempDir dir;
+  const auto host_base =
+      audit_spec("[profile]\nextends = [\"default\"]\n[network]\nmode = \"host\"\n", dir, full_features());
+  EXPECT_FALSE(host_base.gateway.has_value());
+  EXPECT_TRUE(host_base.audit->host_network);
+  EXPECT_EQ(resolv_conf(host_base), nullptr);
+  auto no_namespaces = full_features();
+  no_namespaces.user_namespaces = {false, "off"};
+  EXPECT_FALSE(observes_names(plan(no_namespaces, policy::NetworkMode::none), policy::NetworkMode::none));
+  EXPECT_FALSE(observes_names(plan(full_features(), policy::NetworkMode::host), policy::NetworkMode::host));
+  EXPECT_TRUE(observes_names(plan(full_features(), policy::NetworkMode::allowlist), policy::NetworkMode::allowlist));
 }
 
 TEST(AuditSession, PlacesExpandTheSecretSetsForThisUser) {

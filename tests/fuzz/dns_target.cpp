@@ -55,12 +55,19 @@ void check_response(const Outcome& out, Input query, const gateway::Matcher& mat
 }
 
 void answer_one(Input query, const gateway::Matcher& matcher, gateway::SyntheticAddresses& synthetic) {
+  std::optional<std::string> looked_up;
   const gateway::dns::Lookup lookup = [&](std::string_view name) {
+    looked_up = std::string(name);
     return gateway::answer_name(matcher, synthetic, name);
   };
   const auto out = gateway::dns::answer(query, lookup);
   if (out.result == Outcome::Result::ignored && !out.response.empty())
     throw InvariantBroken("an ignored query was answered");
+  // The log-only stub reads the question first, to resolve it before the
+  // answer: it must read exactly the name answer() looks up.
+  const auto question = gateway::dns::question_name(query);
+  if (question.has_value() != looked_up.has_value() || (question && *question != out.name))
+    throw InvariantBroken("question_name() and answer() disagree about the name asked");
   check_response(out, query, matcher);
 }
 

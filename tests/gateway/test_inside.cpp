@@ -128,6 +128,47 @@ TEST(GatewayChannel, SocketsOnRequestAndEndOfStream) {
   EXPECT_FALSE(serve_request(inside.get())) << "the supervisor is gone";
 }
 
+TEST(GatewayInside, ListenersOnDemandCatchExactlyTheirDestination) {
+  const auto run = run_in_new_namespaces([](std::string& out) {
+    namespaces::bring_up_loopback();
+    auto caught = [&](const char* name, const SocketAddress& at, const SocketAddress& to) {
+      UniqueFd listener;
+      const int err = open_catcher(at, listener);
+      out += std::string(name) + "=" + (err != 0 ? errno_name(err) : connect_and_accept(listener.get(), to)) + "\n";
+    };
+    caught("remote", {ip("203.0.113.9"), 443}, {ip("203.0.113.9"), 443});
+    caught("other_port", {ip("203.0.113.10"), 443}, {ip("203.0.113.10"), 8443});
+    caught("synthetic", {ip("127.77.0.1"), 80}, {ip("127.77.0.1"), 80});
+    caught("v6", {ip("2001:db8::7"), 443}, {ip("2001:db8::7"), 443});
+    // The command's own server has the port: the connection is its.
+    auto own = open_listener({Transport::tcp, {{}, 3000}, true, "the command's server"});
+    UniqueFd none;
+    out += "own_server=" + errno_name(open_catcher({ip("127.0.0.1"), 3000}, none)) + "\n";
+    // Over the channel, as the supervisor asks for it.
+    auto [inside, outside] = channel::make_pair();
+    channel::Message request{channel::Kind::listen_request, AF_INET};
+    request.address = ip("198.51.100.4").bytes;
+    request.port = 22;
+    channel::send(outside.get(), request);
+    serve_request(inside.get());
+    std::vector<UniqueFd> fds;
+    const auto reply = channel::receive(outside.get(), fds);
+    out += "reply=" + std::to_string(reply && reply->kind == channel::Kind::listen_reply ? reply->value : -1) + " " +
+           std::to_string(fds.size()) + " " + std::to_string(reply ? reply->port : 0) + "\n";
+    if (!fds.empty()) out += "over_channel=" + connect_and_accept(fds[0].get(), {ip("198.51.100.4"), 22}) + "\n";
+    return 0;
+  });
+  ASSERT_EQ(run.status, 0) << run.output;
+  auto v = run.values();
+  EXPECT_EQ(v["remote"], "ok 203.0.113.9:443");
+  EXPECT_EQ(v["other_port"], "ECONNREFUSED");
+  EXPECT_EQ(v["synthetic"], "ok 127.77.0.1:80");
+  EXPECT_TRUE(v["v6"] == "ok [2001:db8::7]:443" || v["v6"] == "EAFNOSUPPORT") << v["v6"];
+  EXPECT_EQ(v["own_server"], "EADDRINUSE");
+  EXPECT_EQ(v["reply"], "0 1 22") << "the reply echoes the address it is for";
+  EXPECT_EQ(v["over_channel"], "ok 198.51.100.4:22");
+}
+
 TEST(GatewayChannel, ManyDescriptorsInBatches) {
   auto [a, b] = channel::make_pair();
   std::vector<UniqueFd> sent;

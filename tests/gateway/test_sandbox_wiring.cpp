@@ -143,6 +143,10 @@ TEST(GatewayReport, NetworkObjectCountsAndLists) {
   EXPECT_EQ(n.at("denied_connections")[0].at("destination"), "evil.test:443");
   EXPECT_EQ(n.at("denied_connections")[0].at("count"), 2);
   EXPECT_EQ(n.at("denied_queries")[0].at("query"), "evil.test (A)");
+  EXPECT_EQ(n.at("log_only"), false);
+  result.network->log_only = true;
+  EXPECT_EQ(nlohmann::json::parse(report::to_json(policy, f, plan, spec, result)).at("network").at("log_only"), true)
+      << "an audit's gateway says it only observed";
 
   result.network.reset();
   const auto without = nlohmann::json::parse(report::to_json(policy, f, plan, spec, result));
