@@ -117,7 +117,7 @@ sandbox::Spec prepare(const policy::Policy& base, const sandbox::EnforcementPlan
   if (plan.namespaces) spec.mounts = view(base.filesystem, places, mounts::host_path_exists);
   if (gateway) {
     spec.gateway = gateway::build_log_only(base.network);
-    mounts::add_file(spec.mounts, "/etc/resolv.conf", spec.gateway->resolv_conf,
+    mounts::add_file(spec.mounts, mounts::follow_host_symlinks("/etc/resolv.conf"), spec.gateway->resolv_conf,
                      "the log-only gateway's DNS stub (audit)");
   }
   if (plan.seccomp) spec.seccomp = seccomp::build(seccomp::Spec{});

@@ -3,10 +3,12 @@
 #include "sandbox/mounts.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <filesystem>
 #include <optional>
 #include <utility>
 
@@ -310,9 +312,35 @@ Plan build(const policy::Filesystem& fs, const ExistsFn& exists, const ListFn& l
 }
 
 void add_file(Plan& plan, std::string target, std::string content, std::string detail) {
+  // A hidden directory above the file (an empty read-only tmpfs) must stay
+  // writable until the mount point is made, then become read-only, as
+  // order_steps() does for the plan's own nested steps.
+  std::vector<Step> remounts;
+  for (Step& step : plan.steps) {
+    if (step.op != Op::tmpfs_ro || !within(target, step.target) || step.target == target) continue;
+    step.op = Op::tmpfs;
+    step.detail += ", read-only once the paths below are mounted";
+    remounts.push_back(Step{Op::remount_ro, step.target, "", "hidden directory"});
+  }
   auto first_remount = std::find_if(plan.steps.begin(), plan.steps.end(),
                                     [](const Step& step) { return step.op == Op::remount_ro; });
-  plan.steps.insert(first_remount, Step{Op::bind_content, std::move(target), std::move(content), std::move(detail)});
+  first_remount = plan.steps.insert(first_remount,
+                                    Step{Op::bind_content, std::move(target), std::move(content), std::move(detail)});
+  plan.steps.insert(std::next(first_remount), remounts.begin(), remounts.end());
+}
+
+std::string follow_host_symlinks(const std::string& path) {
+  std::string current = path;
+  // 40: the kernel's own limit on symlinks followed in one lookup.
+  for (int hops = 0; hops < 40; ++hops) {
+    std::array<char, 4096> buf{};
+    const ssize_t n = ::readlink(current.c_str(), buf.data(), buf.size() - 1);
+    if (n < 0) return current;  // not a symlink, or gone: the path itself
+    std::string link(buf.data(), static_cast<std::size_t>(n));
+    if (!link.starts_with('/')) link = current.substr(0, current.rfind('/') + 1) + link;
+    current = std::filesystem::path(link).lexically_normal().string();
+  }
+  return current;
 }
 
 void add_terminal(Plan& plan, const std::string& host_tty) {

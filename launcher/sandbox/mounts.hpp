@@ -99,7 +99,15 @@ void apply(const Plan& plan);
 // Adds a bind_content step: `target` shows `content`, read-only. It goes
 // after every other mount (so a bind of a directory above it does not cover
 // it) and before the remount_ro steps (which may make its parent read-only).
+// A hidden directory above `target` is made writable until then and
+// read-only after.
 void add_file(Plan& plan, std::string target, std::string content, std::string detail);
+
+// Where `path` leads on the host after following its symlinks (relative ones
+// against their own directory), lexically normalised; the path itself when
+// it is no symlink. /etc/resolv.conf is a symlink into /run on hosts with
+// systemd-resolved, and a file bound "over" it must go where it points.
+std::string follow_host_symlinks(const std::string& path);
 
 // A person-readable listing of the plan, one step per line.
 std::string describe(const Plan& plan);

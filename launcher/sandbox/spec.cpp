@@ -228,15 +228,18 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
   spec.executable = find_executable(command.at(0), env_value(spec.env.env, "PATH"), spec.exec_errno);
 
   create_missing_write_dirs(policy.filesystem.write);
+  std::string resolv_conf;  // where the gateway's resolv.conf is bound, if it is
   if (plan.namespaces) {
     spec.id_map = namespaces::id_map_for(host.uid, host.gid, host.uid == 0);
     spec.mounts = mounts::build(policy.filesystem, mounts::host_path_exists, landlock::list_directory);
     if (!host.terminal.empty()) mounts::add_terminal(spec.mounts, host.terminal);
     if (gateway::needed(policy.network)) {
       spec.gateway = gateway::build(policy.network);
-      if (spec.gateway->dns_stub)
-        mounts::add_file(spec.mounts, "/etc/resolv.conf", spec.gateway->resolv_conf,
+      if (spec.gateway->dns_stub) {
+        resolv_conf = mounts::follow_host_symlinks("/etc/resolv.conf");
+        mounts::add_file(spec.mounts, resolv_conf, spec.gateway->resolv_conf,
                          "the gateway's DNS stub (network.mode = \"allowlist\")");
+      }
     }
   }
   spec.caps = capabilities::build(policy.process, host.uid == 0);
@@ -244,7 +247,13 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
   for (const auto& [name, limit] : policy.limits.rlimits) limits.rlimits[name] = limit;
   spec.limits = limits::build(limits);
 
-  if (plan.landlock_abi > 0) spec.landlock = landlock::build(landlock_request(policy, plan, spec.executable), plan.landlock_abi);
+  if (plan.landlock_abi > 0) {
+    auto request = landlock_request(policy, plan, spec.executable);
+    // Where /etc/resolv.conf leads (into /run under systemd-resolved), so the
+    // stub's file the symlink reaches is readable too.
+    if (!resolv_conf.empty() && resolv_conf != "/etc/resolv.conf") request.read.push_back(resolv_conf);
+    spec.landlock = landlock::build(request, plan.landlock_abi);
+  }
   if (plan.seccomp) spec.seccomp = seccomp::build(seccomp_spec(policy));
 
   for (int sig : kRelayedSignals) {

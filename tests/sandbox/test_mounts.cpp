@@ -312,6 +312,53 @@ TEST(MountsBuild, TheCallersTerminalIsBoundAtDevConsoleKeepingTheOrder) {
   EXPECT_THROW(add_terminal(plan, "/dev"), Error);
 }
 
+TEST(MountsBuild, AFileAddedUnderAHiddenDirectoryKeepsTheDirectoryHiddenAndReadOnly) {
+  Filesystem fs;
+  fs.hide = {rule("/run")};
+  Plan plan = build(fs, fake_host({"/run/"}));
+  ASSERT_GE(index_of(plan, Op::tmpfs_ro, "/run"), 0);
+  add_file(plan, "/run/systemd/resolve/stub-resolv.conf", "nameserver 127.0.0.53\n", "stub");
+  // Writable while the mount point is made, read-only right after.
+  EXPECT_EQ(index_of(plan, Op::tmpfs_ro, "/run"), -1);
+  const auto dir = index_of(plan, Op::tmpfs, "/run");
+  const auto file = index_of(plan, Op::bind_content, "/run/systemd/resolve/stub-resolv.conf");
+  const auto remount = index_of(plan, Op::remount_ro, "/run");
+  ASSERT_GE(dir, 0);
+  EXPECT_LT(dir, file);
+  EXPECT_LT(file, remount);
+}
+
+TEST(MountsBuild, AFileAddedElsewhereLeavesHiddenDirectoriesAlone) {
+  Filesystem fs;
+  fs.hide = {rule("/run")};
+  Plan plan = build(fs, fake_host({"/run/"}));
+  add_file(plan, "/etc/resolv.conf", "nameserver 127.0.0.53\n", "stub");
+  EXPECT_GE(index_of(plan, Op::tmpfs_ro, "/run"), 0);
+  EXPECT_EQ(index_of(plan, Op::remount_ro, "/run"), -1);
+  EXPECT_GE(index_of(plan, Op::bind_content, "/etc/resolv.conf"), 0);
+}
+
+TEST(MountsHost, FollowHostSymlinksResolvesRelativeAndAbsoluteLinks) {
+  char tmpl[] = "/tmp/airlock-links.XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  ASSERT_EQ(::mkdir((dir + "/etc").c_str(), 0755), 0);
+  ASSERT_EQ(::symlink("../run/stub.conf", (dir + "/etc/resolv.conf").c_str()), 0);
+  ASSERT_EQ(::symlink((dir + "/etc/resolv.conf").c_str(), (dir + "/chain").c_str()), 0);
+  ASSERT_EQ(::symlink("loop2", (dir + "/loop1").c_str()), 0);
+  ASSERT_EQ(::symlink("loop1", (dir + "/loop2").c_str()), 0);
+  // Dangling is fine: the file is made where the link points.
+  EXPECT_EQ(follow_host_symlinks(dir + "/etc/resolv.conf"), dir + "/run/stub.conf");
+  EXPECT_EQ(follow_host_symlinks(dir + "/chain"), dir + "/run/stub.conf");
+  EXPECT_EQ(follow_host_symlinks(dir + "/etc"), dir + "/etc");
+  EXPECT_EQ(follow_host_symlinks(dir + "/missing"), dir + "/missing");
+  const auto looped = follow_host_symlinks(dir + "/loop1");  // ends, whatever it names
+  EXPECT_TRUE(looped == dir + "/loop1" || looped == dir + "/loop2") << looped;
+  for (const char* name : {"/etc/resolv.conf", "/chain", "/loop1", "/loop2"}) ::unlink((dir + name).c_str());
+  ::rmdir((dir + "/etc").c_str());
+  ::rmdir(dir.c_str());
+}
+
 TEST(MountsBuild, DescribeListsEveryStepAndSkippedPath) {
   Filesystem fs;
   fs.write = {rule("/home/u/project", false, "profiles/x.toml", 3, 9)};
