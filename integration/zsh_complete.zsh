@@ -10,13 +10,15 @@ zpty -w z "PROMPT='' RPROMPT='' PS2=''"
 zpty -w z "fpath=(${(q)1} \$fpath); path=(${(q)2} \$path)"
 zpty -w z 'autoload -Uz compinit; compinit -u -D'
 zpty -w z 'compadd() { local -a __hits; builtin compadd -O __hits "$@"; local h; for h in $__hits; do print -r -- "@@HIT@@$h"; done; builtin compadd "$@"; }'
-zpty -w z 'print -r -- @@READY@@'
+# The markers are typed split ('@@REA''DY@@') so that the terminal's echo of
+# the typed line never matches: only the command's output does.
+zpty -w z "print -r -- '@@REA''DY@@'"
 local out
 zpty -r z out '*@@READY@@*'
 # TAB completes; ^U then clears the line (input is read in order, so only
 # after the completion has run) for the end marker.
 zpty -w -n z "${(j: :)@[3,-1]}"$'\t\C-u'
-zpty -w z 'print -r -- @@DONE@@'
+zpty -w z "print -r -- '@@DO''NE@@'"
 zpty -r z out '*@@DONE@@*'
 zpty -d z
 local -a lines hits

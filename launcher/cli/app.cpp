@@ -25,10 +25,22 @@ constexpr const char* kFooter =
     "  airlock run --profile npm-ci -- npm ci   install from the lockfile, registry only\n"
     "  airlock explain --profile ci-step        show what a profile resolves to\n"
     "  airlock doctor                           check what this kernel can enforce\n"
+    "  airlock audit -o npm.toml -- npm ci      watch a command, write the profile it needs\n"
     "\nExit status: the command's own; 128+N if it was killed by signal N; 124 timeout;\n"
     "125 airlock's own error (bad profile, sandbox set-up failed, layer unavailable);\n"
     "126 command not executable; 127 command not found.\n"
     "\nRun `airlock SUBCOMMAND --help` for the options of each subcommand.";
+
+constexpr const char* kAuditFooter =
+    "\nRuns the command with nothing enforced (the base profile's view, secrets hidden, the host tree\n"
+    "writable with your own permissions, the host network), records what it opens, creates, removes,\n"
+    "executes and connects to, and which refused system calls it makes, then writes a profile that\n"
+    "extends the base with exactly that, collapsed to directories. Known secrets are reported, never\n"
+    "granted. `airlock run --audit` does the same run and only reports what the profile would refuse.\n"
+    "\nExamples:\n"
+    "  airlock audit -o build.toml -- make -j2\n"
+    "  airlock audit --profile npm-scripts -o scripts.toml --report audit.json -- npm rebuild\n"
+    "  airlock run --profile build.toml -- make -j2     # then enforce it";
 
 constexpr const char* kRunFooter =
     "\nThe command follows `--` (or the first word that is not an option).\n"
@@ -39,11 +51,11 @@ constexpr const char* kRunFooter =
     "  airlock run --profile ci-step --allow-write /var/tmp/out -- ./build.sh\n"
     "  airlock run --timeout 10m --report run.json -- npm test";
 
-// `airlock run [options] -- CMD...`: CLI11 2.1 does not hand back what
+// `airlock run|audit [options] -- CMD...`: CLI11 2.1 does not hand back what
 // follows `--` to a subcommand, so the command is cut off before parsing.
 std::vector<std::string> split_command(std::vector<std::string>& args, bool& had_separator) {
   had_separator = false;
-  auto run = std::find(args.begin(), args.end(), "run");
+  auto run = std::find_if(args.begin(), args.end(), [](const std::string& a) { return a == "run" || a == "audit"; });
   if (run == args.end()) return {};
   auto sep = std::find(run, args.end(), "--");
   if (sep == args.end()) return {};
@@ -105,7 +117,24 @@ int main(int argc, char** argv) {
   add_overrides(run, run_args.overrides);
   run->add_option("--set-env", run_args.overrides.set_env, "Set K=V inside (repeatable)")->type_name("K=V");
   run->add_option("--report", run_args.report_path, "Write a JSON run report to FILE")->type_name("FILE");
+  run->add_flag("--audit", run_args.audit,
+                "Enforce nothing: run and report everything the profile would refuse (complain mode)");
   run->prefix_command();
+
+  AuditArgs audit_args;
+  auto* audit = app.add_subcommand("audit", "Watch a command and write the profile it needs");
+  audit->footer(kAuditFooter);
+  audit->add_option("-p,--profile", audit_args.profile, "Base profile the generated one extends (default: default)")
+      ->type_name("BASE");
+  audit->add_option("-o,--output", audit_args.output, "Write the generated profile to FILE")
+      ->type_name("FILE")
+      ->required();
+  audit->add_option("--report", audit_args.report_path, "Write a JSON audit report to FILE")->type_name("FILE");
+  add_common(audit, audit_args.common);
+  audit->add_option("--timeout", audit_args.overrides.timeout, "Kill the command after DUR; exit 124")->type_name("DUR");
+  audit->add_flag("--best-effort", audit_args.overrides.best_effort,
+                  "Run even without namespaces (then secrets are NOT hidden from the command)");
+  audit->prefix_command();
 
   std::vector<std::string> check_profiles;
   Common check_common;
@@ -157,6 +186,15 @@ int main(int argc, char** argv) {
       }
       run_args.common.verbosity = verbosity;
       return run_command(run_args);
+    }
+    if (*audit) {
+      audit_args.command = had_separator ? run_args.command : audit->remaining();
+      if (audit_args.command.empty() || (!had_separator && audit_args.command.front().starts_with('-'))) {
+        spdlog::error("no command given: airlock audit [OPTIONS] -o FILE -- COMMAND [ARGS...]");
+        return kExitOwnError;
+      }
+      audit_args.common.verbosity = verbosity;
+      return audit_command(audit_args);
     }
     if (*check) return check_command(check_common, check_profiles);
     if (*explain) return explain_command(explain_common, explain_profile, explain_overrides);

@@ -19,9 +19,21 @@ struct RunArgs {
   policy::Overrides overrides;
   std::optional<std::string> report_path;
   std::vector<std::string> command;
+  bool audit = false;  // --audit: enforce nothing, report what the profile would refuse
+};
+
+// `airlock audit` and `airlock run --audit`.
+struct AuditArgs {
+  Common common;
+  std::string profile = policy::kDefaultProfile;
+  policy::Overrides overrides;
+  std::optional<std::string> output;  // -o: the generated profile (none for run --audit)
+  std::optional<std::string> report_path;
+  std::vector<std::string> command;
 };
 
 int run_command(const RunArgs& args);
+int audit_command(const AuditArgs& args);
 int check_command(const Common& common, const std::vector<std::string>& profiles);
 int explain_command(const Common& common, const std::string& profile, const policy::Overrides& overrides);
 int profiles_command(const Common& common);

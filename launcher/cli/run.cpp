@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "kernel/features.hpp"
+#include "report/hints.hpp"
 #include "report/report.hpp"
 #include "sandbox/plan.hpp"
 #include "sandbox/run.hpp"
@@ -38,6 +39,8 @@ void check_report_path(const std::optional<std::string>& path) {
 }
 
 int run_command(const RunArgs& args) {
+  if (args.audit)
+    return audit_command(AuditArgs{args.common, args.profile, args.overrides, std::nullopt, args.report_path, args.command});
   check_report_path(args.report_path);
   const auto ctx = policy::Context::current(args.common.project);
   const auto policy = policy::resolve(args.profile, make_catalog(ctx), ctx, args.overrides);
@@ -65,6 +68,8 @@ int run_command(const RunArgs& args) {
       spdlog::error("the command timed out after {} ms and was killed", policy.process.timeout->count());
     if (args.report_path)
       report::write_file(*args.report_path, report::to_json(policy, features, plan, spec, result));
+    if (result.exit_status != 0)
+      for (const auto& hint : report::denial_hints(policy, spec, result)) spdlog::warn("{}", hint);
     return result.exit_status;
   }
 }

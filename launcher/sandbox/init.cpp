@@ -183,7 +183,7 @@ void init_main(const Spec& spec, int sync_fd, int error_fd, int gateway_fd) {
     if (spec.namespaces) {
       mounts::apply(spec.mounts);
       namespaces::set_hostname(spec.hostname);
-      namespaces::bring_up_loopback();
+      if (!spec.audit || !spec.audit->host_network) namespaces::bring_up_loopback();
       // Before the payload exists: its first connect() finds the routes and
       // listeners in place (queued until the supervisor accepts).
       if (spec.gateway) gateway::set_up_inside(*spec.gateway, gateway_fd);

@@ -1,12 +1,15 @@
 #include "sandbox/limits.hpp"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <fstream>
 #include <utility>
 
+#include "sandbox/capabilities.hpp"
 #include "util/error.hpp"
 
 namespace airlock::limits {
@@ -87,6 +90,31 @@ policy::Limits defaults() {
   for (const auto& [name, resource] : kResources) limits.rlimits[std::string(name)] = policy::Limit{};
   limits.rlimits["core"] = policy::Limit{policy::Limit::Kind::value, 0};
   return limits;
+}
+
+std::optional<std::string> nproc_unenforceable(const policy::Limits& limits, bool payload_is_host_root) {
+  const auto it = limits.rlimits.find("nproc");
+  if (!payload_is_host_root || it == limits.rlimits.end() || it->second.kind != policy::Limit::Kind::value)
+    return std::nullopt;
+  return "limits.nproc = " + std::to_string(it->second.value) +
+         " cannot stop a command running as root: the kernel exempts uid 0 from RLIMIT_NPROC; "
+         "set process.user to an unprivileged user";
+}
+
+bool payload_is_host_root(const policy::Process& process) {
+  if (::getuid() != 0) return false;
+  std::ifstream map("/proc/self/uid_map");
+  unsigned long inside = 1, outside = 1, count = 0;
+  bool zero_is_host_root = false;
+  while (map >> inside >> outside >> count)
+    if (inside == 0) zero_is_host_root = outside == 0;
+  if (!zero_is_host_root) return false;
+  try {
+    const auto identity = capabilities::build(process, true);
+    return !identity.switch_user || identity.uid == 0;
+  } catch (const Error&) {
+    return false;  // an unknown user: the run is refused later with that message
+  }
 }
 
 }  // namespace airlock::limits

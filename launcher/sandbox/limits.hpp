@@ -7,6 +7,7 @@
 // kernel's: bytes for fsize, core, as and stack; seconds of CPU time for cpu;
 // a count for nofile and nproc (nproc counts every process of the real uid,
 // not only the sandbox's; a pid cgroup is the better fence for a sandbox).
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,5 +32,17 @@ void apply(const std::vector<Entry>& entries);
 
 // core = 0, everything else "keep"; see limits.cpp for why.
 policy::Limits defaults();
+
+// Why limits.nproc cannot hold this payload, or nullopt when it can. The
+// kernel exempts the initial user namespace's root from RLIMIT_NPROC
+// (copy_process() in kernel/fork.c: `real_cred->user != INIT_USER`),
+// capabilities or not, and also inside a user namespace that maps uid 0 to
+// it, as airlock's does when run as root: a fork bomb would not stop.
+std::optional<std::string> nproc_unenforceable(const policy::Limits& limits, bool payload_is_host_root);
+
+// Whether the payload will run as uid 0 of the initial user namespace:
+// airlock runs as a uid 0 that /proc/self/uid_map maps to 0, and
+// process.user is unset or names root.
+bool payload_is_host_root(const policy::Process& process);
 
 }  // namespace airlock::limits

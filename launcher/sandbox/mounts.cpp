@@ -98,12 +98,14 @@ struct Rule {
 
 class Builder {
  public:
-  Builder(const policy::Filesystem& fs, const ExistsFn& exists) : fs_(fs), exists_(exists) {
+  Builder(const policy::Filesystem& fs, const ExistsFn& exists, const ListFn& list)
+      : fs_(fs), exists_(exists), list_(list) {
     plan_.view = fs.view;
   }
 
   Plan run() {
     collect_rules();
+    hide_unreached_top_level();
     add_root_and_system_steps();
     add_write_steps();
     add_read_steps();
@@ -149,6 +151,24 @@ class Builder {
         throw Error("filesystem.devices: \"" + device.path + "\" is not a device node under /dev" +
                     in_parens(device.where));
       }
+    }
+  }
+
+  // See build() in mounts.hpp: the top-level host directories no rule covers
+  // whole become hides; add_read_steps() and add_write_steps() bind back
+  // the rules that lie inside them.
+  void hide_unreached_top_level() {
+    if (plan_.view != policy::View::host || !list_) return;
+    const auto names = list_("/");
+    if (!names) return;
+    auto covers = [](const std::string& path, const std::vector<Rule>& rules) {
+      return std::any_of(rules.begin(), rules.end(), [&](const Rule& r) { return within(path, r.path); });
+    };
+    for (const std::string& name : *names) {
+      const std::string path = "/" + name;
+      if (served_by_sandbox(path) || !exists_(path + "/")) continue;
+      if (covers(path, reads_) || covers(path, writes_) || covers(path, hides_)) continue;
+      hides_.push_back(Rule{path, "no rule covers it (unix sockets of host services live in such places)", "", true});
     }
   }
 
@@ -278,14 +298,15 @@ class Builder {
 
   const policy::Filesystem& fs_;
   const ExistsFn& exists_;
+  const ListFn& list_;
   Plan plan_;
   std::vector<Rule> reads_, writes_, hides_, devices_;
 };
 
 }  // namespace
 
-Plan build(const policy::Filesystem& fs, const ExistsFn& exists) {
-  return Builder(fs, exists).run();
+Plan build(const policy::Filesystem& fs, const ExistsFn& exists, const ListFn& list) {
+  return Builder(fs, exists, list).run();
 }
 
 void add_file(Plan& plan, std::string target, std::string content, std::string detail) {

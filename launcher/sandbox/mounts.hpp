@@ -8,6 +8,7 @@
 // mount namespace (owned by a fresh user namespace) and ends with pivot_root,
 // leaving the sandbox's init in the new root with the host root detached.
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,10 @@ struct Plan {
 // stat(2) sees it: only a directory, or a symlink to one, exists that way).
 using ExistsFn = std::function<bool(const std::string&)>;
 
+// The entries of a host directory, symlinks left out (landlock::list_directory
+// is the real one); nullopt when it cannot be listed.
+using ListFn = std::function<std::optional<std::vector<std::string>>(const std::string& dir)>;
+
 // Pure: the plan for `fs`, asking `exists` about host paths. Throws
 // airlock::Error naming the path and its profile location when a
 // non-optional read/write/exec/hide/devices path does not exist.
@@ -62,7 +67,15 @@ using ExistsFn = std::function<bool(const std::string&)>;
 // mount nothing: the sandbox's private /tmp, fresh /proc and minimal /dev
 // serve them (extra device nodes come from `devices`). Where rules nest,
 // the deeper path decides what is seen; on the same path, hide wins.
-Plan build(const policy::Filesystem& fs, const ExistsFn& exists);
+//
+// In the host view, given `list`, every directory at the top of the host
+// tree (/home, /run, /var, /srv, ...) that no read, write or exec rule
+// covers whole is hidden like a `hide` entry, and the rules inside it are
+// bound back: neither the read-only mount nor Landlock (up to ABI 7) stops
+// connect(2) on a unix socket file, and host services (session buses,
+// agents, databases, container engines) keep theirs in such places, under
+// names no list can foresee. Landlock refuses reading those trees anyway.
+Plan build(const policy::Filesystem& fs, const ExistsFn& exists, const ListFn& list = {});
 
 // Binds the caller's terminal (`host_tty`, a host device path such as
 // /dev/pts/3, from ttyname(3)) at /dev/console, keeping the plan's order.

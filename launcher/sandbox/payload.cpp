@@ -88,6 +88,9 @@ void payload_main(const Spec& spec, int error_fd) {
     // seccomp last: everything before needed syscalls it may deny; after it
     // only execve runs.
     if (spec.seccomp) seccomp::apply(*spec.seccomp);
+    // Audit mode: the notification filter goes on top, and its listener to
+    // the supervisor; only the hand-over and execve come after it.
+    if (spec.audit) audit::start_observing(*spec.audit, error_fd);
     execve(spec.executable.c_str(), args.data(), envp.data());
     const int err = errno;
     fail_to_supervisor(error_fd, err == ENOENT ? kExitNotFound : kExitNotExecutable,

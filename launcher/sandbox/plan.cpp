@@ -1,5 +1,7 @@
 #include "sandbox/plan.hpp"
 
+#include "sandbox/limits.hpp"
+
 namespace airlock::sandbox {
 namespace {
 
@@ -102,7 +104,8 @@ EnforcementPlan plan_enforcement(const policy::Policy& policy, const kernel::Fea
   decide_network(plan, policy);
   plan.layers.push_back({"capabilities", true, "all sets emptied except process.capabilities"});
   plan.layers.push_back({"environment", true, "scrubbed: keep-list, secret names and secret-looking values dropped"});
-  plan.layers.push_back({"limits", true, "rlimits from [limits]"});
+  const auto nproc = limits::nproc_unenforceable(policy.limits, limits::payload_is_host_root(policy.process));
+  decide(plan, "limits", !nproc, nproc.value_or("rlimits from [limits]"));
   check_requirements(plan, policy, f);
   return plan;
 }

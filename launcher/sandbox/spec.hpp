@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/watch.hpp"
 #include "gateway/config.hpp"
 #include "policy/policy.hpp"
 #include "sandbox/capabilities.hpp"
@@ -40,6 +41,7 @@ struct Spec {
   std::optional<landlock::Ruleset> landlock;
   std::optional<seccomp::Filter> seccomp;
   std::optional<gateway::Config> gateway;  // network allowlist, forward, publish (needs namespaces)
+  std::optional<audit::Watch> audit;       // audit mode: observe, enforce nothing (audit/session.hpp)
   std::vector<int> pass_fds;  // process.pass_fds plus LISTEN_FDS sockets
   int listen_fds = 0;         // systemd socket activation: fds 3.. passed on
   std::optional<std::chrono::milliseconds> timeout;

@@ -18,6 +18,8 @@
 #include <tuple>
 #include <spdlog/spdlog.h>
 
+#include "audit/channel.hpp"
+#include "audit/observer.hpp"
 #include "gateway/channel.hpp"
 #include "gateway/gateway.hpp"
 #include "sandbox/run.hpp"
@@ -34,6 +36,11 @@ Pipe make_pipe() {
   int fds[2];
   check_syscall(pipe2(fds, O_CLOEXEC), "pipe2");
   return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+Pipe make_socket_pair() {
+  auto [ours, theirs] = audit::channel::make_pair();
+  return {std::move(ours), std::move(theirs)};
 }
 
 void note_signal(int) {}
@@ -55,8 +62,11 @@ UniqueFd block_and_watch_signals(const std::vector<int>& ignored, sigset_t& old_
   return UniqueFd(static_cast<int>(check_syscall(signalfd(-1, &set, SFD_CLOEXEC), "signalfd")));
 }
 
-pid_t clone_init(bool namespaces) {
-  const unsigned long flags = (namespaces ? static_cast<unsigned long>(namespaces::clone_flags()) : 0UL) | SIGCHLD;
+// Audit mode may share the host's network namespace (audit::Watch::host_network).
+pid_t clone_init(bool namespaces, bool host_network) {
+  unsigned long ns = namespaces ? static_cast<unsigned long>(namespaces::clone_flags()) : 0UL;
+  if (host_network) ns &= ~static_cast<unsigned long>(CLONE_NEWNET);
+  const unsigned long flags = ns | SIGCHLD;
   // clone(2) without a new stack behaves like fork: the child continues here.
   const long pid = syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr);
   if (pid < 0) {
@@ -98,13 +108,15 @@ class Supervision {
     int status = 0;
     bool exited = false;
     while (!exited) {
-      pollfd fds[5] = {{signals_.get(), POLLIN, 0}, {pidfd_.get(), POLLIN, 0}, {errors_.get(), POLLIN, 0},
-                       {timer_.get(), POLLIN, 0}, {gateway_ ? gateway_->fd() : -1, POLLIN, 0}};
-      if (poll(fds, 5, -1) < 0) {
+      pollfd fds[6] = {{signals_.get(), POLLIN, 0}, {pidfd_.get(), POLLIN, 0}, {errors_.get(), POLLIN, 0},
+                       {timer_.get(), POLLIN, 0}, {gateway_ ? gateway_->fd() : -1, POLLIN, 0},
+                       {observer_ ? observer_->fd() : -1, POLLIN, 0}};
+      if (poll(fds, 6, -1) < 0) {
         if (errno == EINTR) continue;
         throw SystemError("poll", errno);
       }
       if (fds[4].revents & POLLIN) gateway_->process();
+      if (fds[5].revents != 0 && !observer_->process(fds[5].revents)) observer_.reset();
       if (fds[0].revents & POLLIN) relay_signal();
       if (fds[2].revents & (POLLIN | POLLHUP)) read_errors();
       if (fds[3].revents & POLLIN) on_timer(result);
@@ -128,7 +140,12 @@ class Supervision {
 
   void read_errors() {
     char buf[4096];
-    const auto n = read(errors_.get(), buf, sizeof buf);
+    UniqueFd listener;
+    const auto n = audit::channel::receive(errors_.get(), buf, sizeof buf, listener);
+    if (listener) {
+      if (spec_.audit) observer_ = std::make_unique<audit::Observer>(std::move(listener), *spec_.audit);
+      return;
+    }
     if (n > 0) {
       error_text_.append(buf, static_cast<std::size_t>(n));
     } else if (n == 0 || errno != EINTR) {
@@ -173,6 +190,7 @@ class Supervision {
   pid_t init_;
   UniqueFd signals_, errors_, pidfd_, timer_;
   gateway::Gateway* gateway_;
+  std::unique_ptr<audit::Observer> observer_;  // audit mode, once the payload handed its listener over
   std::string error_text_;
 };
 
@@ -181,13 +199,14 @@ class Supervision {
 RunResult run(const Spec& spec) {
   const auto start = std::chrono::steady_clock::now();
   auto sync = make_pipe();
-  auto errors = make_pipe();
+  // In audit mode a socket pair: the payload also hands its seccomp listener over on it.
+  auto errors = spec.audit ? make_socket_pair() : make_pipe();
   UniqueFd gateway_inside, gateway_outside;
   if (spec.gateway) std::tie(gateway_inside, gateway_outside) = gateway::channel::make_pair();
   sigset_t old_mask;
   auto signals = block_and_watch_signals(spec.ignored_signals, old_mask);
 
-  const pid_t init = clone_init(spec.namespaces);
+  const pid_t init = clone_init(spec.namespaces, spec.audit && spec.audit->host_network);
   if (init == 0) {
     sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     sync.write.reset();

@@ -45,7 +45,8 @@ _airlock_options() {
   case $1 in
     "") echo "-h --help --version -v --verbose -q --quiet --log-format" ;;
     run) echo "-h --help -p --profile --project --allow-read --allow-write --allow-exec --allow-net" \
-              "--keep-env --set-env --timeout --best-effort --report" ;;
+              "--keep-env --set-env --timeout --best-effort --report --audit" ;;
+    audit) echo "-h --help -p --profile -o --output --report --project --timeout --best-effort" ;;
     check) echo "-h --help --project" ;;
     explain) echo "-h --help -p --profile --project --allow-read --allow-write --allow-exec --allow-net" \
                   "--keep-env --timeout --best-effort" ;;
@@ -58,14 +59,14 @@ _airlock_options() {
 _airlock_takes_value() {
   case $1 in
     -p | --profile | --project | --allow-read | --allow-write | --allow-exec | --allow-net | \
-      --keep-env | --set-env | --timeout | --report | --log-format) return 0 ;;
+      --keep-env | --set-env | --timeout | --report | --log-format | -o | --output) return 0 ;;
   esac
   return 1
 }
 
 _airlock() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local subcommands="run check explain profiles doctor"
+  local subcommands="run audit check explain profiles doctor"
   local sub="" command_at=0 i word
   COMPREPLY=()
 
@@ -79,7 +80,7 @@ _airlock() {
       elif _airlock_takes_value "$word"; then
         ((i++))
       fi
-    elif [[ $sub == run ]]; then
+    elif [[ $sub == run || $sub == audit ]]; then
       if [[ $word == -- ]]; then
         command_at=$((i + 1))
         break

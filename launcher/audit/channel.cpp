@@ -1,0 +1,65 @@
+#include "audit/channel.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "util/error.hpp"
+
+namespace airlock::audit::channel {
+namespace {
+
+constexpr char kListenerTag = 'L';
+
+}  // namespace
+
+std::pair<UniqueFd, UniqueFd> make_pair() {
+  int fds[2];
+  check_syscall(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds), "socketpair for the audit channel");
+  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+void send_listener(int channel, int listener) {
+  char tag = kListenerTag;
+  iovec data{&tag, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &data;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(cmsg), &listener, sizeof listener);
+  ssize_t n;
+  do n = ::sendmsg(channel, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  check_syscall(n, "hand the seccomp listener to the supervisor");
+}
+
+ssize_t receive(int channel, char* buffer, std::size_t size, UniqueFd& listener) {
+  iovec data{buffer, size};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &data;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  const ssize_t n = ::recvmsg(channel, &msg, MSG_CMSG_CLOEXEC);
+  if (n < 0 && errno == ENOTSOCK) return ::read(channel, buffer, size);
+  if (n <= 0) return n;
+  for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
+    int fd = -1;
+    std::memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+    listener.reset(fd);
+  }
+  if (listener && n == 1 && buffer[0] == kListenerTag) return 0;
+  return n;
+}
+
+}  // namespace airlock::audit::channel

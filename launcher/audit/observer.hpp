@@ -1,0 +1,61 @@
+#pragma once
+// The supervisor's half of audit mode: it serves the payload's seccomp
+// notifications from its poll loop. For each one it reads the arguments
+// (path strings, open flags, socket addresses) from the caller's memory,
+// resolves paths against the caller's cwd or dirfd inside the sandbox's
+// root, checks that the notification is still valid (the caller may have
+// been killed meanwhile, and its memory reused), records what it saw, and
+// lets the call continue unchanged. It never denies anything.
+#include <linux/seccomp.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "audit/calls.hpp"
+#include "audit/paths.hpp"
+#include "audit/watch.hpp"
+#include "util/fd.hpp"
+
+namespace airlock::audit {
+
+class Observer {
+ public:
+  Observer(UniqueFd listener, const Watch& watch);
+
+  // For poll(2): readable when a notification waits; hangs up when every
+  // process of the sandbox is gone.
+  int fd() const { return listener_.get(); }
+
+  // Call when poll(2) reported `revents` on fd(): serves what is pending
+  // without waiting for more. Returns false once the listener has hung up
+  // (nothing more will come; stop polling it).
+  bool process(short revents);
+
+  const Observations& observations() const { return *out_; }
+
+ private:
+  struct Seen;  // what one notification told, recorded only if still valid
+  void serve(const seccomp_notif& request);
+  void decode(const seccomp_notif& request, Seen& seen);
+  void decode_call(const WatchedCall& call, const seccomp_notif& request, Seen& seen);
+  void decode_address(const WatchedCall& call, pid_t tid, std::uint64_t address, std::uint64_t length, Seen& seen);
+  bool add_path(Seen& seen, pid_t tid, int dirfd, std::uint64_t address, unsigned use, bool follow,
+                const char* call, bool empty_means_fd = false);
+  const std::string& denied_name(int nr);
+
+  UniqueFd listener_;
+  std::shared_ptr<Observations> out_;
+  bool notify_by_default_;
+  std::unordered_map<int, const WatchedCall*> calls_;
+  std::unordered_map<int, std::string> denied_;
+  paths::Resolver resolver_;
+  // Sockets the command listens on: a loopback connection to one of them is
+  // to the command's own server, which needs no network.forward.
+  std::set<unsigned long> listening_;
+};
+
+}  // namespace airlock::audit

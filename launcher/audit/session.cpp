@@ -1,0 +1,136 @@
+#include "audit/session.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "audit/paths.hpp"
+#include "audit/watch.hpp"
+#include "policy/diagnostics.hpp"
+#include "policy/document.hpp"
+#include "sandbox/seccomp.hpp"
+
+namespace airlock::audit {
+namespace {
+
+void decide(sandbox::EnforcementPlan& plan, const std::string& layer, bool ok, const std::string& detail) {
+  plan.layers.push_back({layer, ok, detail});
+  if (!ok) plan.missing.push_back(layer + ": " + detail);
+}
+
+// The path resolved on the host as far as it exists (symlinks such as
+// /var/run -> /run or /lib -> /usr/lib), the rest as written.
+std::string canonical(const std::string& path) {
+  std::error_code ec;
+  const auto resolved = std::filesystem::weakly_canonical(path, ec);
+  return ec ? paths::normalize(path) : paths::normalize(resolved.string());
+}
+
+void add_both(std::vector<std::string>& out, const std::string& path) {
+  const auto normal = paths::normalize(path);
+  out.push_back(normal);
+  const auto resolved = canonical(path);
+  if (resolved != normal) out.push_back(resolved);
+}
+
+std::vector<std::string> rule_paths(const std::vector<policy::PathRule>& rules) {
+  std::vector<std::string> out;
+  for (const auto& rule : rules) add_both(out, rule.path);
+  return out;
+}
+
+// The entries of a `paths` set (policies/secrets.toml), with ${home}
+// expanded for this user; the last policy file defining the set wins.
+std::vector<std::string> path_set(const std::string& name, const policy::Context& ctx, const policy::Catalog& catalog) {
+  std::vector<policy::Item> entries;
+  for (const auto& file : catalog.policy_files()) {
+    policy::Diagnostics diag;
+    const auto layer = policy::parse_layer(file.text, file.origin, file.name, diag);
+    if (const auto it = layer.sets.find(name); it != layer.sets.end()) entries = it->second.entries;
+  }
+  policy::Variables vars(ctx, {});
+  std::vector<std::string> out;
+  for (const auto& entry : entries) {
+    policy::Diagnostics diag;
+    const policy::Item item{entry.text.starts_with('?') ? entry.text.substr(1) : entry.text, entry.where};
+    const auto value = vars.expand(item, "sets." + name, diag);
+    if (value && value->starts_with('/')) add_both(out, *value);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace
+
+sandbox::EnforcementPlan plan(const kernel::Features& f) {
+  sandbox::EnforcementPlan plan;
+  plan.namespaces = f.user_namespaces.available;
+  plan.seccomp = f.seccomp.available;
+  decide(plan, "namespaces", plan.namespaces,
+         plan.namespaces ? "user, mount, pid, ipc, uts, cgroup; the host's network (connections are recorded)"
+                         : f.user_namespaces.detail + " (without them the base's view cannot apply: secrets are "
+                                                      "not hidden from the audited command)");
+  const bool view = plan.namespaces && f.mount_setattr.available;
+  decide(plan, "filesystem view", view,
+         view ? "the base's view, host tree writable with your own permissions; known secrets hidden, shell "
+                "start-up files read-only, private /tmp"
+              : (plan.namespaces ? f.mount_setattr.detail : "needs namespaces"));
+  decide(plan, "observation", f.seccomp_notify.available,
+         f.seccomp_notify.available ? "seccomp user notification: file, exec, network and refused calls recorded"
+                                    : f.seccomp_notify.detail);
+  plan.layers.push_back({"landlock", false, "not applied: audit mode records file access instead"});
+  plan.layers.push_back({"seccomp", plan.seccomp,
+                         plan.seccomp ? "airlock's fixed rules only; the base's [syscalls] are recorded, not enforced"
+                                      : f.seccomp.detail});
+  plan.layers.push_back({"network", false, "the host network: connect() destinations are recorded"});
+  plan.layers.push_back({"capabilities", true, "all sets emptied except process.capabilities"});
+  plan.layers.push_back({"environment", true, "scrubbed as the base says"});
+  plan.layers.push_back({"limits", true, "rlimits from [limits]"});
+  return plan;
+}
+
+sandbox::Spec prepare(const policy::Policy& base, const sandbox::EnforcementPlan& plan,
+                      const std::vector<std::string>& command, const sandbox::HostState& host, const Places& places) {
+  policy::Policy relaxed = base;
+  // The host network: no gateway, no fresh namespace (Watch::host_network).
+  relaxed.network = policy::Network{};
+  relaxed.network.mode = policy::NetworkMode::host;
+  sandbox::EnforcementPlan layers = plan;
+  layers.landlock_abi = 0;
+  layers.landlock_tcp = false;
+  layers.seccomp = false;
+  sandbox::Spec spec = sandbox::prepare(relaxed, layers, command, host);
+  if (plan.namespaces) spec.mounts = view(base.filesystem, places, mounts::host_path_exists);
+  if (plan.seccomp) spec.seccomp = seccomp::build(seccomp::Spec{});
+  Watch watch = build_watch(base.syscalls);
+  watch.host_network = true;
+  watch.observations = std::make_shared<Observations>();
+  spec.audit = std::move(watch);
+  return spec;
+}
+
+Places places_for(const policy::Context& ctx, const policy::Catalog& catalog) {
+  Places places;
+  places.project = canonical(ctx.project);
+  places.home = canonical(ctx.home);
+  places.secrets = path_set("secret-files", ctx, catalog);
+  places.write_protected = path_set("shell-startup", ctx, catalog);
+  return places;
+}
+
+BaseView base_view(const policy::Policy& base) {
+  BaseView view;
+  const auto& fs = base.filesystem;
+  view.read = rule_paths(fs.read);
+  view.write = rule_paths(fs.write);
+  view.exec = rule_paths(fs.exec);
+  view.hide = rule_paths(fs.hide);
+  view.mode = base.network.mode;
+  view.allow = base.network.allow;
+  view.forward = base.network.forward;
+  view.syscalls_default_deny = base.syscalls.default_action == policy::SyscallDefault::deny;
+  return view;
+}
+
+}  // namespace airlock::audit

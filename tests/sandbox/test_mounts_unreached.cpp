@@ -1,0 +1,144 @@
+// The host view hides the top-level host directories no rule covers
+// (mounts.hpp, build()): unix sockets there would otherwise answer
+// connect(2), which neither a read-only mount nor Landlock stops
+// (integration/escapes/host_sockets.c found it).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sandbox/mounts.hpp"
+
+namespace airlock::mounts {
+namespace {
+
+using policy::Filesystem;
+using policy::PathRule;
+using policy::View;
+
+// A fake host: `dirs` are directories (with their parents), `files` other entries.
+struct FakeHost {
+  std::set<std::string> dirs;
+  std::set<std::string> files;
+
+  ExistsFn exists() const {
+    return [this](const std::string& path) {
+      if (!path.empty() && path.back() == '/') return path == "/" || dirs.count(path.substr(0, path.size() - 1)) != 0;
+      return path == "/" || dirs.count(path) != 0 || files.count(path) != 0 || path.rfind("/dev/", 0) == 0;
+    };
+  }
+  ListFn lister() const {
+    return [this](const std::string& dir) -> std::optional<std::vector<std::string>> {
+      std::vector<std::string> names;
+      const std::string prefix = dir == "/" ? "/" : dir + "/";
+      for (const auto* set : {&dirs, &files}) {
+        for (const auto& p : *set) {
+          if (p.rfind(prefix, 0) == 0 && p.find('/', prefix.size()) == std::string::npos) names.push_back(p.substr(prefix.size()));
+        }
+      }
+      return names;
+    };
+  }
+};
+
+FakeHost typical_host() {
+  return FakeHost{{"/usr", "/etc", "/home", "/home/u", "/home/u/src", "/home/u/src/app", "/home/u/.cache", "/run",
+                   "/run/user", "/var", "/var/tmp", "/srv", "/opt", "/proc", "/dev", "/tmp", "/sys", "/data"},
+                  {"/vmlinuz", "/home/u/.ssh"}};
+}
+
+PathRule rule(std::string path) {
+  PathRule r;
+  r.path = std::move(path);
+  return r;
+}
+
+std::vector<std::string> hidden_dirs(const Plan& plan) {
+  std::vector<std::string> out;
+  for (const Step& s : plan.steps)
+    if (s.op == Op::tmpfs_ro || (s.op == Op::tmpfs && s.target != "/tmp" && s.target != "/dev/shm" && s.target != "/"))
+      out.push_back(s.target);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::ptrdiff_t index_of(const Plan& plan, Op op, const std::string& target) {
+  const auto it = std::find_if(plan.steps.begin(), plan.steps.end(),
+                               [&](const Step& s) { return s.op == op && s.target == target; });
+  return it == plan.steps.end() ? -1 : it - plan.steps.begin();
+}
+
+Filesystem default_like() {
+  Filesystem fs;
+  fs.read = {rule("/usr"), rule("/etc"), rule("/opt"), rule("/proc"), rule("/dev"), rule("/tmp"), rule("/home/u/src/app")};
+  fs.write = {rule("/home/u/src/app"), rule("/tmp"), rule("/dev"), rule("/home/u/.cache")};
+  return fs;
+}
+
+TEST(MountsUnreached, TopLevelDirectoriesNoRuleCoversAreHidden) {
+  const FakeHost host = typical_host();
+  const Plan plan = build(default_like(), host.exists(), host.lister());
+  // /home holds rules but is not covered whole: hidden, the rules bound back.
+  const std::vector<std::string> expected = {"/data", "/home", "/run", "/srv", "/sys", "/var"};
+  EXPECT_EQ(hidden_dirs(plan), expected) << describe(plan);
+  EXPECT_GT(index_of(plan, Op::bind_rw, "/home/u/src/app"), index_of(plan, Op::tmpfs, "/home"));
+  EXPECT_GT(index_of(plan, Op::bind_rw, "/home/u/.cache"), index_of(plan, Op::tmpfs, "/home"));
+  EXPECT_GE(index_of(plan, Op::remount_ro, "/home"), 0) << "hidden once its nested binds are made";
+}
+
+TEST(MountsUnreached, CoveredSystemAndFileEntriesStay) {
+  const FakeHost host = typical_host();
+  const Plan plan = build(default_like(), host.exists(), host.lister());
+  for (const char* kept : {"/usr", "/etc", "/opt", "/vmlinuz"}) {
+    EXPECT_LT(index_of(plan, Op::tmpfs_ro, kept), 0) << kept;
+    EXPECT_LT(index_of(plan, Op::tmpfs, kept), 0) << kept;
+  }
+  // The sandbox's own /proc, /dev and /tmp are not host directories to hide.
+  EXPECT_GE(index_of(plan, Op::proc, "/proc"), 0);
+  EXPECT_LT(index_of(plan, Op::tmpfs_ro, "/proc"), 0);
+  EXPECT_LT(index_of(plan, Op::tmpfs_ro, "/dev"), 0);
+}
+
+TEST(MountsUnreached, AReadOfTheRootCoversEverything) {
+  const FakeHost host = typical_host();
+  Filesystem fs = default_like();
+  fs.read.push_back(rule("/"));
+  EXPECT_TRUE(hidden_dirs(build(fs, host.exists(), host.lister())).empty());
+}
+
+TEST(MountsUnreached, AReadUnderAnUnreachedDirectoryIsBoundBack) {
+  const FakeHost host = typical_host();
+  Filesystem fs = default_like();
+  fs.read.push_back(rule("/var/tmp"));
+  const Plan plan = build(fs, host.exists(), host.lister());
+  EXPECT_GT(index_of(plan, Op::bind_ro, "/var/tmp"), index_of(plan, Op::tmpfs, "/var")) << describe(plan);
+}
+
+TEST(MountsUnreached, AProjectThatIsTheHomeKeepsItsOwnHides) {
+  const FakeHost host = typical_host();
+  Filesystem fs = default_like();
+  fs.write.push_back(rule("/home/u"));
+  fs.hide = {rule("/home/u/.ssh")};
+  const Plan plan = build(fs, host.exists(), host.lister());
+  EXPECT_GT(index_of(plan, Op::hide_file, "/home/u/.ssh"), index_of(plan, Op::bind_rw, "/home/u")) << describe(plan);
+}
+
+TEST(MountsUnreached, OnlyTheHostViewAndOnlyWithALister) {
+  const FakeHost host = typical_host();
+  Filesystem minimal = default_like();
+  minimal.view = View::minimal;
+  EXPECT_LT(index_of(build(minimal, host.exists(), host.lister()), Op::tmpfs_ro, "/run"), 0);
+  EXPECT_LT(index_of(build(default_like(), host.exists()), Op::tmpfs_ro, "/run"), 0);
+}
+
+TEST(MountsUnreached, DescribeSaysWhy) {
+  const FakeHost host = typical_host();
+  const std::string text = describe(build(default_like(), host.exists(), host.lister()));
+  EXPECT_NE(text.find("/run"), std::string::npos);
+  EXPECT_NE(text.find("no rule covers it"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace airlock::mounts
