@@ -343,6 +343,7 @@ const std::vector<FieldSpec>& schema() {
       {"limits", "cpu", FieldType::limit, EntryKind::none, "CPU time"},
       {"limits", "as", FieldType::limit, EntryKind::none, "address space"},
       {"limits", "stack", FieldType::limit, EntryKind::none, "stack size"},
+      {"limits", "tmp", FieldType::limit, EntryKind::none, "size of the private /tmp and of /dev/shm"},
       {"enforcement", "require", FieldType::string_list, EntryKind::requirements, "layers that must be enforced"},
       {"enforcement", "best_effort", FieldType::boolean, EntryKind::none, "run with what the kernel offers"},
   };

@@ -315,6 +315,12 @@ void add_file(Plan& plan, std::string target, std::string content, std::string d
   plan.steps.insert(first_remount, Step{Op::bind_content, std::move(target), std::move(content), std::move(detail)});
 }
 
+void limit_private_tmp(Plan& plan, std::uint64_t bytes) {
+  for (auto& step : plan.steps)
+    if (step.op == Op::tmpfs && (step.target == "/tmp" || step.target == "/dev/shm"))
+      step.source += ",size=" + std::to_string(bytes);
+}
+
 void add_terminal(Plan& plan, const std::string& host_tty) {
   constexpr std::string_view kConsole = "/dev/console";
   if (!within(host_tty, "/dev") || host_tty == "/dev") {

@@ -323,6 +323,7 @@ as = "4GiB"
 cpu = "10m"
 core = "unlimited"
 stack = "keep"
+tmp = "256MiB"
 [enforcement]
 require = ["landlock>=4", "userns"]
 best_effort = true
@@ -339,6 +340,7 @@ best_effort = true
   EXPECT_EQ(p.limits.rlimits.at("cpu").value, 600u);
   EXPECT_EQ(p.limits.rlimits.at("core").kind, Limit::Kind::unlimited);
   EXPECT_EQ(p.limits.rlimits.at("stack").kind, Limit::Kind::keep);
+  EXPECT_EQ(p.limits.rlimits.at("tmp").value, 256ULL << 20);
   ASSERT_EQ(p.enforcement.require.size(), 2u);
   EXPECT_EQ(p.enforcement.require[0].min_version, 4);
   EXPECT_TRUE(p.enforcement.best_effort);
