@@ -37,7 +37,7 @@ struct Caret {
 std::vector<Caret> carets_of(const std::string& what) {
   std::istringstream in(what);
   std::string row;
-  std::optional<unsigned> line;
+  unsigned line = 0;  // of the source row just drawn; 0: none
   std::size_t text_start = 0;
   std::vector<Caret> out;
   while (std::getline(in, row)) {
@@ -50,12 +50,12 @@ std::vector<Caret> carets_of(const std::string& what) {
       continue;
     }
     const auto caret = row.find('^');
-    if (line && caret != std::string::npos && caret >= text_start && row.find('|') < caret) {
-      Caret c{*line, static_cast<unsigned>(caret - text_start + 1), ""};
+    if (line > 0 && caret != std::string::npos && caret >= text_start && row.find('|') < caret) {
+      Caret c{line, static_cast<unsigned>(caret - text_start + 1), ""};
       if (row.compare(caret, 5, "^--- ") == 0) c.note = row.substr(caret + 5);
       out.push_back(c);
     }
-    if (!row.empty() && row.find_first_not_of(" |") != std::string::npos) line.reset();
+    if (!row.empty() && row.find_first_not_of(" |") != std::string::npos) line = 0;
   }
   return out;
 }
