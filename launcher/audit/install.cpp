@@ -35,7 +35,7 @@ void add(void* ctx, std::uint32_t action, const std::string& name, bool only_wit
   if (only_with_address) {
     // sendto(fd, buf, len, flags, dest_addr, addrlen): without dest_addr it
     // is send(2) on a connected socket, already seen at connect().
-    check_scmp(seccomp_rule_add(ctx, action, nr, 1, SCMP_A4(SCMP_CMP_NE, 0)), "watch " + name);
+    check_scmp(seccomp_rule_add(ctx, action, nr, 1, SCMP_A4(SCMP_CMP_NE, 0, 0)), "watch " + name);
   } else {
     check_scmp(seccomp_rule_add(ctx, action, nr, 0), "watch " + name);
   }

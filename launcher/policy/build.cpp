@@ -274,7 +274,7 @@ class Builder {
         value = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(*d).count());
       }
       why = "seconds or " + why;
-    } else if (name == "fsize" || name == "as" || name == "stack" || name == "core") {
+    } else if (name == "fsize" || name == "as" || name == "stack" || name == "core" || name == "tmp") {
       value = parse_size(text, why);
     } else if (text.find_first_not_of("0123456789") == std::string::npos && !text.empty() && text.size() < 19) {
       value = std::stoull(text);

@@ -1,5 +1,7 @@
 #include "policy/diagnostics.hpp"
 
+#include <string_view>
+
 namespace airlock::policy {
 namespace {
 
@@ -8,6 +10,34 @@ std::string join_lines(const std::vector<std::string>& lines) {
   for (const auto& line : lines) {
     if (!out.empty()) out += '\n';
     out += line;
+  }
+  return out;
+}
+
+// Profiles come from repositories nobody reviewed (./.airlock/), and a
+// message quotes what they say: a control character in a quoted value (an
+// ESC sequence that rewrites the terminal, a NUL, a newline that forges a
+// line of its own) is written as an escape, never as itself. C1 controls
+// (U+0080-U+009F, which some terminals obey) too.
+std::string printable(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
+    if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {
+      out += "\\u00";
+      out += kHex[next >> 4];
+      out += kHex[next & 0xf];
+      ++i;
+    } else {
+      out += static_cast<char>(c);
+    }
   }
   return out;
 }
@@ -25,7 +55,7 @@ ProfileError::ProfileError(std::vector<std::string> messages)
 void Diagnostics::error(const SourceLoc& where, const std::string& key, const std::string& message) {
   std::string line = where.str() + ": error: ";
   if (!key.empty()) line += key + ": ";
-  messages_.push_back(line + message);
+  messages_.push_back(printable(line + message));
 }
 
 void Diagnostics::throw_if_any() const {

@@ -5,6 +5,8 @@
 #include <sstream>
 #include <toml.hpp>
 
+#include "policy/toml_errors.hpp"
+
 namespace airlock::policy {
 namespace {
 
@@ -96,21 +98,6 @@ std::string type_name(const TomlValue& v) {
   std::ostringstream os;
   os << v.type();
   return os.str();
-}
-
-// toml11 messages span several lines with an ASCII-art underline; the first
-// line after the "[error]" tag says what is wrong.
-std::string first_toml_message(const std::string& what) {
-  auto text = what.substr(0, what.find('\n'));
-  for (std::string_view tag : {"[error] ", "toml::"}) {
-    if (text.starts_with(tag)) text.erase(0, tag.size());
-  }
-  if (auto colon = text.find(": "); colon != std::string::npos && text.find("parse") < colon) text.erase(0, colon + 2);
-  // "insert_value: value ("mode") already exists." says: a key is defined twice.
-  if (const auto open = text.find("(\""), close = text.find("\")"); text.find("already exists") != std::string::npos &&
-                                                                    open != std::string::npos && close > open)
-    return "duplicate key \"" + text.substr(open + 2, close - open - 2) + "\" (a key may be defined only once)";
-  return text;
 }
 
 const char* expected_for(FieldType type) {
@@ -356,6 +343,7 @@ const std::vector<FieldSpec>& schema() {
       {"limits", "cpu", FieldType::limit, EntryKind::none, "CPU time"},
       {"limits", "as", FieldType::limit, EntryKind::none, "address space"},
       {"limits", "stack", FieldType::limit, EntryKind::none, "stack size"},
+      {"limits", "tmp", FieldType::limit, EntryKind::none, "size of the private /tmp and of /dev/shm"},
       {"enforcement", "require", FieldType::string_list, EntryKind::requirements, "layers that must be enforced"},
       {"enforcement", "best_effort", FieldType::boolean, EntryKind::none, "run with what the kernel offers"},
   };
@@ -398,13 +386,11 @@ Layer parse_layer(std::string_view text, const std::string& origin, const std::s
     const auto root = toml::parse<toml::discard_comments, std::map, std::vector>(stream, origin);
     LayerParser(layer, index, diag).parse_root(root);
   } catch (const toml::syntax_error& e) {
-    const auto l = e.location();
-    diag.error(SourceLoc{origin, static_cast<unsigned>(l.line()), static_cast<unsigned>(l.column())}, "",
-               "TOML syntax: " + first_toml_message(e.what()));
+    const auto problem = describe_toml_error(e.what(), text, e.location().line(), e.location().column());
+    diag.error(SourceLoc{origin, problem.line, problem.column}, "", "TOML syntax: " + problem.message);
   } catch (const toml::exception& e) {
-    const auto l = e.location();
-    diag.error(SourceLoc{origin, static_cast<unsigned>(l.line()), static_cast<unsigned>(l.column())}, "",
-               "TOML: " + first_toml_message(e.what()));
+    const auto problem = describe_toml_error(e.what(), text, e.location().line(), e.location().column());
+    diag.error(SourceLoc{origin, problem.line, problem.column}, "", "TOML: " + problem.message);
   }
   return layer;
 }

@@ -86,7 +86,8 @@ std::string limit_text(const std::string& name, const Limit& limit) {
     case Limit::Kind::unlimited: return quote("unlimited");
     case Limit::Kind::keep: return quote("keep");
     case Limit::Kind::value:
-      if (name == "fsize" || name == "as" || name == "stack" || name == "core") return quote(format_size(limit.value));
+      if (name == "fsize" || name == "as" || name == "stack" || name == "core" || name == "tmp")
+        return quote(format_size(limit.value));
       return std::to_string(limit.value);
   }
   return "?";

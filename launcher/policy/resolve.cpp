@@ -36,7 +36,15 @@ class ChainLoader {
       return;
     }
     if (done_.count(ref)) return;
-    auto source = catalog_.find(ref);
+    std::optional<SourceText> source;
+    try {
+      source = catalog_.find(ref);
+    } catch (const Error& e) {
+      // A directory, an unreadable or an endless file: said where it is named.
+      if (!from) throw;
+      diag_.error(from->where, "profile.extends", e.what());
+      return;
+    }
     if (!source) {
       if (from)
         diag_.error(from->where, "profile.extends",
@@ -58,10 +66,13 @@ class ChainLoader {
   std::vector<Layer> take() { return std::move(layers_); }
 
  private:
-  // A relative file path in `extends` means relative to the file that names it.
+  // A relative file path in `extends` means relative to the file that names
+  // it, also when that file was itself named by a relative path (`airlock
+  // check dir/p.toml`: its origin is "dir/p.toml", relative to the working
+  // directory). Built-in files ("builtin:...") are in no directory.
   static std::string relative_to_includer(const std::string& ref, const Item* from) {
     const bool is_path = ref.find('/') != std::string::npos || ref.ends_with(".toml");
-    if (!is_path || ref.starts_with('/') || !from || !from->where.file.starts_with('/')) return ref;
+    if (!is_path || ref.starts_with('/') || !from || from->where.file.starts_with("builtin:")) return ref;
     return (std::filesystem::path(from->where.file).parent_path() / ref).lexically_normal().string();
   }
 
@@ -120,7 +131,8 @@ class Merger {
     Item body{removal ? item.text.substr(1) : item.text, item.where};
     std::vector<Item> entries;
     if (body.text.starts_with('@')) {
-      if (!expand_set(body, key, spec, entries, 0)) return;
+      std::vector<std::string> chain;
+      if (!expand_set(body, key, spec, entries, chain)) return;
     } else if (auto value = vars_.expand(body, key, diag_)) {
       entries.push_back(Item{*value, body.where});
     } else {
@@ -145,7 +157,9 @@ class Merger {
       diag_.error(written.where, key, "\"" + written.text + "\" removes nothing: \"" + target + "\" is not in the list");
   }
 
-  bool expand_set(const Item& ref, const std::string& key, const FieldSpec& spec, std::vector<Item>& out, int depth) {
+  // `chain`: the sets being expanded, outermost first, to name a cycle.
+  bool expand_set(const Item& ref, const std::string& key, const FieldSpec& spec, std::vector<Item>& out,
+                  std::vector<std::string>& chain) {
     const auto name = ref.text.substr(1);
     auto it = sets_.find(name);
     if (it == sets_.end() && spec.entries == EntryKind::egress && (name == "npm-registries" || name == "pip-indexes"))
@@ -161,14 +175,22 @@ class Merger {
                       " takes " + std::string(entry_kind_name(spec.entries)));
       return false;
     }
-    if (depth >= kMaxSetDepth) {
-      diag_.error(ref.where, key, "sets refer to each other too deeply (a cycle?) at \"@" + name + "\"");
+    if (const auto again = std::find(chain.begin(), chain.end(), name); again != chain.end()) {
+      std::string cycle;
+      for (auto link = again; link != chain.end(); ++link) cycle += "@" + *link + " -> ";
+      diag_.error(ref.where, key, "sets refer to each other in a cycle: " + cycle + "@" + name);
+      return false;
+    }
+    if (static_cast<int>(chain.size()) >= kMaxSetDepth) {
+      diag_.error(ref.where, key, "sets nested more than " + std::to_string(kMaxSetDepth) + " deep at \"@" + name + "\"");
       return false;
     }
     bool ok = true;
     for (const auto& entry : set.entries) {
       if (entry.text.starts_with('@')) {
-        ok = expand_set(entry, key, spec, out, depth + 1) && ok;
+        chain.push_back(name);
+        ok = expand_set(entry, key, spec, out, chain) && ok;
+        chain.pop_back();
       } else if (auto value = vars_.expand(entry, key, diag_)) {
         out.push_back(Item{*value, entry.where});
       } else {

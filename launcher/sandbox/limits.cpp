@@ -25,13 +25,15 @@ constexpr std::array<std::pair<std::string_view, int>, 7> kResources = {{
     {"stack", RLIMIT_STACK},
 }};
 
+constexpr std::string_view kTmp = "tmp";
+
 int resource_named(const std::string& name) {
   const auto it = std::find_if(kResources.begin(), kResources.end(),
                                [&](const auto& r) { return r.first == name; });
   if (it != kResources.end()) return it->second;
   std::string known;
   for (const auto& r : kResources) known += (known.empty() ? "" : ", ") + std::string(r.first);
-  throw Error("unknown limit '" + name + "' in [limits] (known: " + known + ")");
+  throw Error("unknown limit '" + name + "' in [limits] (known: " + known + ", " + std::string(kTmp) + ")");
 }
 
 std::string show(rlim_t value) {
@@ -60,8 +62,15 @@ rlim_t wanted_value(const policy::Limit& limit) {
 
 std::vector<Entry> build(const policy::Limits& limits) {
   std::vector<Entry> entries;
-  for (const auto& [name, limit] : limits.rlimits) entries.push_back({resource_named(name), name, limit});
+  for (const auto& [name, limit] : limits.rlimits)
+    if (name != kTmp) entries.push_back({resource_named(name), name, limit});
   return entries;
+}
+
+std::optional<std::uint64_t> tmp_size(const policy::Limits& limits) {
+  const auto it = limits.rlimits.find(std::string(kTmp));
+  if (it == limits.rlimits.end() || it->second.kind == policy::Limit::Kind::keep) return std::nullopt;
+  return it->second.kind == policy::Limit::Kind::unlimited ? 0 : it->second.value;
 }
 
 void apply(const std::vector<Entry>& entries) {

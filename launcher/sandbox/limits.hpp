@@ -7,6 +7,7 @@
 // kernel's: bytes for fsize, core, as and stack; seconds of CPU time for cpu;
 // a count for nofile and nproc (nproc counts every process of the real uid,
 // not only the sandbox's; a pid cgroup is the better fence for a sandbox).
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,7 +24,16 @@ struct Entry {
 
 // One entry per policy rlimit, in name order; names: nofile, nproc, fsize,
 // core, cpu, as, stack. An unknown name is an airlock::Error naming it.
+// `tmp` is not an rlimit (tmp_size).
 std::vector<Entry> build(const policy::Limits& limits);
+
+// limits.tmp: the size of the sandbox's private /tmp and of its /dev/shm
+// (each a tmpfs, mounts::limit_private_tmp), or nullopt for "keep": the
+// kernel's default, half of the machine's memory. RLIMIT_FSIZE bounds one
+// file; this bounds them all, so that a step filling /tmp gets ENOSPC
+// instead of pressing the host's memory. "unlimited" is 0, which tmpfs
+// reads as no limit.
+std::optional<std::uint64_t> tmp_size(const policy::Limits& limits);
 
 // setrlimit for every entry that is not "keep". Raising a limit above the
 // hard limit needs CAP_SYS_RESOURCE; without it the airlock::Error says

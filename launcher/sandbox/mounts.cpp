@@ -343,6 +343,12 @@ std::string follow_host_symlinks(const std::string& path) {
   return current;
 }
 
+void limit_private_tmp(Plan& plan, std::uint64_t bytes) {
+  for (auto& step : plan.steps)
+    if (step.op == Op::tmpfs && (step.target == "/tmp" || step.target == "/dev/shm"))
+      step.source += ",size=" + std::to_string(bytes);
+}
+
 void add_terminal(Plan& plan, const std::string& host_tty) {
   constexpr std::string_view kConsole = "/dev/console";
   if (!within(host_tty, "/dev") || host_tty == "/dev") {

@@ -7,6 +7,7 @@
 // after the bind that contains it. apply() performs a Plan inside a fresh
 // mount namespace (owned by a fresh user namespace) and ends with pivot_root,
 // leaving the sandbox's init in the new root with the host root detached.
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -85,6 +86,11 @@ Plan build(const policy::Filesystem& fs, const ExistsFn& exists, const ListFn& l
 // device and finds this bind (bubblewrap does the same). The command gains
 // nothing: it already holds descriptors to that terminal.
 void add_terminal(Plan& plan, const std::string& host_tty);
+
+// Bounds the private /tmp and /dev/shm tmpfs steps to `bytes` each
+// (limits.tmp; 0: no limit, as tmpfs reads size=0). A write past it fails
+// with ENOSPC.
+void limit_private_tmp(Plan& plan, std::uint64_t bytes);
 
 // The real ExistsFn: stat(2) on the host.
 bool host_path_exists(const std::string& path);

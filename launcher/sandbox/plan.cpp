@@ -105,7 +105,10 @@ EnforcementPlan plan_enforcement(const policy::Policy& policy, const kernel::Fea
   plan.layers.push_back({"capabilities", true, "all sets emptied except process.capabilities"});
   plan.layers.push_back({"environment", true, "scrubbed: keep-list, secret names and secret-looking values dropped"});
   const auto nproc = limits::nproc_unenforceable(policy.limits, limits::payload_is_host_root(policy.process));
-  decide(plan, "limits", !nproc, nproc.value_or("rlimits from [limits]"));
+  std::string limits_detail = "rlimits from [limits]";
+  if (const auto tmp = limits::tmp_size(policy.limits); tmp && *tmp > 0)
+    limits_detail += "; the private /tmp and /dev/shm hold at most " + std::to_string(*tmp) + " bytes each";
+  decide(plan, "limits", !nproc, nproc.value_or(limits_detail));
   check_requirements(plan, policy, f);
   return plan;
 }

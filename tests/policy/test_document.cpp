@@ -83,3 +83,31 @@ TEST(PolicyDocument, QuotesAfterAMultiLineStringDoNotHideNesting) {
   EXPECT_TRUE(mentions_nesting(parse_errors("[variables]\nb = \"\"\"a\"\"\"\"\nc = " + repeat("[", 40))));
   EXPECT_TRUE(mentions_nesting(parse_errors("x = \"\\\\\"" + repeat("[", 40))));
 }
+
+// toml11's own words, where they mislead, said in profile terms at the
+// spot (found writing the malformed-profile fixtures of tests/fixtures/bad).
+TEST(PolicyDocument, TomlMistakesAreSaidAtTheirSpot) {
+  const auto first = [](const std::string& text) {
+    const auto e = parse_errors(text);
+    return e.empty() ? std::string("accepted") : e.front();
+  };
+  EXPECT_EQ(first("[network]\nmode = none\n"),
+            "p.toml:2:8: error: TOML syntax: a string must be in quotes: \"none\" is a bare word");
+  EXPECT_EQ(first("[filesystem]\nread = [\"/usr\", etc]\n"),
+            "p.toml:2:17: error: TOML syntax: a string must be in quotes: \"etc\" is a bare word");
+  EXPECT_EQ(first("[network]\nallow = [\"registry\\.example\\.org:443\"]\n"),
+            "p.toml:2:19: error: TOML syntax: \"\\.\" is not an escape TOML knows: write \"\\\\\" for a "
+            "backslash, or use a 'literal string' in single quotes");
+  EXPECT_EQ(first("[profile]\ndescription = \"never closed\n"),
+            "p.toml:2:15: error: TOML syntax: the string is not closed on this line");
+  EXPECT_EQ(first("[profile]\ndescription = 'never closed\n"),
+            "p.toml:2:15: error: TOML syntax: the string is not closed on this line");
+  EXPECT_EQ(first("[filesystem]\nread = [\"/usr\",\n"),
+            "p.toml:2:8: error: TOML syntax: the array that starts here is not closed with ']'");
+  EXPECT_EQ(first("[network]\nmode = \"none\"\nmode = \"host\"\n").rfind("p.toml:3:", 0), 0u);
+  EXPECT_EQ(first("[network]\nmode =\n"), "p.toml:2:7: error: TOML syntax: missing value after key-value separator '='");
+  // What is right stays accepted: escapes TOML knows, literal strings, true.
+  EXPECT_EQ(first("[profile]\ndescription = \"a \\\"b\\\" \\\\ \\u00e9\"\n[network]\nallow = ['a\\.b:1']\n"
+                  "[enforcement]\nbest_effort = true\n"),
+            "accepted");
+}

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
+
 #include "policy/diagnostics.hpp"
 #include "policy/resolve.hpp"
 #include "support/temp_dir.hpp"
@@ -320,6 +323,7 @@ as = "4GiB"
 cpu = "10m"
 core = "unlimited"
 stack = "keep"
+tmp = "256MiB"
 [enforcement]
 require = ["landlock>=4", "userns"]
 best_effort = true
@@ -336,6 +340,7 @@ best_effort = true
   EXPECT_EQ(p.limits.rlimits.at("cpu").value, 600u);
   EXPECT_EQ(p.limits.rlimits.at("core").kind, Limit::Kind::unlimited);
   EXPECT_EQ(p.limits.rlimits.at("stack").kind, Limit::Kind::keep);
+  EXPECT_EQ(p.limits.rlimits.at("tmp").value, 256ULL << 20);
   ASSERT_EQ(p.enforcement.require.size(), 2u);
   EXPECT_EQ(p.enforcement.require[0].min_version, 4);
   EXPECT_TRUE(p.enforcement.best_effort);
@@ -476,10 +481,44 @@ TEST_F(Resolve, ExtendsOfADirectoryOrAnEndlessFileIsRefused) {
     }
     return std::string("accepted");
   };
-  EXPECT_EQ(message_of(dir_.path() + "/"), "cannot read " + dir_.path() + "/: it is a directory, not a profile");
-  EXPECT_EQ(message_of("/dev/zero"), "cannot read /dev/zero: larger than 1024 KiB, too large for a profile or policy file");
+  // Said where the profile names it (found by the malformed-profile fixtures).
+  EXPECT_EQ(message_of(dir_.path() + "/"),
+            at("p", 2, 12) + ": error: profile.extends: cannot read " + dir_.path() + "/: it is a directory, not a profile");
+  EXPECT_EQ(message_of("/dev/zero"), at("p", 2, 12) +
+                                         ": error: profile.extends: cannot read /dev/zero: larger than 1024 KiB, too "
+                                         "large for a profile or policy file");
   dir_.write("profiles/huge.toml", "# " + std::string(kMaxProfileBytes, 'x') + "\n");
   EXPECT_NE(message_of("./huge.toml").find("too large"), std::string::npos);
+}
+
+// `airlock check some/dir/p.toml` names the profile by a path relative to
+// the working directory; its `extends = ["./base.toml"]` is still relative
+// to some/dir (found by the malformed-profile fixtures: the cycle fixture
+// reported "no profile named ./extends-cycle.toml" unless run from its
+// directory or named by an absolute path).
+TEST_F(Resolve, ExtendsIsRelativeToAnIncluderNamedByARelativePath) {
+  profile("base", "[process]\nhostname = \"from-base\"\n");
+  profile("child", "[profile]\nextends = [\"./base.toml\"]\n");
+  const auto relative = std::filesystem::relative(dir_.path() + "/profiles/child.toml").string();
+  ASSERT_FALSE(relative.starts_with('/')) << relative;
+  EXPECT_EQ(resolve_ok(relative).process.hostname, "from-base");
+}
+
+// A profile from an unreviewed repository must not write to the terminal
+// through its error messages: ESC, NUL, a newline that would forge a line of
+// its own, and C1 controls are quoted as escapes.
+TEST_F(Resolve, ControlCharactersInMessagesAreEscaped) {
+  profile("p", "[filesystem]\nread = [\"\\u001b]0;pwned\\u0007\\u001b[2Jx\", \"\\nfake: error\\u009b\"]\n");
+  const auto e = errors("p");
+  ASSERT_EQ(e.size(), 2u) << ::testing::PrintToString(e);
+  EXPECT_NE(e[0].find("\"\\x1b]0;pwned\\x07\\x1b[2Jx\" is not an absolute path"), std::string::npos) << e[0];
+  EXPECT_NE(e[1].find("\"\\x0afake: error\\u009b\""), std::string::npos) << e[1];
+  for (const auto& message : e) {
+    EXPECT_TRUE(std::none_of(message.begin(), message.end(),
+                             [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+        << message;
+    EXPECT_EQ(message.find("\xc2\x9b"), std::string::npos) << message;
+  }
 }
 
 TEST(ReadTextFile, PipesAreReadToTheEnd) {

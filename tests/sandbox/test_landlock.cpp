@@ -33,6 +33,9 @@ const ll::PathRule* find_path(const ll::Ruleset& rs, const std::string& path) {
   }
   return nullptr;
 }
+// The pointer points into the ruleset: of a temporary, it dangles (ASan
+// found two such uses).
+const ll::PathRule* find_path(ll::Ruleset&& rs, const std::string& path) = delete;
 
 bool mentions(const std::vector<std::string>& lines, const std::string& text) {
   for (const auto& line : lines) {
@@ -102,10 +105,12 @@ TEST(LandlockBuild, RuleRightsAreMaskedToTheAbi) {
       EXPECT_EQ(rule.access & ~rs.handled_fs, 0U) << "ABI " << abi << " " << rule.path;
     }
   }
-  const ll::PathRule* dev_v1 = find_path(ll::build(sample_request(), 1), "/dev");
+  const ll::Ruleset v1 = ll::build(sample_request(), 1);
+  const ll::PathRule* dev_v1 = find_path(v1, "/dev");
   ASSERT_NE(dev_v1, nullptr);
   EXPECT_EQ(dev_v1->access & (ll::fs::kRefer | ll::fs::kTruncate | ll::fs::kIoctlDev), 0U);
-  const ll::PathRule* dev_v4 = find_path(ll::build(sample_request(), 4), "/dev");
+  const ll::Ruleset v4 = ll::build(sample_request(), 4);
+  const ll::PathRule* dev_v4 = find_path(v4, "/dev");
   ASSERT_NE(dev_v4, nullptr);
   EXPECT_NE(dev_v4->access & ll::fs::kTruncate, 0U);
   EXPECT_EQ(dev_v4->access & ll::fs::kIoctlDev, 0U);

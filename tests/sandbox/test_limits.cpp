@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -75,6 +76,21 @@ TEST(LimitsBuild, UnknownNameIsAnErrorNamingIt) {
   } catch (const airlock::Error& e) {
     EXPECT_NE(std::string(e.what()).find("'pids'"), std::string::npos) << e.what();
   }
+}
+
+// limits.tmp sizes the private /tmp (a mount option), no rlimit.
+TEST(LimitsBuild, TmpIsTheSizeOfThePrivateTmpNotAnRlimit) {
+  Limits policy;
+  policy.rlimits = {{"nofile", value(64)}, {"tmp", value(8u << 20)}};
+  const auto entries = limits::build(policy);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].name, "nofile");
+  EXPECT_EQ(limits::tmp_size(policy), std::optional<std::uint64_t>(8u << 20));
+  policy.rlimits["tmp"] = unlimited();
+  EXPECT_EQ(limits::tmp_size(policy), std::optional<std::uint64_t>(0));  // tmpfs: size=0 is no limit
+  policy.rlimits["tmp"] = keep();
+  EXPECT_EQ(limits::tmp_size(policy), std::nullopt);
+  EXPECT_EQ(limits::tmp_size(Limits{}), std::nullopt);
 }
 
 TEST(LimitsDefaults, OnlyCoreDumpsAreLimited) {

@@ -357,6 +357,22 @@ TEST(MountsHost, FollowHostSymlinksResolvesRelativeAndAbsoluteLinks) {
   for (const char* name : {"/etc/resolv.conf", "/chain", "/loop1", "/loop2"}) ::unlink((dir + name).c_str());
   ::rmdir((dir + "/etc").c_str());
   ::rmdir(dir.c_str());
+TEST(MountsBuild, PrivateTmpAndShmAreSizedAndNothingElse) {
+  Plan plan = build(Filesystem{}, fake_host({}));
+  const Plan unsized = plan;
+  limit_private_tmp(plan, 8u << 20);
+  ASSERT_EQ(plan.steps.size(), unsized.steps.size());
+  int sized = 0;
+  for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+    const auto& step = plan.steps[i];
+    if (step.op == Op::tmpfs && (step.target == "/tmp" || step.target == "/dev/shm")) {
+      EXPECT_EQ(step.source, "mode=1777,size=8388608") << step.target;
+      ++sized;
+    } else {
+      EXPECT_EQ(step, unsized.steps[i]) << step.target;
+    }
+  }
+  EXPECT_EQ(sized, 2);
 }
 
 TEST(MountsBuild, DescribeListsEveryStepAndSkippedPath) {
