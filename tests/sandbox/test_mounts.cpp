@@ -357,6 +357,8 @@ TEST(MountsHost, FollowHostSymlinksResolvesRelativeAndAbsoluteLinks) {
   for (const char* name : {"/etc/resolv.conf", "/chain", "/loop1", "/loop2"}) ::unlink((dir + name).c_str());
   ::rmdir((dir + "/etc").c_str());
   ::rmdir(dir.c_str());
+}
+
 TEST(MountsBuild, PrivateTmpAndShmAreSizedAndNothingElse) {
   Plan plan = build(Filesystem{}, fake_host({}));
   const Plan unsized = plan;
