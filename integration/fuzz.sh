@@ -1,32 +1,28 @@
 #!/usr/bin/env bash
 # Fuzzes the code that reads untrusted bytes: profiles (parse_layer and
 # resolve), the DNS stub's packets, network.allow / forward / publish entries
-# and the gateway's matcher (tests/fuzz/README.md). Builds the libFuzzer
-# targets with clang-14, ASan and UBSan in a build directory of their own,
-# then runs each for FUZZ_SECONDS (default 60) from its committed corpus.
-# Exits non-zero when any target crashes, leaks, trips UBSan, times out or
-# runs out of memory; the input is saved and the way to replay it printed.
+# and the gateway's matcher (tests/fuzz/README.md). The libFuzzer targets
+# link the library of the sanitizer build (clang-14, ASan and UBSan,
+# build-asan/: integration/sanitizer_build.sh, shared with
+# integration/sanitize.sh, so after that script only the targets are
+# linked); each runs for FUZZ_SECONDS (default 60) from its committed
+# corpus. Exits non-zero when any target crashes, leaks, trips UBSan, times
+# out or runs out of memory; the input is saved and the way to replay it
+# printed. Part of integration/test.sh (.ci/run), 30 s per target there.
 #
 #   FUZZ_SECONDS=30 integration/fuzz.sh            # every target, 30 s each
 #   FUZZ_TARGETS="dns egress" integration/fuzz.sh   # some of them
-#
-# Not part of ctest or .ci/run: a bounded but long run, started on purpose.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${FUZZ_SECONDS:-60}
 targets=${FUZZ_TARGETS:-profile dns egress}
-build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
+source "$root/integration/sanitizer_build.sh"
+build=$SANITIZE_BUILD_DIR
 
-bash "$root/packaging/deps.sh" --fuzz
-cmake -S "$root" -B "$build" -DAIRLOCK_FUZZ=ON -DAIRLOCK_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
-make -C "$build" -j"$(nproc)" --no-print-directory fuzz
+configure_sanitizer_build
+cmake --build "$build" -j"$(nproc)" --target fuzz
 
-# UBSan aborts at the first finding (the targets are built without
-# recovery); LeakSanitizer runs after every input (libFuzzer -detect_leaks).
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-
+# LeakSanitizer runs after every input (libFuzzer's -detect_leaks).
 failed=()
 for target in $targets; do
   seeds="$root/tests/fuzz/corpus/$target"

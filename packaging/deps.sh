@@ -14,9 +14,10 @@ packages=(
   # completion, the JSON Schema validator and a YAML parser for the examples.
   dpkg-dev file man-db zsh python3-jsonschema python3-yaml
 )
-# --fuzz: clang and the libFuzzer runtime (libclang_rt.fuzzer, with the ASan
-# and UBSan runtimes, is in libclang-rt-14-dev) for integration/fuzz.sh only;
-# the ordinary build and its sanitizer build (integration/sanitize.sh) use gcc.
+# --fuzz: clang and its runtimes (libclang_rt.fuzzer, asan and ubsan are in
+# libclang-rt-14-dev) for the sanitizer build that integration/sanitize.sh
+# and integration/fuzz.sh share (integration/test.sh runs both); the
+# ordinary build uses gcc.
 if [[ ${1:-} == --fuzz ]]; then
   packages+=(clang-14 libclang-rt-14-dev)
 fi

@@ -3,26 +3,36 @@
 # from the top-level CMakeLists.txt, so the generated built-in profiles'
 # custom command is in scope.
 #
-# The targets link their own copy of the library sources, compiled with
-# -fsanitize=fuzzer-no-link (coverage for libFuzzer), ASan and UBSan; the
-# ordinary airlock_core is not instrumented.
+# With AIRLOCK_SANITIZE=address,undefined (integration/sanitize.sh, the
+# same build directory) the one instrumented airlock_core serves the tests
+# and the fuzz targets: it gets libFuzzer's coverage instrumentation
+# (-fsanitize=fuzzer-no-link, whose callbacks the sanitizer runtimes
+# answer when libFuzzer is not linked), and the library is compiled once.
+# Otherwise the targets link their own copy of the library sources,
+# compiled with coverage, ASan and UBSan; the ordinary airlock_core is not
+# instrumented.
 if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   message(FATAL_ERROR "AIRLOCK_FUZZ=ON needs clang and its libFuzzer runtime (Debian 12: clang-14, "
                       "libclang-rt-14-dev): configure with -DCMAKE_C_COMPILER=clang-14 "
                       "-DCMAKE_CXX_COMPILER=clang++-14")
 endif()
 
-# UBSan without recovery: the first undefined behaviour aborts, which
-# libFuzzer reports as a crash and saves the input.
-set(AIRLOCK_FUZZ_FLAGS -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
-    -fno-omit-frame-pointer)
-
-add_library(airlock_core_fuzz STATIC EXCLUDE_FROM_ALL ${AIRLOCK_LIB_SOURCES} ${AIRLOCK_BUILTIN_CPP})
-target_include_directories(airlock_core_fuzz PUBLIC ${CMAKE_SOURCE_DIR}/launcher)
-target_compile_options(airlock_core_fuzz PRIVATE ${AIRLOCK_WARNINGS} PUBLIC ${AIRLOCK_FUZZ_FLAGS})
-target_compile_definitions(airlock_core_fuzz PUBLIC AIRLOCK_VERSION="${PROJECT_VERSION}")
-target_link_libraries(airlock_core_fuzz PUBLIC PkgConfig::SECCOMP PkgConfig::LIBCAP PkgConfig::LDNS
-  PkgConfig::CARES toml11::toml11 spdlog::spdlog fmt::fmt CLI11::CLI11 nlohmann_json::nlohmann_json)
+if(AIRLOCK_SANITIZE MATCHES "address" AND AIRLOCK_SANITIZE MATCHES "undefined")
+  target_compile_options(airlock_core PUBLIC -fsanitize=fuzzer-no-link)
+  set(AIRLOCK_FUZZ_CORE airlock_core)
+else()
+  # UBSan without recovery: the first undefined behaviour aborts, which
+  # libFuzzer reports as a crash and saves the input.
+  set(AIRLOCK_FUZZ_FLAGS -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+      -fno-omit-frame-pointer)
+  add_library(airlock_core_fuzz STATIC EXCLUDE_FROM_ALL ${AIRLOCK_LIB_SOURCES} ${AIRLOCK_BUILTIN_CPP})
+  target_include_directories(airlock_core_fuzz PUBLIC ${CMAKE_SOURCE_DIR}/launcher)
+  target_compile_options(airlock_core_fuzz PRIVATE ${AIRLOCK_WARNINGS} PUBLIC ${AIRLOCK_FUZZ_FLAGS})
+  target_compile_definitions(airlock_core_fuzz PUBLIC AIRLOCK_VERSION="${PROJECT_VERSION}")
+  target_link_libraries(airlock_core_fuzz PUBLIC PkgConfig::SECCOMP PkgConfig::LIBCAP PkgConfig::LDNS
+    PkgConfig::CARES toml11::toml11 spdlog::spdlog fmt::fmt CLI11::CLI11 nlohmann_json::nlohmann_json)
+  set(AIRLOCK_FUZZ_CORE airlock_core_fuzz)
+endif()
 
 set(AIRLOCK_FUZZ_TARGETS)
 foreach(target profile dns egress)
@@ -40,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   target_include_directories(fuzz_${target} PRIVATE ${CMAKE_SOURCE_DIR}/tests)
   target_compile_options(fuzz_${target} PRIVATE ${AIRLOCK_WARNINGS})
   target_link_options(fuzz_${target} PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_libraries(fuzz_${target} PRIVATE airlock_core_fuzz)
+  target_link_libraries(fuzz_${target} PRIVATE ${AIRLOCK_FUZZ_CORE})
   set_target_properties(fuzz_${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
   list(APPEND AIRLOCK_FUZZ_TARGETS fuzz_${target})
 endforeach()
