@@ -34,9 +34,18 @@ dpkg-deb -x "$deb" "$bin_dir"
 needed=$(objdump -p "$bin_dir/usr/bin/airlock" | awk '$1 == "NEEDED" {print $2}')
 rm -rf "$bin_dir"
 expect_contains "the binary links glibc" "$needed" "libc.so.6"
+# dpkg knows a file by the path its package ships it under: with merged /usr
+# that may be the /usr or the / spelling, of the soname link or its target.
+owner_of() {
+  local path real candidate
+  path=$(ldconfig -p | awk -v so="$1" '$1 == so && /x86-64|x86_64/ {print $NF; exit}')
+  real=$(readlink -f "$path")
+  for candidate in "$path" "/usr$path" "${path#/usr}" "$real" "/usr$real" "${real#/usr}"; do
+    dpkg -S "$candidate" 2>/dev/null | head -1 | cut -d: -f1 | grep . && return
+  done
+}
 for so in $needed; do
-  pkg=$(dpkg -S "$(ldconfig -p | awk -v so="$so" '$1 == so && /x86-64|x86_64/ {print $NF; exit}')" 2>/dev/null \
-        | head -1 | cut -d: -f1)
+  pkg=$(owner_of "$so")
   [[ -n $pkg ]] || pkg=unknown-owner-of-$so
   expect_contains "Depends names $pkg, owner of $so (found by dpkg-shlibdeps)" ", $depends" ", $pkg"
 done
