@@ -65,8 +65,9 @@ allow = ["example.invalid:443"]')
   rm -f "$PROJECT/ready.kill"
   sandbox_bg "$who" "$SCRATCH/$who/kill.out" --profile "$p" -- sh -c '
     sleep "$1" & (sleep "$1" &) & setsid sleep "$1" & echo ready >ready.kill; wait' probe "$m"
-  if ! wait_until 10 test -e "$PROJECT/ready.kill" || ! wait_until 5 test "$(marker_pids "$m" | wc -l)" -eq 3; then
-    fail "$who: the sandbox's children did not start: $(cat "$SCRATCH/$who/kill.out")"
+  if ! wait_until 20 test -e "$PROJECT/ready.kill" || ! wait_until 10 test "$(marker_pids "$m" | wc -l)" -ge 3; then
+    fail "$who: the sandbox's children did not start (ready: $(cat "$PROJECT/ready.kill" 2>&1);" \
+      "markers: $(marker_pids "$m" | tr '\n' ' '); airlock: $(cat "$SCRATCH/$who/kill.out"))"
     kill -KILL "$BG_PID"
     return
   fi
