@@ -21,15 +21,30 @@ std::pair<UniqueFd, UniqueFd> make_pair() {
   return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
+namespace {
+
+// One data buffer and room for one descriptor: the shape of every message
+// on the channel.
+struct FdMessage {
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  iovec data{};
+  msghdr msg{};
+  FdMessage(void* buffer, std::size_t size) : data{buffer, size} {
+    msg.msg_iov = &data;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+  }
+  FdMessage(const FdMessage&) = delete;
+  FdMessage& operator=(const FdMessage&) = delete;
+};
+
+}  // namespace
+
 void send_listener(int channel, int listener) {
   char tag = kListenerTag;
-  iovec data{&tag, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &data;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
+  FdMessage message(&tag, 1);
+  msghdr& msg = message.msg;
   cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
   cmsg->cmsg_level = SOL_SOCKET;
   cmsg->cmsg_type = SCM_RIGHTS;
@@ -42,13 +57,8 @@ void send_listener(int channel, int listener) {
 }
 
 ssize_t receive(int channel, char* buffer, std::size_t size, UniqueFd& listener) {
-  iovec data{buffer, size};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &data;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
+  FdMessage message(buffer, size);
+  msghdr& msg = message.msg;
   const ssize_t n = ::recvmsg(channel, &msg, MSG_CMSG_CLOEXEC);
   if (n < 0 && errno == ENOTSOCK) return ::read(channel, buffer, size);
   if (n <= 0) return n;
