@@ -115,6 +115,24 @@ check_explain_names_the_foreign_abi_action() {
   expect_contains "$who: explain: foreign ABIs are killed" "$out" "other ABIs (i386, x32): kill process (SIGSYS)"
 }
 
+# An allow-list (syscalls.default = "deny") that does not name execve: the
+# filter is loaded before execve, so the command cannot start, and the run
+# says so with 126, like any command that cannot be executed. The payload
+# reports it and ends with exit_group alone: in a sanitizer build a call to
+# a noreturn function first runs the runtime's own syscalls (sigaltstack),
+# which such a filter refuses.
+check_allow_list_without_execve() {
+  local profile="$SCRATCH/$who/no-execve.toml" out status
+  printf '[profile]\nextends = ["default"]\n\n[syscalls]\ndefault = "deny"\nallow = %s\n' \
+    '["read", "write", "exit_group", "brk", "mmap", "munmap", "mprotect", "close", "openat", "newfstatat"]' >"$profile"
+  chmod 644 "$profile"
+  out=$(cd "$PROJECT" && as_user "$who" env HOME="$FAKE_HOME" PATH=/usr/bin:/bin "$AIRLOCK" -q run \
+        --profile "$profile" -- /bin/true 2>&1)
+  status=$?
+  expect_eq "$who: an allow-list without execve: 126" 126 "$status"
+  expect_eq "$who: ... and says why, nothing else" "airlock: error: /bin/true: cannot execute: Operation not permitted" "$out"
+}
+
 check_build_still_works() {
   local out
   out=$(in_terminal "$AIRLOCK" -q run -- sh -c 'cc -o main src/main.c && ./main && echo built')
@@ -127,6 +145,7 @@ for who in root nobody; do
   attack_denied_syscalls
   check_fixed_rules_hold_without_policy
   check_explain_names_the_foreign_abi_action
+  check_allow_list_without_execve
   check_build_still_works
 done
 finish

@@ -161,11 +161,15 @@ void wipe_inherited_environment() {
 
 }  // namespace
 
-void fail_to_supervisor(int error_fd, int code, const std::string& message) {
+void report_to_supervisor(int error_fd, int code, const std::string& message) {
   const auto line = std::to_string(code) + " " + message;
   // Best effort by nature: if the supervisor is gone nobody can be told.
   if (write(error_fd, line.data(), line.size()) < 0) {
   }
+}
+
+void fail_to_supervisor(int error_fd, int code, const std::string& message) {
+  report_to_supervisor(error_fd, code, message);
   _exit(code);
 }
 

@@ -93,8 +93,15 @@ void payload_main(const Spec& spec, int error_fd) {
     if (spec.audit) audit::start_observing(*spec.audit, error_fd);
     execve(spec.executable.c_str(), args.data(), envp.data());
     const int err = errno;
-    fail_to_supervisor(error_fd, err == ENOENT ? kExitNotFound : kExitNotExecutable,
-                       spec.executable + ": cannot execute: " + std::strerror(err));
+    const int code = err == ENOENT ? kExitNotFound : kExitNotExecutable;
+    report_to_supervisor(error_fd, code, spec.executable + ": cannot execute: " + std::strerror(err));
+    // A bare exit_group(2), not a call to a noreturn function: the filter
+    // may refuse what a sanitizer build runs before such a call (ASan's
+    // __asan_handle_no_return calls sigaltstack(2); under an allow-list
+    // without it the ASan build died of its own CHECK, with the wrong exit
+    // status). The ordinary build needs only exit_group either way.
+    syscall(SYS_exit_group, code);
+    _exit(code);  // only if the filter refused exit_group itself
   } catch (const std::exception& e) {
     fail_to_supervisor(error_fd, kExitOwnError, std::string("sandbox set-up failed in the payload: ") + e.what());
   }

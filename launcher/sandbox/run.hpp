@@ -39,6 +39,8 @@ RunResult run(const Spec& spec);
 // Reports a set-up failure to the supervisor through the error pipe as
 // "<exit code> <message>" and exits with that code.
 [[noreturn]] void fail_to_supervisor(int error_fd, int code, const std::string& message);
+// The report alone, for the payload once its seccomp filter is loaded.
+void report_to_supervisor(int error_fd, int code, const std::string& message);
 
 
 }  // namespace airlock::sandbox
