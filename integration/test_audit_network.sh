@@ -9,11 +9,7 @@
 # test_gateway.sh): addresses on its loopback, servers bound there, and a
 # DNS server named by a resolv.conf bound in a mount namespace of the test's
 # own, which logs every query. No packet leaves that namespace.
-if [[ -z ${AIRLOCK_TEST_NETNS:-} ]]; then
-  if [[ $(id -u) -ne 0 ]]; then echo "SKIP needs root to create the test's network namespace"; exit 77; fi
-  if ! command -v unshare >/dev/null || ! command -v ip >/dev/null; then echo "SKIP needs unshare and ip"; exit 77; fi
-  AIRLOCK_TEST_NETNS=1 exec unshare --mount --net --propagation private -- bash "$0" "$@"
-fi
+source "$(dirname "$0")/netns.sh"
 source "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 [[ -x $PY ]] || skip "needs $PY"

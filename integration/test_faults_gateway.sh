@@ -38,7 +38,9 @@ for who in root nobody; do
   make_fixture "$who"
   install -m 644 "$AIRLOCK_SRC/integration/gateway/load_client.py" "$PROJECT/load_client.py"
   profile="$SCRATCH/$who/load.toml"
-  printf '[profile]\nextends = ["default"]\n\n[network]\nmode = "allowlist"\nallow = ["%s:%s-%s"]\n' \
+  # The relay under load: handoff = false, or the connections would not
+  # pass through the supervisor at all (test_gateway_handoff.sh covers that).
+  printf '[profile]\nextends = ["default"]\n\n[network]\nmode = "allowlist"\nallow = ["%s:%s-%s"]\nhandoff = false\n' \
     "$ADDR" "$PORT" "$((PORT + 3))" >"$profile"
   chmod 644 "$profile"
   report="$SCRATCH/$who/report.json"

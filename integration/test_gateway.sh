@@ -5,11 +5,7 @@
 # there, and a DNS server named by a resolv.conf bound in a mount namespace
 # of the test's own: no packet leaves that namespace. The DNS server logs
 # every query, so the test sees what reached "upstream".
-if [[ -z ${AIRLOCK_TEST_NETNS:-} ]]; then
-  if [[ $(id -u) -ne 0 ]]; then echo "SKIP needs root to create the test's network namespace"; exit 77; fi
-  if ! command -v unshare >/dev/null || ! command -v ip >/dev/null; then echo "SKIP needs unshare and ip"; exit 77; fi
-  AIRLOCK_TEST_NETNS=1 exec unshare --mount --net --propagation private -- bash "$0" "$@"
-fi
+source "$(dirname "$0")/netns.sh"
 source "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 [[ -x $PY ]] || skip "needs $PY"
@@ -65,18 +61,27 @@ probes=(
 # result PROBE: what the probe printed for PROBE
 result() { sed -n "s/^$1 => //p" "$OUT"; }
 
-for who in root nobody; do
-  make_fixture "$who"
+# Each check twice: with the handoff (network.handoff, the default: allowed
+# connections made by the supervisor and handed over) and with the relay.
+sed 's/^hosts = .*/&\nhandoff = false/' "$SCRATCH/gateway.toml" > "$SCRATCH/gateway-relay.toml"
+chmod 644 "$SCRATCH/gateway-relay.toml"
+
+for variant in handoff relay; do
+for user in root nobody; do
+  who="$user ($variant)"
+  profile="$SCRATCH/gateway.toml"
+  [[ $variant == relay ]] && profile="$SCRATCH/gateway-relay.toml"
+  make_fixture "$user"
   install -m 644 "$AIRLOCK_SRC/integration/gateway/probe.py" "$PROJECT/probe.py"  # readable inside
-  OUT="$SCRATCH/$who/probes.out"
-  REPORT="$SCRATCH/$who/report.json"
+  OUT="$SCRATCH/$user/probes-$variant.out"
+  REPORT="$SCRATCH/$user/report-$variant.json"
   : > "$LOGS/tcp.log"; : > "$LOGS/dns.log"; : > "$LOGS/udp.log"
   chmod 666 "$LOGS"/*.log
   quoted=$(printf "'%s' " "${probes[@]}")
-  (cd "$PROJECT" && as_user "$who" env HOME="$FAKE_HOME" PATH=/usr/bin:/bin "$AIRLOCK" run \
-      --profile "$SCRATCH/gateway.toml" --report "$REPORT" -- \
+  (cd "$PROJECT" && as_user "$user" env HOME="$FAKE_HOME" PATH=/usr/bin:/bin "$AIRLOCK" run \
+      --profile "$profile" --report "$REPORT" -- \
       sh -c "$PY probe.py 'serve 18080' & $PY probe.py $quoted; wait" \
-      > "$OUT" 2> "$SCRATCH/$who/airlock.err") &
+      > "$OUT" 2> "$SCRATCH/$user/airlock-$variant.err") &
   run_pid=$!
   published=""
   for _ in $(seq 100); do
@@ -92,7 +97,7 @@ except OSError:
   done
   wait "$run_pid"
   expect_eq "$who: airlock exits with the payload's status" 0 $?
-  [[ -n ${AIRLOCK_TEST_VERBOSE:-} ]] && cat "$OUT" "$SCRATCH/$who/airlock.err"
+  [[ -n ${AIRLOCK_TEST_VERBOSE:-} ]] && cat "$OUT" "$SCRATCH/$user/airlock-$variant.err"
   expect_eq "$who: publish: a host client reaches the sandbox's server" "hello from the sandbox" "$published"
 
   expect_eq "$who: allowed name and port" "ok hello 203.0.113.10:80 +echo" "$(result 'connect allowed.test 80')"
@@ -152,8 +157,15 @@ EOF
   expect_contains "$who: report lists denied queries" "$(sed -n 2p <<<"$summary")" "other.test"
   expect_contains "$who: report lists the metadata refusal" "$(sed -n 3p <<<"$summary")" "metadata.test:80"
   expect_contains "$who: report lists the denied port" "$(sed -n 3p <<<"$summary")" "allowed.test:8080"
-  expect_contains "$who: denials are logged with the reason" "$(cat "$SCRATCH/$who/airlock.err")" \
+  expect_contains "$who: denials are logged with the reason" "$(cat "$SCRATCH/$user/airlock-$variant.err")" \
     "denied metadata.test:80: metadata.test resolved to 169.254.169.254"
+  handed=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["network"]["connections"]["handed_off"])' "$REPORT")
+  if [[ $variant == handoff ]]; then
+    expect_eq "$who: allowed egress was handed over" yes "$([[ $handed -ge 7 ]] && echo yes || echo "no ($handed)")"
+  else
+    expect_eq "$who: nothing handed over" 0 "$handed"
+  fi
+done
 done
 
 # mode = "none" with forward: the host service and nothing else; no DNS stub.

@@ -70,7 +70,7 @@ fi
 # and audit benchmarks print "RESULT name value" lines for the table.
 : > extra.txt
 echo "== gateway and supervisor memory (integration/bench/run_gateway_bench.sh)"
-RUNS=${RUNS:-3} bash "$OLDPWD/integration/bench/run_gateway_bench.sh" "$A" "${GATEWAY_MIB:-1024}" 1000 | tee -a extra.txt \
+RUNS=${RUNS:-5} bash "$OLDPWD/integration/bench/run_gateway_bench.sh" "$A" "${GATEWAY_MIB:-1024}" 1000 | tee -a extra.txt \
   || echo "   (gateway benchmark failed)"
 for extra in "$OLDPWD"/integration/bench/bench_*.sh; do
   [[ -e $extra ]] || continue
@@ -102,6 +102,7 @@ for line in open("extra.txt"):
     parts = line.split()
     if len(parts) == 3 and parts[0] == "RESULT": extra[parts[1]] = float(parts[2])
 for key, target, better in (("gateway_throughput_ratio", 0.9, "higher"), ("gateway_added_latency_us", 200, "lower"),
+                            ("gateway_relay_throughput_ratio", None, None), ("gateway_relay_added_latency_us", None, None),
                             ("gateway_fd_growth", 0, "lower"), ("supervisor_peak_rss_kib", 8192, "lower"),
                             ("audit_audit_wall_ratio", 1.5, "lower"), ("audit_strace_wall_ratio", None, None),
                             ("audit_run_wall_ratio", None, None)):

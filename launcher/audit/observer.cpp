@@ -1,4 +1,5 @@
 #include "audit/observer.hpp"
+#include "gateway/notify.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -20,13 +21,6 @@
 #include "audit/remote.hpp"
 #include "util/error.hpp"
 
-// Linux 6.6; Debian 12's headers predate it.
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
-#endif
 
 namespace airlock::audit {
 namespace {
@@ -93,7 +87,7 @@ Observer::Observer(UniqueFd listener, const Watch& watch)
   // The caller waits while we look: ask the kernel to hand the CPU straight
   // from it to us and back (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP), instead of
   // two scheduler wake-ups per call. Older kernels refuse; it is only faster.
-  (void)::ioctl(listener_.get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+  (void)gateway::notify::wake_synchronously(listener_.get());
   for (const auto& call : watched_calls()) {
     const int nr = seccomp_syscall_resolve_name(call.name);
     if (nr >= 0) calls_[nr] = &call;

@@ -20,6 +20,7 @@ int doctor_command(const Common& common, const std::string& profile) {
   line("landlock", features.landlock);
   line("seccomp", features.seccomp);
   line("seccomp user notification", features.seccomp_notify);
+  line("gateway handoff", features.handoff);
   line("mount_setattr", features.mount_setattr);
   line("cgroups", features.cgroups);
   line("tiocsti", features.tiocsti);

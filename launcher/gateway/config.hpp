@@ -56,6 +56,10 @@ struct Config {
   // (Stats::traffic); nothing is refused. Listeners are made on demand
   // (Gateway::expect), just before the connection they are for.
   bool log_only = false;
+  // Allowed TCP connections are handed over (handoff.hpp) once the payload
+  // gives the supervisor its seccomp listener; set by the sandbox's
+  // prepare() when the kernel and the profile allow it.
+  bool handoff = false;
   SocketAddress dns{IpAddress::v4(127, 0, 0, 53), 53};
   IpAddress synthetic_network = IpAddress::v4(127, 77, 0, 0);
   unsigned synthetic_prefix = 16;

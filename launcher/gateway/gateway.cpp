@@ -128,6 +128,8 @@ void Gateway::dispatch(std::uint64_t tok, std::uint32_t events) {
     case Kind::observer: return on_observer(inside_listeners_.at(id).get());
     case Kind::on_demand: return on_demand(id);
     case Kind::sweep_timer: return on_sweep();
+    case Kind::notify: return on_notification();
+    case Kind::handoff: return on_handoff(id);
   }
 }
 

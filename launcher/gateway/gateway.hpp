@@ -4,8 +4,10 @@
 // from the policy, checks every connection, resolves allowed names itself,
 // connects out from the host's namespace and relays. One thread, one epoll
 // set; the supervisor polls fd() and calls process() when it is readable.
+#include <linux/seccomp.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -21,6 +23,7 @@
 #include "gateway/config.hpp"
 #include "gateway/decide.hpp"
 #include "gateway/dns.hpp"
+#include "gateway/handoff.hpp"
 #include "gateway/matcher.hpp"
 #include "gateway/observer.hpp"
 #include "gateway/relay.hpp"
@@ -55,6 +58,11 @@ class Gateway {
   // the other modes; never throws.
   void expect(const SocketAddress& destination) noexcept;
 
+  // Handoff (gateway_handoff.cpp): the payload's seccomp listener, which
+  // notifies each connect(). From now on every TCP connect() of the
+  // command is made here.
+  void take_connect_listener(UniqueFd listener);
+
   static constexpr std::chrono::milliseconds kListenWait{2000};
   // An on-demand listener is closed once it took the connections it was
   // made for, or after this long without a new one (a connect() retried on
@@ -65,7 +73,7 @@ class Gateway {
  private:
   enum class Kind : std::uint64_t {
     channel = 1, listener, publish, dns_udp, dns_tcp, relay, resolver_socket, resolver_timer, observer,
-    on_demand, sweep_timer
+    on_demand, sweep_timer, notify, handoff
   };
   enum class Route { egress, forward, publish };
   struct RelayInfo {
@@ -94,6 +102,27 @@ class Gateway {
     socklen_t peer_length = 0;
     std::uint64_t tcp_session = 0;
     const char* transport() const { return udp_fd >= 0 ? "udp" : "tcp"; }
+  };
+  struct Handoff {  // a connect() the gateway answers once its connection is made
+    std::uint64_t notification = 0;
+    int target_fd = -1;    // the command's descriptor number
+    UniqueFd theirs;       // the command's socket (pidfd_getfd): options, status flags
+    int domain = AF_INET;
+    bool v6only = false;
+    bool nonblocking = false;
+    bool cloexec = false;
+    bool own_socket = false;  // connecting the command's socket in the sandbox, not one of ours
+    sockaddr_storage address{};  // own_socket: the address it was given
+    socklen_t address_length = 0;
+    Decision decision;
+    std::uint16_t port = 0;
+    std::vector<SocketAddress> candidates;
+    std::size_t next = 0;
+    UniqueFd ours;           // connecting from the host
+    sockaddr_storage peer{};  // where `ours` connects
+    socklen_t peer_length = 0;
+    std::vector<std::string> attempts;
+    int last_error = ECONNREFUSED;
   };
   struct OnDemand {  // log-only mode: a listener for one destination
     UniqueFd socket;
@@ -144,6 +173,19 @@ class Gateway {
   void arm_sweep(std::chrono::steady_clock::duration after);
   void on_observer_log_only(const Observed& seen);
 
+  // Handoff (gateway_handoff.cpp).
+  void on_notification();
+  void serve_connect(const seccomp_notif& request);
+  void answer_handed_over(std::uint64_t notification, int socket, const SocketFacts& facts);
+  void connect_own_socket(Handoff handoff);
+  void start_handoff(Handoff handoff);
+  void on_handoff_resolved(std::uint64_t id, const Resolution& resolution);
+  void connect_next_candidate(std::uint64_t id);
+  void on_handoff(std::uint64_t id);
+  void complete_handoff(std::uint64_t id, int result);
+  void refuse_handoff(std::uint64_t id, int error);
+  std::uint64_t sandbox_netns();
+
   const Config config_;
   Matcher matcher_;
   SyntheticAddresses synthetic_;
@@ -163,6 +205,9 @@ class Gateway {
   std::set<SocketAddress> expected_;  // every destination expect() was told of (bounded)
   UniqueFd sweep_timer_;
   std::uint64_t next_id_ = 1;
+  UniqueFd notify_;  // handoff: the payload's seccomp listener
+  std::map<std::uint64_t, Handoff> handoffs_;
+  std::uint64_t sandbox_netns_ = 0;  // SO_NETNS_COOKIE of the sandbox's sockets
   // Last, so it is destroyed first: its destructor must not find the
   // maps above gone.
   Resolver resolver_;

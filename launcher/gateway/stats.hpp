@@ -22,6 +22,7 @@ struct Stats {
   std::uint64_t connections_failed = 0;   // allowed, but the destination could not be reached
   std::uint64_t forwarded = 0;
   std::uint64_t published = 0;
+  std::uint64_t handed_off = 0;  // allowed, handed over as connected sockets (bytes not counted)
   std::uint64_t dns_answered = 0;
   std::uint64_t dns_refused = 0;
   std::uint64_t dns_malformed = 0;

@@ -4,12 +4,14 @@
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -83,6 +85,29 @@ Probe probe_seccomp_notify() {
   return {false, "SECCOMP_RET_USER_NOTIF missing (needs Linux 5.0+): audit mode unavailable"};
 }
 
+// The gateway's handoff reaches into the command (pidfd_getfd(2) needs
+// ptrace access, which Yama's ptrace_scope 3 denies to all and 2 to
+// everyone without CAP_SYS_PTRACE) and tells the sandbox's sockets from
+// its own by SO_NETNS_COOKIE (Linux 5.14, after SECCOMP_IOCTL_NOTIF_ADDFD
+// in 5.9). Without it allowed connections are relayed: slower, as safe.
+Probe probe_handoff(bool notify) {
+  if (!notify) return {false, "needs SECCOMP_RET_USER_NOTIF: allowed connections are relayed"};
+  if (syscall(SYS_pidfd_getfd, -1, 0, 0) < 0 && errno == ENOSYS)
+    return {false, "pidfd_getfd(2) missing (needs Linux 5.6+): allowed connections are relayed"};
+  const auto scope = read_first_line("/proc/sys/kernel/yama/ptrace_scope");
+  if (scope == "3" || (scope == "2" && geteuid() != 0))
+    return {false, "kernel.yama.ptrace_scope=" + scope + " forbids reaching into the sandbox: allowed connections are relayed"};
+  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return {false, std::string("socket: ") + std::strerror(errno)};
+  std::uint64_t cookie = 0;
+  socklen_t length = sizeof cookie;
+  constexpr int kSoNetnsCookie = 71;  // SO_NETNS_COOKIE, Linux 5.14
+  const int rc = getsockopt(fd, SOL_SOCKET, kSoNetnsCookie, &cookie, &length);
+  close(fd);
+  if (rc != 0) return {false, "SO_NETNS_COOKIE missing (needs Linux 5.14+): allowed connections are relayed"};
+  return {true, "allowed TCP connections are handed over as connected sockets"};
+}
+
 Probe probe_mount_setattr() {
   // An invalid fd tells EBADF (the syscall exists) from ENOSYS.
   if (syscall(SYS_mount_setattr, -1, "", 0, nullptr, 0) < 0 && errno == ENOSYS)
@@ -143,6 +168,7 @@ Features probe(ProbeDepth depth) {
   f.landlock = probe_landlock(f.landlock_abi);
   f.seccomp = probe_seccomp();
   f.seccomp_notify = probe_seccomp_notify();
+  f.handoff = probe_handoff(f.seccomp_notify.available);
   f.mount_setattr = probe_mount_setattr();
   f.cgroups = probe_cgroups();
   f.tiocsti = probe_tiocsti();

@@ -138,6 +138,7 @@ class Builder {
           net.hosts[name] = item.text;
       }
     }
+    if (const auto* f = get("network.handoff")) net.handoff = f->scalar.text == "true";
   }
 
   // Environment names may hold any byte but '=' and NUL (npm reads

@@ -319,6 +319,7 @@ const std::vector<FieldSpec>& schema() {
       {"network", "forward", FieldType::string_list, EntryKind::endpoints, "host loopback services reachable inside"},
       {"network", "publish", FieldType::string_list, EntryKind::endpoints, "sandbox ports exposed on the host"},
       {"network", "hosts", FieldType::string_map, EntryKind::none, "static name -> address pins"},
+      {"network", "handoff", FieldType::boolean, EntryKind::none, "hand allowed TCP connections over instead of relaying them"},
       {"environment", "keep", FieldType::string_list, EntryKind::names, "variable names (globs) passed through"},
       {"environment", "set", FieldType::string_map, EntryKind::none, "variables set inside"},
       {"environment", "deny", FieldType::string_list, EntryKind::names, "variable names (globs) always dropped"},

@@ -122,6 +122,7 @@ std::string to_toml(const Policy& p, bool with_origins) {
   w.list("publish", p.network.publish, [](const Endpoint& e) { return e.text; },
          [](const Endpoint& e) { return e.where.str(); });
   w.table("hosts", p.network.hosts);
+  w.scalar("handoff", p.network.handoff ? "true" : "false");
 
   w.section("environment");
   w.strings("keep", p.environment.keep);

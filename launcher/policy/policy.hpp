@@ -74,6 +74,10 @@ struct Network {
   std::vector<Endpoint> forward;
   std::vector<Endpoint> publish;
   std::map<std::string, std::string> hosts;  // static name -> address pins
+  // Allowed TCP connections are made by the supervisor and the connected
+  // socket handed to the command (seccomp user notification), so their
+  // bytes do not pass through the gateway; false: every byte is relayed.
+  bool handoff = true;
 };
 
 struct Environment {

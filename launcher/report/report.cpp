@@ -36,7 +36,7 @@ nlohmann::json network_json(const policy::Policy& policy, const sandbox::RunResu
   out["log_only"] = s.log_only;
   out["connections"] = {{"allowed", s.connections_allowed}, {"denied", s.connections_denied},
                         {"failed", s.connections_failed},   {"forwarded", s.forwarded},
-                        {"published", s.published}};
+                        {"published", s.published}, {"handed_off", s.handed_off}};
   out["dns"] = {{"answered", s.dns_answered}, {"refused", s.dns_refused}, {"malformed", s.dns_malformed}};
   out["bytes"] = {{"out", s.bytes_out}, {"in", s.bytes_in}};
   out["denied_connections"] = denied_list(s.denied_connections, "destination");

@@ -372,7 +372,7 @@ Ruleset build(const Request& request, int abi) {
   rs.limitations = request.limitations;
   rs.abi = std::min(abi, kNewestKnownAbi);
   rs.handled_fs = kAllFsRights;
-  rs.handled_net = request.restrict_tcp ? kAllNetRights : 0;
+  rs.handled_net = (request.restrict_tcp ? kAllNetRights : 0) | (request.refuse_tcp_connect ? net::kConnectTcp : 0);
   rs.scoped = (request.scope_abstract_unix ? scope::kAbstractUnixSocket : 0) |
               (request.scope_signals ? scope::kSignal : 0);
   rs.restrict_flags = request.log_denials ? restrict_flag::kLogNewExecOn : 0;
@@ -394,7 +394,10 @@ Ruleset build(const Request& request, int abi) {
           "truncate(2) of files outside write paths is not restricted: needs Landlock ABI 3");
       [[fallthrough]];
     case 3:  // lacks TCP port rules (ABI 4)
-      if (rs.handled_net != 0) {
+      if (request.refuse_tcp_connect) {
+        rs.not_enforced.push_back("refusing the command's own TCP connect() (gateway handoff) needs Landlock ABI 4");
+      }
+      if (request.restrict_tcp) {
         rs.not_enforced.push_back("TCP port rules (connect: " +
                                   ranges_text(request.connect_tcp) +
                                   "; bind: " + ranges_text(request.bind_tcp) +
@@ -434,10 +437,12 @@ Ruleset build(const Request& request, int abi) {
   }
   if (rs.handled_net != 0) {
     std::map<std::uint16_t, std::uint64_t> port_rights;
-    grant_ports(port_rights, request.connect_tcp, net::kConnectTcp);
+    if (!request.refuse_tcp_connect) grant_ports(port_rights, request.connect_tcp, net::kConnectTcp);
     grant_ports(port_rights, request.bind_tcp, net::kBindTcp);
     rs.ports.reserve(port_rights.size());
-    for (const auto& [port, rights] : port_rights) rs.ports.push_back(PortRule{port, rights});
+    for (const auto& [port, rights] : port_rights) {
+      if ((rights & rs.handled_net) != 0) rs.ports.push_back(PortRule{port, rights & rs.handled_net});
+    }
   }
   return rs;
 }

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstring>
 
+#include "audit/channel.hpp"
 #include "sandbox/run.hpp"
 
 namespace airlock::sandbox {
@@ -87,7 +88,12 @@ void payload_main(const Spec& spec, int error_fd) {
     auto args = c_strings(argv);
     // seccomp last: everything before needed syscalls it may deny; after it
     // only execve runs.
-    if (spec.seccomp) seccomp::apply(*spec.seccomp);
+    if (spec.seccomp) {
+      // The gateway's handoff: connect() notifies, and the supervisor must
+      // hold the listener before the command's first connect().
+      const UniqueFd listener = seccomp::apply(*spec.seccomp);
+      if (listener) audit::channel::send_listener(error_fd, listener.get());
+    }
     // Audit mode: the notification filter goes on top, and its listener to
     // the supervisor; only the hand-over and execve come after it.
     if (spec.audit) audit::start_observing(*spec.audit, error_fd);

@@ -88,6 +88,7 @@ EnforcementPlan plan_enforcement(const policy::Policy& policy, const kernel::Fea
   plan.landlock_abi = f.landlock_abi;
   plan.landlock_tcp = f.landlock_abi >= 4;
   plan.seccomp = f.seccomp.available;
+  plan.handoff = plan.namespaces && plan.landlock_tcp && plan.seccomp && f.handoff.available;
 
   decide(plan, "namespaces", plan.namespaces,
          plan.namespaces ? "user, mount, pid, ipc, uts, net, cgroup"

@@ -22,6 +22,10 @@ struct EnforcementPlan {
   int landlock_abi = 0;     // 0: no Landlock
   bool landlock_tcp = false;  // Landlock narrows TCP connect/bind (ABI >= 4)
   bool seccomp = false;
+  // The gateway may hand allowed connections over (gateway/handoff.hpp):
+  // namespaces, Landlock ABI 4, seccomp user notification and
+  // kernel::Features::handoff. A speed-up only: without it they are relayed.
+  bool handoff = false;
   std::vector<LayerDecision> layers;
   std::vector<std::string> missing;  // each: a feature the profile needs that is not here
   std::vector<std::string> unmet_requirements;  // the `enforcement.require` part of `missing`

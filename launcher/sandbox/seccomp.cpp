@@ -94,9 +94,27 @@ void add_namespace_rules(std::vector<Rule>& rules) {
   }
 }
 
+// MSG_FASTOPEN (linux/socket.h): a send that connects a TCP socket first.
+constexpr std::uint64_t kMsgFastOpen = 0x20000000;
+
+// The gateway's handoff (DESIGN.md, "Network"): the supervisor sees every
+// connect() and makes TCP connections itself. A send with MSG_FASTOPEN
+// connects without connect(), so it would pass unseen; refused, as a
+// kernel without Fast Open would (the flags are a register, not memory,
+// so the filter's answer cannot be raced).
+void add_handoff_rules(std::vector<Rule>& rules) {
+  rules.push_back(Rule{"connect", resolve("connect"), Action::notify, 0, {},
+                       "the gateway's handoff: the supervisor makes allowed TCP connections itself", true});
+  const char* why = "TCP Fast Open connects without connect(), unseen by the gateway's handoff";
+  rules.push_back(fixed_errno_rule("sendto", EOPNOTSUPP, {{3, kMsgFastOpen, kMsgFastOpen}}, why));
+  rules.push_back(fixed_errno_rule("sendmsg", EOPNOTSUPP, {{2, kMsgFastOpen, kMsgFastOpen}}, why));
+  rules.push_back(fixed_errno_rule("sendmmsg", EOPNOTSUPP, {{3, kMsgFastOpen, kMsgFastOpen}}, why));
+}
+
 std::vector<Rule> fixed_rules(const Spec& spec) {
   std::vector<Rule> rules;
   add_terminal_injection_rules(rules);
+  if (spec.notify_connect) add_handoff_rules(rules);
   // clone3 passes its flags in memory, which seccomp cannot read; ENOSYS
   // makes glibc (>= 2.34) fall back to clone, whose flags are checked.
   rules.push_back(fixed_errno_rule(
@@ -119,6 +137,7 @@ void validate(const Spec& spec) {
       return;
     case Action::allow:
     case Action::enosys:
+    case Action::notify:
       break;
   }
   throw Error("seccomp: the action for denied system calls must be errno, kill or log, not " +
@@ -188,6 +207,8 @@ std::string to_string(Action action) {
       return "allow";
     case Action::enosys:
       return "enosys";
+    case Action::notify:
+      return "notify";
   }
   return "unknown";
 }
@@ -221,6 +242,8 @@ std::string answer(Action action, int err) {
       return "allow and log";
     case Action::allow:
       return "allow";
+    case Action::notify:
+      return "answered by the supervisor";
   }
   return "unknown";
 }

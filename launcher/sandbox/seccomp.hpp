@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "util/fd.hpp"
+
 namespace airlock::seccomp {
 
 enum class Action {
@@ -27,6 +29,7 @@ enum class Action {
   log,     // allow, and log to the audit log
   allow,
   enosys,  // fail with ENOSYS, the "not implemented" answer libc falls back on
+  notify,  // SECCOMP_RET_USER_NOTIF: the supervisor answers (gateway handoff)
 };
 
 // The argument `arg` (0-based) matches when (value_of_arg & mask) == value.
@@ -58,6 +61,9 @@ struct Spec {
   int errno_value = EPERM;
   // If false, clone/unshare with any CLONE_NEW* flag are refused (EPERM).
   bool allow_user_namespaces = false;
+  // Gateway handoff: every connect() waits for the supervisor, and TCP Fast
+  // Open sends (which connect without connect()) are refused, EOPNOTSUPP.
+  bool notify_connect = false;
 };
 
 struct Filter {
@@ -82,8 +88,10 @@ Filter build(const Spec& spec);
 
 // Loads the filter into the calling thread. no_new_privs must already be set
 // (the payload sets it before Landlock); throws airlock::Error if it is not,
-// and airlock::SystemError when libseccomp or the kernel refuses.
-void apply(const Filter& filter);
+// and airlock::SystemError when libseccomp or the kernel refuses. Returns
+// the notification listener when a rule notifies (an empty fd otherwise):
+// the caller must hand it to whoever answers before any notifying call.
+UniqueFd apply(const Filter& filter);
 
 // The BPF programs apply() would load, in load order (baseline first). For
 // tests and benchmarks.

@@ -5,6 +5,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "sandbox/seccomp.hpp"
@@ -36,6 +37,8 @@ std::uint32_t to_scmp(Action action, int errno_value) {
       return SCMP_ACT_LOG;
     case Action::allow:
       return SCMP_ACT_ALLOW;
+    case Action::notify:
+      return SCMP_ACT_NOTIFY;
   }
   throw Error("seccomp: unknown action");
 }
@@ -125,14 +128,29 @@ void require_no_new_privs() {
   }
 }
 
+// Whether the baseline (or the policy filter) has a notifying rule.
+bool uses_notify(const Filter& filter, bool baseline) {
+  return std::any_of(filter.rules.begin(), filter.rules.end(),
+                     [&](const Rule& r) { return r.fixed == baseline && r.action == Action::notify; });
+}
+
 }  // namespace
 
-void apply(const Filter& filter) {
+UniqueFd apply(const Filter& filter) {
   require_no_new_privs();
   // Build everything before loading anything: a libseccomp error must not
   // leave half of the filter in place.
   const std::vector<Context> ctxs = contexts(filter);
-  for (const auto& ctx : ctxs) check_scmp(seccomp_load(ctx.get()), "load the filter");
+  UniqueFd listener;
+  for (const auto& ctx : ctxs) {
+    // libseccomp asks for SECCOMP_FILTER_FLAG_NEW_LISTENER when a rule notifies.
+    check_scmp(seccomp_load(ctx.get()), "load the filter");
+    if (!listener && uses_notify(filter, &ctx == &ctxs.front())) {
+      listener = UniqueFd(seccomp_notify_fd(ctx.get()));
+      if (!listener) throw Error("seccomp: the kernel gave no notification listener");
+    }
+  }
+  return listener;
 }
 
 std::vector<std::vector<sock_filter>> export_bpf(const Filter& filter) {

@@ -143,7 +143,10 @@ class Supervision {
     UniqueFd listener;
     const auto n = audit::channel::receive(errors_.get(), buf, sizeof buf, listener);
     if (listener) {
-      if (!spec_.audit) return;
+      if (!spec_.audit) {
+        if (gateway_) gateway_->take_connect_listener(std::move(listener));
+        return;
+      }
       observer_ = std::make_unique<audit::Observer>(std::move(listener), *spec_.audit);
       // Audit behind the log-only gateway: each TCP connect() the observer
       // sees gets a listener in the sandbox before it goes on.
@@ -208,7 +211,9 @@ RunResult run(const Spec& spec) {
   const auto start = std::chrono::steady_clock::now();
   auto sync = make_pipe();
   // In audit mode a socket pair: the payload also hands its seccomp listener over on it.
-  auto errors = spec.audit ? make_socket_pair() : make_pipe();
+  // So does the gateway's handoff (the listener of its connect() notifications).
+  const bool handoff = spec.gateway && spec.gateway->handoff;
+  auto errors = spec.audit || handoff ? make_socket_pair() : make_pipe();
   UniqueFd gateway_inside, gateway_outside;
   if (spec.gateway) std::tie(gateway_inside, gateway_outside) = gateway::channel::make_pair();
   sigset_t old_mask;

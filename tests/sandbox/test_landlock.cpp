@@ -203,6 +203,29 @@ TEST(LandlockBuild, RestrictTcpWithNoPortsDeniesAllTcp) {
   EXPECT_TRUE(rs.ports.empty());
 }
 
+TEST(LandlockBuild, RefuseTcpConnectHandlesConnectOnlyAndGrantsNoConnectPort) {
+  ll::Request req;
+  req.refuse_tcp_connect = true;
+  req.connect_tcp = {{443, 443}};  // ignored: no connect of the command's own
+  const ll::Ruleset rs = ll::build(req, 4);
+  EXPECT_EQ(rs.handled_net, ll::net::kConnectTcp);
+  EXPECT_TRUE(rs.ports.empty());
+
+  req.restrict_tcp = true;
+  req.bind_tcp = {{8080, 8080}};
+  const ll::Ruleset both = ll::build(req, 4);
+  EXPECT_EQ(both.handled_net, ll::net::kBindTcp | ll::net::kConnectTcp);
+  ASSERT_EQ(both.ports.size(), 1U);
+  EXPECT_EQ(both.ports[0], (ll::PortRule{8080, ll::net::kBindTcp}));
+
+  const ll::Ruleset old = ll::build(req, 3);
+  EXPECT_EQ(old.handled_net, 0U);
+  const bool named = std::any_of(old.not_enforced.begin(), old.not_enforced.end(), [](const std::string& s) {
+    return s.find("gateway handoff") != std::string::npos;
+  });
+  EXPECT_TRUE(named);
+}
+
 TEST(LandlockBuild, ScopingOnlyFromAbi6) {
   ll::Request req;  // both scopes requested by default
   for (int abi = 1; abi <= 5; ++abi) {

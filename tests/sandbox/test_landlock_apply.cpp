@@ -403,6 +403,25 @@ TEST_F(LandlockApply, TcpBindOnlyToListedPorts) {
   EXPECT_EQ(failures, "");
 }
 
+// The gateway's handoff: the supervisor makes every TCP connect(); one the
+// kernel runs for the command (a descriptor swapped under a call it let
+// through) is refused, while binding and listening stay free.
+TEST_F(LandlockApply, RefuseTcpConnectRefusesEveryConnectButNotBind) {
+  require_abi(4, "TCP port rules");
+  if (IsSkipped()) return;
+  const Listener outside;
+  ll::Request req;
+  req.read = {"/"};
+  req.refuse_tcp_connect = true;
+  const std::string failures = in_sandbox(for_kernel(req), [&] {
+    return all_of({
+        expect_errno(tcp_connect(outside.port()), EACCES, "connect to a listening port"),
+        expect_ok(tcp_bind(0), "bind (not restricted)"),
+    });
+  });
+  EXPECT_EQ(failures, "");
+}
+
 TEST_F(LandlockApply, SignalsToTheOutsideAreScoped) {
   require_abi(6, "signal scoping");
   if (IsSkipped()) return;

@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 
 #include <algorithm>
@@ -190,6 +191,31 @@ TEST(SeccompExport, BaselineAloneWhenThePolicyAllowsEverything) {
   ASSERT_EQ(programs.size(), 1u);
   EXPECT_FALSE(programs[0].empty());
   EXPECT_EQ(sc::export_bpf(sc::build({.deny = {"mount"}})).size(), 2u);
+}
+
+// The gateway's handoff: connect() waits for the supervisor; a send that
+// would connect by itself (MSG_FASTOPEN) is refused, in any flags word;
+// ordinary sends pass; a policy's refusal of connect still wins.
+TEST(SeccompExport, HandoffNotifiesConnectAndRefusesFastOpen) {
+  constexpr std::uint64_t kFastOpen = 0x20000000;  // MSG_FASTOPEN
+  constexpr std::uint32_t kNotify = SECCOMP_RET_USER_NOTIF;
+  constexpr std::uint32_t kRefused = SECCOMP_RET_ERRNO | EOPNOTSUPP;
+  const auto p = sc::export_bpf(sc::build({.notify_connect = true}));
+  EXPECT_EQ(run_stack(p, call(SYS_connect, {3, 0, 16})), kNotify);
+  EXPECT_EQ(run_stack(p, call(SYS_sendto, {3, 0, 1, kFastOpen, 0, 16})), kRefused);
+  EXPECT_EQ(run_stack(p, call(SYS_sendto, {3, 0, 1, kFastOpen | MSG_NOSIGNAL, 0, 16})), kRefused);
+  EXPECT_EQ(run_stack(p, call(SYS_sendmsg, {3, 0, kFastOpen})), kRefused);
+  EXPECT_EQ(run_stack(p, call(SYS_sendmmsg, {3, 0, 1, kFastOpen})), kRefused);
+  EXPECT_EQ(run_stack(p, call(SYS_sendto, {3, 0, 1, MSG_NOSIGNAL, 0, 0})), SECCOMP_RET_ALLOW);
+  EXPECT_EQ(run_stack(p, call(SYS_sendmsg, {3, 0, 0})), SECCOMP_RET_ALLOW);
+  EXPECT_EQ(run_stack(p, call(SYS_accept4, {3, 0, 0, 0})), SECCOMP_RET_ALLOW);
+
+  const auto without = sc::export_bpf(sc::build({}));
+  EXPECT_EQ(run_stack(without, call(SYS_connect, {3, 0, 16})), SECCOMP_RET_ALLOW);
+  EXPECT_EQ(run_stack(without, call(SYS_sendto, {3, 0, 1, kFastOpen, 0, 16})), SECCOMP_RET_ALLOW);
+
+  const auto denied = sc::export_bpf(sc::build({.deny = {"connect"}, .notify_connect = true}));
+  EXPECT_EQ(run_stack(denied, call(SYS_connect, {3, 0, 16})), kEperm);
 }
 
 TEST(SeccompExport, FixedRulesAnswerAsIntended) {

@@ -1,0 +1,369 @@
+// The gateway's handoff (handoff.hpp): each connect() of the command
+// arrives here as a seccomp notification. TCP connections the policy
+// allows are made from the host and the socket put in place of the
+// command's; every other TCP connect() is made on the command's own socket,
+// in the sandbox, exactly as asked; anything else the kernel runs itself.
+// Nothing here waits: a connection in progress is watched by the epoll set
+// while the command's call waits in the kernel.
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <spdlog/spdlog.h>
+
+#include "gateway/gateway.hpp"
+#include "gateway/notify.hpp"
+#include "util/error.hpp"
+
+namespace airlock::gateway {
+namespace {
+
+// Notifications served per readiness report, so that relays and DNS are
+// not starved by a command that connects in a loop.
+constexpr int kNotificationBatch = 64;
+
+bool is_nonblocking(int fd) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  return flags >= 0 && (flags & O_NONBLOCK) != 0;
+}
+
+// fcntl(F_SETFL) of the open file the command shares with us.
+void set_nonblocking(int fd, bool on) {
+  const int flags = static_cast<int>(check_syscall(::fcntl(fd, F_GETFL), "fcntl(F_GETFL)"));
+  check_syscall(::fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK), "fcntl(F_SETFL)");
+}
+
+int connect_retrying(int fd, const sockaddr_storage& address, socklen_t length) {
+  int rc;
+  do rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), length);
+  while (rc != 0 && errno == EINTR);
+  return rc == 0 ? 0 : errno;
+}
+
+int pending_error(int fd) {
+  int error = 0;
+  socklen_t length = sizeof error;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) return errno;
+  return error;
+}
+
+// The options the command set on its socket, on ours, where they differ
+// from what a fresh socket has. An option the host's socket refuses
+// (a congestion control only the sandbox's namespace allows, say) is
+// logged and left: the connection works without it.
+void copy_options(int from, int to, int domain) {
+  for (const auto& option : copied_options(domain)) {
+    unsigned char theirs[64] = {}, fresh[64] = {};
+    socklen_t theirs_length = sizeof theirs, fresh_length = sizeof fresh;
+    if (::getsockopt(from, option.level, option.name, theirs, &theirs_length) != 0) continue;
+    if (::getsockopt(to, option.level, option.name, fresh, &fresh_length) != 0) continue;
+    if (theirs_length == fresh_length && std::memcmp(theirs, fresh, theirs_length) == 0) continue;
+    if (option.name == SO_RCVBUF || option.name == SO_SNDBUF) {
+      // getsockopt reports twice what setsockopt was given (socket(7)).
+      int value = 0;
+      std::memcpy(&value, theirs, sizeof value);
+      value /= 2;
+      std::memcpy(theirs, &value, sizeof value);
+    }
+    if (::setsockopt(to, option.level, option.name, theirs, theirs_length) != 0)
+      spdlog::debug("network: handoff: {} not copied: {}", option.text, std::strerror(errno));
+  }
+}
+
+}  // namespace
+
+void Gateway::take_connect_listener(UniqueFd listener) {
+  if (!config_.handoff || notify_) return;
+  notify_ = std::move(listener);
+  if (!notify::wake_synchronously(notify_.get()))
+    spdlog::debug("network: handoff: no synchronous wake-up: {}", std::strerror(errno));
+  poller_.add(notify_.get(), token(Kind::notify, 0), EPOLLIN);
+}
+
+std::uint64_t Gateway::sandbox_netns() {
+  if (sandbox_netns_ != 0) return sandbox_netns_;
+  // init hands its listeners over before the payload starts, so they are
+  // on the channel by the time the first connect() is: read them first.
+  if (channel_) on_channel();
+  for (const auto& listener : inside_listeners_) {
+    if (!listener) continue;
+    if (const auto cookie = notify::netns_cookie(listener.get())) return sandbox_netns_ = *cookie;
+  }
+  return 0;
+}
+
+void Gateway::on_notification() {
+  for (int i = 0; i < kNotificationBatch; ++i) {
+    pollfd ready{notify_.get(), POLLIN, 0};
+    if (::poll(&ready, 1, 0) <= 0) return;
+    if ((ready.revents & POLLIN) == 0) {
+      // Every process of the sandbox is gone.
+      poller_.remove(notify_.get());
+      notify_.reset();
+      return;
+    }
+    const auto request = notify::receive(notify_.get());
+    if (!request) continue;
+    try {
+      serve_connect(*request);
+    } catch (const std::exception& e) {
+      // The call must not wait for ever: fail it, closed.
+      spdlog::error("network: handoff: {}", e.what());
+      (void)notify::answer(notify_.get(), request->id, -1, ECONNREFUSED);
+    }
+  }
+}
+
+void Gateway::serve_connect(const seccomp_notif& request) {
+  const int listener = notify_.get();
+  const auto tid = static_cast<pid_t>(request.pid);
+  const int fd = static_cast<int>(request.data.args[0]);
+  UniqueFd theirs;
+  if (const int err = notify::fetch_descriptor(listener, request.id, tid, fd, theirs); err != 0) {
+    // EBADF: not a descriptor there, the kernel will say so; ENOENT: the
+    // caller is gone. Otherwise the kernel runs it: Landlock refuses a TCP
+    // connect of the command's own, so nothing connects unseen.
+    if (err != ENOENT) (void)notify::let_run(listener, request.id);
+    if (err != EBADF && err != ENOENT) spdlog::debug("network: handoff: cannot reach fd {} of {}: {}", fd, tid, std::strerror(err));
+    return;
+  }
+  const std::uint64_t netns = sandbox_netns();
+  if (netns == 0) {
+    spdlog::error("network: handoff: the sandbox's sockets are not known yet; connect() refused");
+    (void)notify::answer(listener, request.id, -1, ECONNREFUSED);
+    return;
+  }
+  const SocketFacts facts = notify::inspect_socket(theirs.get(), netns);
+  if (!facts.tcp()) {
+    (void)notify::let_run(listener, request.id);
+    return;
+  }
+  const auto address = notify::read_sockaddr(tid, request.data.args[1], request.data.args[2]);
+  if (!address || request.data.args[2] < sizeof(sa_family_t)) {
+    (void)notify::answer(listener, request.id, -1, address ? EINVAL : EFAULT);
+    return;
+  }
+  ConnectRequest connect;
+  connect.family = address->ss_family;
+  if (connect.family == AF_INET || connect.family == AF_INET6) connect.destination = SocketAddress::from_sockaddr(*address);
+  const ConnectPlan plan = plan_connect(config_, matcher_, synthetic_, facts, connect);
+  // What we read may be another thread's reused memory if the caller died.
+  if (!notify::still_waiting(listener, request.id)) return;
+  switch (plan.kind) {
+    case ConnectPlan::Kind::let_kernel:
+      (void)notify::let_run(listener, request.id);
+      return;
+    case ConnectPlan::Kind::peer_state:
+      if (plan.error != 0) {
+        (void)notify::answer(listener, request.id, -1, plan.error);
+        return;
+      }
+      return answer_handed_over(request.id, theirs.get(), facts);
+    case ConnectPlan::Kind::on_socket:
+    case ConnectPlan::Kind::hand_off:
+      break;
+  }
+  Handoff handoff;
+  handoff.notification = request.id;
+  handoff.target_fd = fd;
+  handoff.domain = facts.domain;
+  handoff.v6only = facts.v6only;
+  handoff.nonblocking = is_nonblocking(theirs.get());
+  handoff.theirs = std::move(theirs);
+  handoff.address = *address;
+  handoff.address_length = static_cast<socklen_t>(std::min<std::uint64_t>(request.data.args[2], sizeof(sockaddr_storage)));
+  if (plan.kind == ConnectPlan::Kind::on_socket) {
+    handoff.own_socket = true;
+    return connect_own_socket(std::move(handoff));
+  }
+  handoff.cloexec = notify::close_on_exec(tid, fd);
+  handoff.decision = plan.decision;
+  handoff.port = connect.destination->port;
+  start_handoff(std::move(handoff));
+}
+
+// A socket we handed over earlier: its state answers; a new connection is
+// never started from it.
+void Gateway::answer_handed_over(std::uint64_t notification, int socket, const SocketFacts& facts) {
+  if (const auto fixed = handed_over_answer(facts.tcp_state, facts.tcp_state == TCP_CLOSE ? pending_error(socket) : 0)) {
+    (void)notify::answer(notify_.get(), notification, -1, *fixed);
+    return;
+  }
+  // Established (or closing): connect() to its own peer says 0 the first
+  // time after a non-blocking connect and EISCONN after, as the kernel
+  // would tell the command; from these states it connects nothing.
+  sockaddr_storage peer{};
+  socklen_t length = sizeof peer;
+  if (::getpeername(socket, reinterpret_cast<sockaddr*>(&peer), &length) != 0) {
+    (void)notify::answer(notify_.get(), notification, -1, EISCONN);
+    return;
+  }
+  const bool nonblocking = is_nonblocking(socket);
+  if (!nonblocking) set_nonblocking(socket, true);
+  const int err = connect_retrying(socket, peer, length);
+  if (!nonblocking) set_nonblocking(socket, false);
+  (void)notify::answer(notify_.get(), notification, err == 0 ? 0 : -1, err);
+}
+
+// The command's own socket, connected in the sandbox as asked: the relay
+// path, the DNS stub, the sandbox's own servers, or nothing (no route, no
+// listener) answer it there. Never blocks the supervisor: the socket is
+// made non-blocking for the call, and a connection in progress is watched.
+void Gateway::connect_own_socket(Handoff handoff) {
+  if (!handoff.nonblocking) set_nonblocking(handoff.theirs.get(), true);
+  const int err = connect_retrying(handoff.theirs.get(), handoff.address, handoff.address_length);
+  if (!handoff.nonblocking) set_nonblocking(handoff.theirs.get(), false);
+  if (err != EINPROGRESS || handoff.nonblocking) {
+    (void)notify::answer(notify_.get(), handoff.notification, err == 0 ? 0 : -1, err);
+    return;
+  }
+  const std::uint64_t id = next_id_++;
+  poller_.add(handoff.theirs.get(), token(Kind::handoff, id), EPOLLOUT);
+  handoffs_.emplace(id, std::move(handoff));
+}
+
+void Gateway::start_handoff(Handoff handoff) {
+  const std::uint64_t id = next_id_++;
+  const Decision& decision = handoff.decision;
+  if (decision.action == Decision::Action::connect) {
+    handoff.candidates = {decision.target};
+    ++stats_.connections_allowed;
+  } else if (decision.pinned) {
+    handoff.candidates = {SocketAddress{*decision.pinned, handoff.port}};
+    ++stats_.connections_allowed;
+  } else {
+    const std::string name = decision.name;
+    handoffs_.emplace(id, std::move(handoff));
+    resolver_.resolve(name, [this, id](const Resolution& resolution) { on_handoff_resolved(id, resolution); });
+    return;
+  }
+  handoffs_.emplace(id, std::move(handoff));
+  connect_next_candidate(id);
+}
+
+void Gateway::on_handoff_resolved(std::uint64_t id, const Resolution& resolution) {
+  auto it = handoffs_.find(id);
+  if (it == handoffs_.end()) return;
+  Handoff& handoff = it->second;
+  if (!resolution.error.empty()) {
+    ++stats_.connections_failed;
+    spdlog::warn("network: {}: cannot resolve {}: {}", handoff.decision.destination, handoff.decision.name,
+                 resolution.error);
+    return refuse_handoff(id, EHOSTUNREACH);
+  }
+  auto screened = screen_resolved(matcher_, handoff.decision.name, resolution.addresses, handoff.port);
+  if (screened.usable.empty()) {
+    deny(UniqueFd(), handoff.decision.destination, screened.refused.front());
+    return refuse_handoff(id, ECONNREFUSED);
+  }
+  for (const auto& why : screened.refused)
+    spdlog::info("network: {}: address left out: {}", handoff.decision.destination, why);
+  handoff.candidates = std::move(screened.usable);
+  ++stats_.connections_allowed;
+  connect_next_candidate(id);
+}
+
+void Gateway::connect_next_candidate(std::uint64_t id) {
+  Handoff& handoff = handoffs_.at(id);
+  while (handoff.next < handoff.candidates.size()) {
+    const SocketAddress& target = handoff.candidates[handoff.next++];
+    const auto address = address_for(handoff.domain, handoff.v6only, target, handoff.peer_length);
+    if (!address) {
+      handoff.attempts.push_back(target.str() + ": not reachable from the command's socket family");
+      handoff.last_error = ENETUNREACH;
+      continue;
+    }
+    handoff.peer = *address;
+    UniqueFd socket(::socket(handoff.domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!socket) {
+      handoff.last_error = errno;
+      handoff.attempts.push_back(target.str() + ": " + std::strerror(errno));
+      continue;
+    }
+    copy_options(handoff.theirs.get(), socket.get(), handoff.domain);
+    const int err = connect_retrying(socket.get(), handoff.peer, handoff.peer_length);
+    if (err == 0 || err == EINPROGRESS) {
+      handoff.ours = std::move(socket);
+      // A non-blocking connect() says EINPROGRESS as it would have
+      // inside, and the command waits for the socket it now holds.
+      if (err == 0 || handoff.nonblocking) return complete_handoff(id, err);
+      poller_.add(handoff.ours.get(), token(Kind::handoff, id), EPOLLOUT);
+      return;
+    }
+    handoff.last_error = err;
+    handoff.attempts.push_back(target.str() + ": " + std::strerror(err));
+  }
+  ++stats_.connections_failed;
+  std::string why;
+  for (const auto& attempt : handoff.attempts) why += (why.empty() ? "" : "; ") + attempt;
+  spdlog::warn("network: {}: cannot connect: {}", handoff.decision.destination, why.empty() ? "no address" : why);
+  refuse_handoff(id, handoff.last_error);
+}
+
+void Gateway::on_handoff(std::uint64_t id) {
+  auto it = handoffs_.find(id);
+  if (it == handoffs_.end()) return;
+  Handoff& handoff = it->second;
+  if (handoff.own_socket) {
+    Handoff done = std::move(handoff);
+    handoffs_.erase(it);
+    poller_.remove(done.theirs.get());
+    int err = pending_error(done.theirs.get());
+    // connect() once more on success: the command's socket is then
+    // connected for the kernel too (a later connect() says EISCONN).
+    if (err == 0) {
+      set_nonblocking(done.theirs.get(), true);
+      err = connect_retrying(done.theirs.get(), done.address, done.address_length);
+      set_nonblocking(done.theirs.get(), false);
+    }
+    (void)notify::answer(notify_.get(), done.notification, err == 0 ? 0 : -1, err);
+    return;
+  }
+  poller_.remove(handoff.ours.get());
+  const int err = pending_error(handoff.ours.get());
+  if (err == 0) return complete_handoff(id, 0);
+  handoff.ours.reset();
+  handoff.last_error = err;
+  handoff.attempts.push_back(SocketAddress::from_sockaddr(handoff.peer).value_or(SocketAddress{}).str() + ": " +
+                             std::strerror(err));
+  connect_next_candidate(id);
+}
+
+void Gateway::complete_handoff(std::uint64_t id, int result) {
+  auto node = handoffs_.extract(id);
+  Handoff& handoff = node.mapped();
+  const int socket = handoff.ours.get();
+  if (result == 0) {
+    // Connected: a second connect() marks the socket connected for the
+    // kernel's socket layer, so no later connect() of the command's can
+    // take it anywhere else (it says EISCONN).
+    (void)connect_retrying(socket, handoff.peer, handoff.peer_length);
+  }
+  if (!handoff.nonblocking) set_nonblocking(socket, false);
+  const int err = notify::install(notify_.get(), handoff.notification, socket, handoff.target_fd, handoff.cloexec);
+  if (err != 0) {
+    // ENOENT: the caller was interrupted or killed; its connect() starts
+    // again (a new notification) or never will.
+    if (err != ENOENT) spdlog::warn("network: handoff: cannot install the socket: {}", std::strerror(err));
+    if (err != ENOENT) (void)notify::answer(notify_.get(), handoff.notification, -1, ECONNREFUSED);
+    return;
+  }
+  (void)notify::answer(notify_.get(), handoff.notification, result == 0 ? 0 : -1, result);
+  ++stats_.handed_off;
+  const auto peer = SocketAddress::from_sockaddr(handoff.peer);
+  spdlog::info("network: allowed {} ({}), handed over{}", handoff.decision.destination, handoff.decision.reason,
+               peer ? " connected to " + peer->str() : "");
+}
+
+void Gateway::refuse_handoff(std::uint64_t id, int error) {
+  auto node = handoffs_.extract(id);
+  if (node.empty()) return;
+  if (node.mapped().ours) poller_.remove(node.mapped().ours.get());
+  (void)notify::answer(notify_.get(), node.mapped().notification, -1, error);
+}
+
+}  // namespace airlock::gateway
