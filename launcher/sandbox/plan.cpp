@@ -1,5 +1,7 @@
 #include "sandbox/plan.hpp"
 
+#include <algorithm>
+
 #include "sandbox/limits.hpp"
 
 namespace airlock::sandbox {
@@ -37,7 +39,8 @@ void decide_network(EnforcementPlan& plan, const policy::Policy& policy) {
         plan.layers.push_back({"network", true,
                                "allowlist: a fresh network namespace whose only exit is the egress gateway (" +
                                    std::to_string(policy.network.allow.size()) +
-                                   " rule(s); DNS answered only for allowed names; UDP refused)" +
+                                   " rule(s); DNS answered only for allowed names; UDP refused; allowed connections " +
+                                   (plan.handoff ? "handed over" : "relayed") + ")" +
                                    endpoints_text(policy.network)});
       } else if (plan.landlock_tcp) {
         decide(plan, "network", false,
@@ -80,6 +83,16 @@ void check_requirements(EnforcementPlan& plan, const policy::Policy& policy, con
   }
 }
 
+// io_uring's operations bypass seccomp (policies/syscalls.toml): a profile
+// that allows it gets the relay, whose checks io_uring cannot pass by.
+bool refuses_io_uring(const policy::Syscalls& syscalls) {
+  const auto& deny = syscalls.deny;
+  const bool denied = std::find(deny.begin(), deny.end(), "io_uring_setup") != deny.end();
+  if (syscalls.default_action == policy::SyscallDefault::allow) return denied;
+  const auto& allow = syscalls.allow;
+  return denied || std::find(allow.begin(), allow.end(), "io_uring_setup") == allow.end();
+}
+
 }  // namespace
 
 EnforcementPlan plan_enforcement(const policy::Policy& policy, const kernel::Features& f) {
@@ -88,7 +101,9 @@ EnforcementPlan plan_enforcement(const policy::Policy& policy, const kernel::Fea
   plan.landlock_abi = f.landlock_abi;
   plan.landlock_tcp = f.landlock_abi >= 4;
   plan.seccomp = f.seccomp.available;
-  plan.handoff = plan.namespaces && plan.landlock_tcp && plan.seccomp && f.handoff.available;
+  plan.handoff = policy.network.mode == policy::NetworkMode::allowlist && policy.network.handoff &&
+                 refuses_io_uring(policy.syscalls) && plan.namespaces && plan.landlock_tcp && plan.seccomp &&
+                 f.handoff.available;
 
   decide(plan, "namespaces", plan.namespaces,
          plan.namespaces ? "user, mount, pid, ipc, uts, net, cgroup"

@@ -22,8 +22,9 @@ struct EnforcementPlan {
   int landlock_abi = 0;     // 0: no Landlock
   bool landlock_tcp = false;  // Landlock narrows TCP connect/bind (ABI >= 4)
   bool seccomp = false;
-  // The gateway may hand allowed connections over (gateway/handoff.hpp):
-  // namespaces, Landlock ABI 4, seccomp user notification and
+  // The gateway hands allowed connections over (gateway/handoff.hpp)
+  // rather than relaying them: an allow-list with network.handoff, io_uring
+  // refused, and namespaces, Landlock ABI 4, seccomp user notification and
   // kernel::Features::handoff. A speed-up only: without it they are relayed.
   bool handoff = false;
   std::vector<LayerDecision> layers;

@@ -171,27 +171,8 @@ landlock::Request landlock_request(const policy::Policy& policy, const Enforceme
       for (const auto& rule : policy.network.allow)
         for (const auto& ports : rule.ports) req.connect_tcp.push_back(ports);
   }
-  req.refuse_tcp_connect = uses_handoff(policy, plan);
+  req.refuse_tcp_connect = plan.handoff;
   return req;
-}
-
-namespace {
-
-// io_uring's operations bypass seccomp (policies/syscalls.toml): a profile
-// that allows it gets the relay, whose checks io_uring cannot pass by.
-bool refuses_io_uring(const policy::Syscalls& syscalls) {
-  const auto& deny = syscalls.deny;
-  const bool denied = std::find(deny.begin(), deny.end(), "io_uring_setup") != deny.end();
-  if (syscalls.default_action == policy::SyscallDefault::allow) return denied;
-  const auto& allow = syscalls.allow;
-  return denied || std::find(allow.begin(), allow.end(), "io_uring_setup") == allow.end();
-}
-
-}  // namespace
-
-bool uses_handoff(const policy::Policy& policy, const EnforcementPlan& plan) {
-  return policy.network.mode == policy::NetworkMode::allowlist && policy.network.handoff && plan.handoff &&
-         refuses_io_uring(policy.syscalls);
 }
 
 seccomp::Spec seccomp_spec(const policy::Policy& policy, bool handoff) {
@@ -226,7 +207,7 @@ std::string describe_enforcement(const policy::Policy& policy, const Enforcement
   out += "\n";
   try {
     if (plan.seccomp)
-      out += seccomp::describe(seccomp::build(seccomp_spec(policy, uses_handoff(policy, plan))));
+      out += seccomp::describe(seccomp::build(seccomp_spec(policy, plan.handoff)));
     else
       out += "seccomp: not available on this kernel: no system call is filtered\n";
   } catch (const Error& e) {
@@ -257,7 +238,7 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
     if (!host.terminal.empty()) mounts::add_terminal(spec.mounts, host.terminal);
     if (gateway::needed(policy.network)) {
       spec.gateway = gateway::build(policy.network);
-      spec.gateway->handoff = uses_handoff(policy, plan);
+      spec.gateway->handoff = plan.handoff;
       if (spec.gateway->dns_stub) {
         resolv_conf = mounts::follow_host_symlinks("/etc/resolv.conf");
         mounts::add_file(spec.mounts, resolv_conf, spec.gateway->resolv_conf,

@@ -73,11 +73,6 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
 landlock::Request landlock_request(const policy::Policy& policy, const EnforcementPlan& plan,
                                    const std::string& executable);
 
-// Whether a run hands allowed connections over (gateway/handoff.hpp)
-// rather than relaying them: an allow-list, network.handoff, the kernel's
-// support (plan.handoff), and io_uring refused.
-bool uses_handoff(const policy::Policy& policy, const EnforcementPlan& plan);
-
 // The seccomp layer's input a policy implies; `handoff`: connect() notifies.
 seccomp::Spec seccomp_spec(const policy::Policy& policy, bool handoff = false);
 

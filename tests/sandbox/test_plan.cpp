@@ -156,3 +156,50 @@ TEST(EnforcementDescription, AFilterThatCannotBeBuiltIsNamedNotThrown) {
   EXPECT_TRUE(contains(text, "seccomp: the filter cannot be built")) << text;
   EXPECT_TRUE(contains(text, "no_such_syscall"));
 }
+
+// The gateway's handoff: only for an allow-list, only with every feature it
+// stands on, never when the profile lets io_uring (which bypasses seccomp)
+// through, and never against the profile's network.handoff = false. The
+// Landlock request and the seccomp spec follow the plan.
+TEST(Plan, HandoffNeedsAnAllowListEveryFeatureAndIoUringRefused) {
+  Features f = full_kernel();
+  f.handoff = {true, "available"};
+  Policy p = sample_policy();
+  p.network.mode = airlock::policy::NetworkMode::allowlist;
+  p.syscalls.deny = {"io_uring_setup", "io_uring_enter"};
+  EXPECT_TRUE(sb::plan_enforcement(p, f).handoff);
+  EXPECT_TRUE(sb::landlock_request(p, sb::plan_enforcement(p, f), "").refuse_tcp_connect);
+  EXPECT_NE(layer(sb::plan_enforcement(p, f), "network")->detail.find("handed over"), std::string::npos);
+
+  Policy relay = p;
+  relay.network.handoff = false;
+  EXPECT_FALSE(sb::plan_enforcement(relay, f).handoff);
+  EXPECT_FALSE(sb::landlock_request(relay, sb::plan_enforcement(relay, f), "").refuse_tcp_connect);
+  EXPECT_NE(layer(sb::plan_enforcement(relay, f), "network")->detail.find("relayed"), std::string::npos);
+
+  Policy io_uring = p;
+  io_uring.syscalls.deny = {"bpf"};
+  EXPECT_FALSE(sb::plan_enforcement(io_uring, f).handoff);
+  Policy allow_list = p;
+  allow_list.syscalls.default_action = airlock::policy::SyscallDefault::deny;
+  allow_list.syscalls.deny = {};
+  allow_list.syscalls.allow = {"read", "write", "connect"};
+  EXPECT_TRUE(sb::plan_enforcement(allow_list, f).handoff);
+  allow_list.syscalls.allow.push_back("io_uring_setup");
+  EXPECT_FALSE(sb::plan_enforcement(allow_list, f).handoff);
+
+  Policy none = p;
+  none.network.mode = airlock::policy::NetworkMode::none;
+  EXPECT_FALSE(sb::plan_enforcement(none, f).handoff);
+
+  Features no_probe = f;
+  no_probe.handoff = {false, "kernel.yama.ptrace_scope=3"};
+  EXPECT_FALSE(sb::plan_enforcement(p, no_probe).handoff);
+  Features old_landlock = f;
+  old_landlock.landlock_abi = 3;
+  EXPECT_FALSE(sb::plan_enforcement(p, old_landlock).handoff);
+  EXPECT_FALSE(sb::plan_enforcement(p, container_without_userns()).handoff);
+
+  EXPECT_TRUE(sb::seccomp_spec(p, true).notify_connect);
+  EXPECT_FALSE(sb::seccomp_spec(p).notify_connect);
+}
