@@ -45,7 +45,7 @@ profile "$SCRATCH/relay.toml" false
 
 probes=(
   "blocking allowed.test 80" "blocking 203.0.113.20 443" "nonblocking 203.0.113.20 443"
-  "options 203.0.113.20 443" "cloexec 203.0.113.20 443" "disconnect 203.0.113.20 443 203.0.113.21"
+  "epoll_first 203.0.113.20 443" "options 203.0.113.20 443" "cloexec 203.0.113.20 443" "disconnect 203.0.113.20 443 203.0.113.21"
   "fastopen 203.0.113.20 443" "race 203.0.113.20 443 203.0.113.21" "unix" "local"
   "blocking 203.0.113.21 443"
 )
@@ -75,6 +75,8 @@ for who in root nobody; do
     "ok hello 203.0.113.20:443 peer=203.0.113.20:443" "$(result 'blocking 203.0.113.20 443')"
   expect_eq "$who: non-blocking connect: EINPROGRESS, then 0, then EISCONN, as without airlock" \
     "EINPROGRESS so_error=0 0 EISCONN" "$(result 'nonblocking 203.0.113.20 443')"
+  expect_eq "$who: a socket watched by epoll before connect() is served (relayed, not handed over)" \
+    "EINPROGRESS ok hello 203.0.113.20:443" "$(result 'epoll_first 203.0.113.20 443')"
   expect_eq "$who: options set before connect() are kept" \
     "nodelay=True keepalive=True keepidle=77 sndbuf=131072 peer=203.0.113.20" "$(result 'options 203.0.113.20 443')"
   expect_eq "$who: close-on-exec kept, and its absence" "cloexec inherit" "$(result 'cloexec 203.0.113.20 443')"

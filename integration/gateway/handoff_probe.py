@@ -4,6 +4,7 @@ one probe; one line "PROBE => RESULT" is printed per probe.
 
   blocking HOST PORT      a blocking connect(): "ok <greeting> peer=<address>"
   nonblocking HOST PORT   EINPROGRESS, wait, SO_ERROR, then connect() twice more
+  epoll_first HOST PORT   registered with epoll before connect(): still served
   options HOST PORT       options set before connect() are there after it
   cloexec HOST PORT       FD_CLOEXEC kept: "<with> <without>"
   disconnect HOST PORT    connect, AF_UNSPEC, then connect to DENIED_HOST:PORT
@@ -75,6 +76,24 @@ def nonblocking(host, port):
     again = s.connect_ex(address)
     third = s.connect_ex(address)
     return f"{name(first)} so_error={name(pending)} {name(again)} {name(third)}"
+
+
+def epoll_first(host, port):
+    """An event loop that registers the socket before connect() (Netty's
+    epoll transport does): it must still hear of the connection."""
+    s = socket.socket()
+    s.setblocking(False)
+    loop = select.epoll()
+    loop.register(s.fileno(), select.EPOLLOUT | select.EPOLLIN)
+    first = s.connect_ex((host, int(port)))
+    events = loop.poll(5)
+    if not events:
+        return f"{name(first)} no event: hangs"
+    loop.modify(s.fileno(), select.EPOLLIN)
+    s.send(b"ping\n")
+    if not loop.poll(5):
+        return f"{name(first)} no data event: hangs"
+    return f"{name(first)} ok {s.recv(100).decode().splitlines()[0]}"
 
 
 def options(host, port):
@@ -192,7 +211,7 @@ def local():
     return "ok " + client.recv(100).decode().strip()
 
 
-PROBES = {"blocking": blocking, "nonblocking": nonblocking, "options": options, "cloexec": cloexec,
+PROBES = {"blocking": blocking, "nonblocking": nonblocking, "epoll_first": epoll_first, "options": options, "cloexec": cloexec,
           "disconnect": disconnect, "fastopen": fastopen, "race": race, "unix": unix, "local": local}
 
 for probe in sys.argv[1:]:

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
@@ -176,7 +177,15 @@ void Gateway::serve_connect(const seccomp_notif& request) {
   handoff.theirs = std::move(theirs);
   handoff.address = *address;
   handoff.address_length = static_cast<socklen_t>(std::min<std::uint64_t>(request.data.args[2], sizeof(sockaddr_storage)));
-  if (plan.kind == ConnectPlan::Kind::on_socket) {
+  bool relay = plan.kind == ConnectPlan::Kind::on_socket;
+  if (!relay && handoff.nonblocking) {
+    // Registered with epoll before connect() (Netty does): replacing the
+    // socket would leave the loop watching the old one. The relay serves it.
+    struct stat st {};
+    relay = ::fstat(handoff.theirs.get(), &st) != 0 || notify::watched_by_epoll(tid, fd, st.st_ino);
+    if (relay) spdlog::debug("network: {}: watched by epoll before connect(): relayed", plan.decision.destination);
+  }
+  if (relay) {
     handoff.own_socket = true;
     return connect_own_socket(std::move(handoff));
   }

@@ -9,7 +9,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include "audit/remote.hpp"
@@ -124,6 +126,34 @@ bool close_on_exec(pid_t tid, int fd) {
     std::getline(in, rest);
   }
   return true;  // unknown: the safer default for a descriptor the command did not make visible to exec
+}
+
+bool watched_by_epoll(pid_t tid, int fd, unsigned long inode) {
+  const std::string proc = "/proc/" + std::to_string(tid);
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(proc + "/fd", error)) {
+    const auto target = audit::remote::read_link(entry.path());
+    if (!target || *target != "anon_inode:[eventpoll]") continue;
+    // "tfd:        7 events:       19 data: ... pos:0 ino:5e2f sdev:8"
+    std::ifstream info(proc + "/fdinfo/" + entry.path().filename().string());
+    std::string line;
+    while (std::getline(info, line)) {
+      std::istringstream words(line);
+      std::string key, value;
+      int watched = -1;
+      if (!(words >> key >> watched) || key != "tfd:" || watched != fd) continue;
+      while (words >> value) {
+        if (value.starts_with("ino:")) {
+          try {
+            if (std::stoul(value.substr(4), nullptr, 16) == inode) return true;
+          } catch (const std::exception&) {
+            return true;  // unreadable: assume the worst, the relay works either way
+          }
+        }
+      }
+    }
+  }
+  return false;
 }
 
 std::optional<sockaddr_storage> read_sockaddr(pid_t tid, std::uint64_t address, std::uint64_t length) {

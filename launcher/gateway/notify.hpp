@@ -50,6 +50,12 @@ int fetch_descriptor(int listener, std::uint64_t id, pid_t tid, int fd, UniqueFd
 // Whether `fd` is close-on-exec in `tid` (/proc/<tid>/fdinfo/<fd>).
 bool close_on_exec(pid_t tid, int fd);
 
+// Whether an epoll instance open in `tid` watches `fd` (the socket with
+// `inode`), from /proc/<tid>/fd and the epoll descriptors' fdinfo. An event
+// loop that registered a socket before connect() would keep watching the
+// replaced one after a handoff and never hear of the new one.
+bool watched_by_epoll(pid_t tid, int fd, unsigned long inode);
+
 // `length` bytes of a sockaddr at `address` in `tid`'s memory; nullopt when unreadable.
 std::optional<sockaddr_storage> read_sockaddr(pid_t tid, std::uint64_t address, std::uint64_t length);
 
