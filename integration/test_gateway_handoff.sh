@@ -17,6 +17,9 @@ PY=/usr/bin/python3
 
 ip link set lo up
 for a in 203.0.113.10 203.0.113.20 203.0.113.21; do ip addr add "$a/32" dev lo; done
+# An allowed address whose SYNs go nowhere (not local, not forwarded): a
+# connection to it stays in SYN_SENT.
+ip route add 203.0.113.50/32 dev lo
 echo "nameserver 127.0.0.1" > "$SCRATCH/resolv.conf"
 mount --bind "$SCRATCH/resolv.conf" /etc/resolv.conf || skip "cannot bind a resolv.conf"
 install -m 755 "$AIRLOCK_SRC/integration/gateway/internet.py" "$SCRATCH/"
@@ -35,7 +38,7 @@ extends = ["default"]
 
 [network]
 mode = "allowlist"
-allow = ["allowed.test:80", "203.0.113.20:443"]
+allow = ["allowed.test:80", "203.0.113.20:443", "203.0.113.50:443"]
 handoff = $2
 EOF
   chmod 644 "$1"
@@ -46,7 +49,8 @@ profile "$SCRATCH/relay.toml" false
 probes=(
   "blocking allowed.test 80" "blocking 203.0.113.20 443" "nonblocking 203.0.113.20 443"
   "epoll_first 203.0.113.20 443" "options 203.0.113.20 443" "cloexec 203.0.113.20 443" "disconnect 203.0.113.20 443 203.0.113.21"
-  "fastopen 203.0.113.20 443" "race 203.0.113.20 443 203.0.113.21" "unix" "local"
+  "fastopen 203.0.113.20 443" "race 203.0.113.20 443 203.0.113.21" "shutdown_listen 203.0.113.50 443 47000"
+  "hang" "alarm 203.0.113.50 443" "unix" "local"
   "blocking 203.0.113.21 443"
 )
 result() { sed -n "s/^$1 => //p" "$OUT"; }
@@ -87,6 +91,14 @@ for who in root nobody; do
   race=$(result 'race 203.0.113.20 443 203.0.113.21')
   expect_contains "$who: the descriptor/address race ran" "$race" "outcomes "
   expect_not_contains "$who: ... and never connected the socket to the denied address" "$race" "ESCAPED"
+  expect_contains "$who: ... nor made it listen" "$race" "listen=EINVAL"
+  expect_eq "$who: a handed-over socket undone by shutdown() cannot bind or listen (on the host)" \
+    "EINPROGRESS bind=EINVAL listen=EINVAL" "$(result 'shutdown_listen 203.0.113.50 443 47000')"
+  expect_eq "$who: nothing listens on the host's port 47000" "" "$(ss -Htln 'sport = :47000')"
+  expect_eq "$who: a signal during a handed-over blocking connect() loses nothing (it times out as it would)" \
+    "error ETIMEDOUT signal=yes" "$(result 'alarm 203.0.113.50 443')"
+  expect_contains "$who: the supervisor keeps answering while a thread races O_NONBLOCK" \
+    "$(result 'hang')" "answering after"
   expect_eq "$who: unix sockets still connect (the kernel runs those)" "ok unix hello" "$(result 'unix')"
   expect_eq "$who: the sandbox's own loopback servers still connect" "ok local hello" "$(result 'local')"
   expect_eq "$who: a denied address still has no route" "error ENETUNREACH" "$(result 'blocking 203.0.113.21 443')"

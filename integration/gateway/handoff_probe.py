@@ -12,6 +12,10 @@ one probe; one line "PROBE => RESULT" is printed per probe.
   race HOST PORT DENIED   threads swap a handed-over socket and a unix socket
                           under one descriptor number, and the address under
                           one buffer, while another connect()s it to DENIED
+  shutdown_listen HOST PORT LPORT  shutdown() a handed-over socket while it
+                          connects, then bind and listen on it
+  hang                    race O_NONBLOCK against the supervisor's connect()
+  alarm HOST PORT         a timer signal during a blocking connect() that times out
   unix                    a unix socket server and client inside
   local                   a TCP server and client on the sandbox's loopback
 """
@@ -185,7 +189,107 @@ def race(host, port, denied, seconds=3.0):
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     for t in threads:
         t.join()
-    return "outcomes " + " ".join(f"{k}:{v}" for k, v in sorted(outcomes.items()))
+    # Whatever the race did to the handed-over socket, it cannot listen.
+    try:
+        handed.listen(5)
+        listened = "listen=0"
+    except OSError as e:
+        listened = f"listen={errno.errorcode.get(e.errno, e.errno)}"
+    return "outcomes " + " ".join(f"{k}:{v}" for k, v in sorted(outcomes.items())) + " " + listened
+
+
+def shutdown_listen(host, port, listen_port):
+    """A handed-over socket still connecting (SYN_SENT) is undone by
+    shutdown(); it must not then listen on the host."""
+    s = socket.socket()
+    s.setblocking(False)
+    first = s.connect_ex((host, int(port)))
+    try:
+        s.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    out = [name(first)]
+    for what, act in (("bind", lambda: s.bind(("0.0.0.0", int(listen_port)))), ("listen", lambda: s.listen(5))):
+        try:
+            act()
+            out.append(f"{what}=0")
+        except OSError as e:
+            out.append(f"{what}={errno.errorcode.get(e.errno, e.errno)}")
+    return " ".join(out)
+
+
+def alarm(host, port):
+    """A signal while a blocking connect() waits (a timer): the call still
+    ends as the connection does, and the handler runs."""
+    import signal
+    seen = []
+    signal.signal(signal.SIGALRM, lambda *_: seen.append(1))
+    s = socket.socket()
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_SYNCNT, 1)  # give up after about 3 s
+    signal.setitimer(signal.ITIMER_REAL, 0.2)
+    try:
+        s.connect((host, int(port)))
+        result = "connected"
+    except OSError as e:
+        result = err(e)
+    return f"{result} signal={'yes' if seen else 'no'}"
+
+
+def hang(attempts=40):
+    """Another thread clears O_NONBLOCK while the supervisor connects the
+    command's socket to a server whose queue is full (SYNs dropped): the
+    supervisor must stay responsive."""
+    import fcntl
+    full = socket.socket()
+    full.bind(("127.0.0.1", 0))
+    full.listen(0)
+    fillers = []
+    for _ in range(2):
+        f = socket.socket()
+        f.setblocking(False)
+        f.connect_ex(full.getsockname())
+        fillers.append(f)
+    alive = socket.socket()
+    alive.bind(("127.0.0.1", 0))
+    alive.listen(100)
+
+    def answers():
+        p = socket.socket()
+        p.settimeout(3)
+        try:
+            p.connect(alive.getsockname())
+            return True
+        except OSError:
+            return False
+        finally:
+            p.close()
+
+    keep = []
+    for i in range(attempts):
+        s = socket.socket()
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_SYNCNT, 127)
+        fd = s.fileno()
+        stop = []
+
+        def flip():
+            while not stop:
+                fcntl.fcntl(fd, fcntl.F_SETFL, os.O_NONBLOCK)
+                fcntl.fcntl(fd, fcntl.F_SETFL, 0)
+
+        def connect():
+            try:
+                s.connect(full.getsockname())
+            except OSError:
+                pass
+
+        threading.Thread(target=flip, daemon=True).start()
+        threading.Thread(target=connect, daemon=True).start()
+        time.sleep(0.05)
+        stop.append(1)
+        keep.append(s)
+        if not answers():
+            return f"stuck after {i + 1} attempts"
+    return f"answering after {attempts} attempts"
 
 
 def unix():
@@ -212,7 +316,8 @@ def local():
 
 
 PROBES = {"blocking": blocking, "nonblocking": nonblocking, "epoll_first": epoll_first, "options": options, "cloexec": cloexec,
-          "disconnect": disconnect, "fastopen": fastopen, "race": race, "unix": unix, "local": local}
+          "disconnect": disconnect, "fastopen": fastopen, "race": race, "unix": unix, "local": local,
+          "shutdown_listen": shutdown_listen, "hang": hang, "alarm": alarm}
 
 for probe in sys.argv[1:]:
     words = probe.split()

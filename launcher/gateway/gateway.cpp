@@ -130,6 +130,7 @@ void Gateway::dispatch(std::uint64_t tok, std::uint32_t events) {
     case Kind::sweep_timer: return on_sweep();
     case Kind::notify: return on_notification();
     case Kind::handoff: return on_handoff(id);
+    case Kind::handoff_sweep: return sweep_handoffs();
   }
 }
 

@@ -69,11 +69,13 @@ class Gateway {
   // a socket already connecting does not connect again).
   static constexpr std::chrono::milliseconds kListenIdle{2000};
   static constexpr std::size_t kMaxOnDemandListeners = 1024;
+  // connect() calls waiting for a connection at once; beyond, refused.
+  static constexpr std::size_t kMaxPendingHandoffs = 4096;
 
  private:
   enum class Kind : std::uint64_t {
     channel = 1, listener, publish, dns_udp, dns_tcp, relay, resolver_socket, resolver_timer, observer,
-    on_demand, sweep_timer, notify, handoff
+    on_demand, sweep_timer, notify, handoff, handoff_sweep
   };
   enum class Route { egress, forward, publish };
   struct RelayInfo {
@@ -184,7 +186,8 @@ class Gateway {
   void on_handoff(std::uint64_t id);
   void complete_handoff(std::uint64_t id, int result);
   void refuse_handoff(std::uint64_t id, int error);
-  std::uint64_t sandbox_netns();
+  void serve_socket_call(const seccomp_notif& request);
+  void sweep_handoffs();
 
   const Config config_;
   Matcher matcher_;
@@ -207,7 +210,8 @@ class Gateway {
   std::uint64_t next_id_ = 1;
   UniqueFd notify_;  // handoff: the payload's seccomp listener
   std::map<std::uint64_t, Handoff> handoffs_;
-  std::uint64_t sandbox_netns_ = 0;  // SO_NETNS_COOKIE of the sandbox's sockets
+  std::uint64_t host_netns_ = 0;  // SO_NETNS_COOKIE of the host's sockets (and so of those handed over)
+  UniqueFd handoff_sweep_;        // drops pending handoffs whose caller is gone
   // Last, so it is destroyed first: its destructor must not find the
   // maps above gone.
   Resolver resolver_;

@@ -11,8 +11,14 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <spdlog/spdlog.h>
 
@@ -43,6 +49,24 @@ int connect_retrying(int fd, const sockaddr_storage& address, socklen_t length) 
   do rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), length);
   while (rc != 0 && errno == EINTR);
   return rc == 0 ? 0 : errno;
+}
+
+void interrupt(int) {}
+
+// connect() on a file the command shares with us (its own socket, or one
+// handed over): made non-blocking for the call, but another thread of the
+// command can clear O_NONBLOCK in between, and a blocking connect() could
+// then hold the supervisor for minutes. A one-shot timer interrupts it
+// (SIGALRM without SA_RESTART); the connection goes on in the kernel, and
+// EINPROGRESS says so.
+int guarded_connect(int fd, const sockaddr_storage& address, socklen_t length) {
+  constexpr itimerval kLimit{{0, 0}, {0, 50'000}};
+  constexpr itimerval kOff{};
+  check_syscall(::setitimer(ITIMER_REAL, &kLimit, nullptr), "setitimer");
+  const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), length);
+  const int err = rc == 0 ? 0 : errno;
+  check_syscall(::setitimer(ITIMER_REAL, &kOff, nullptr), "setitimer");
+  return err == EINTR ? EINPROGRESS : err;
 }
 
 int pending_error(int fd) {
@@ -79,22 +103,41 @@ void copy_options(int from, int to, int domain) {
 
 void Gateway::take_connect_listener(UniqueFd listener) {
   if (!config_.handoff || notify_) return;
+  // A socket of ours names the host's network namespace: a socket of the
+  // command's with that cookie is one we handed over.
+  const UniqueFd probe(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  const auto cookie = probe ? notify::netns_cookie(probe.get()) : std::nullopt;
+  if (!cookie) throw SystemError("gateway: SO_NETNS_COOKIE of the host's network namespace", errno);
+  host_netns_ = *cookie;
+  struct sigaction action {};
+  action.sa_handler = interrupt;  // no SA_RESTART: guarded_connect() is to be interrupted
+  check_syscall(::sigaction(SIGALRM, &action, nullptr), "sigaction(SIGALRM)");
+  handoff_sweep_ = UniqueFd(static_cast<int>(
+      check_syscall(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK), "timerfd_create for the handoff")));
+  constexpr itimerspec kEverySecond{{1, 0}, {1, 0}};
+  check_syscall(::timerfd_settime(handoff_sweep_.get(), 0, &kEverySecond, nullptr), "timerfd_settime");
+  poller_.add(handoff_sweep_.get(), token(Kind::handoff_sweep, 0), EPOLLIN);
   notify_ = std::move(listener);
   if (!notify::wake_synchronously(notify_.get()))
     spdlog::debug("network: handoff: no synchronous wake-up: {}", std::strerror(errno));
   poller_.add(notify_.get(), token(Kind::notify, 0), EPOLLIN);
 }
 
-std::uint64_t Gateway::sandbox_netns() {
-  if (sandbox_netns_ != 0) return sandbox_netns_;
-  // init hands its listeners over before the payload starts, so they are
-  // on the channel by the time the first connect() is: read them first.
-  if (channel_) on_channel();
-  for (const auto& listener : inside_listeners_) {
-    if (!listener) continue;
-    if (const auto cookie = notify::netns_cookie(listener.get())) return sandbox_netns_ = *cookie;
+// A caller interrupted by a signal, or killed, no longer waits: its
+// pending connection is dropped (its own socket goes on connecting in the
+// kernel, as it would have).
+void Gateway::sweep_handoffs() {
+  std::uint64_t expirations = 0;
+  if (::read(handoff_sweep_.get(), &expirations, sizeof expirations) < 0) return;
+  for (auto it = handoffs_.begin(); it != handoffs_.end();) {
+    if (notify::still_waiting(notify_.get(), it->second.notification)) {
+      ++it;
+      continue;
+    }
+    if (it->second.ours) poller_.remove(it->second.ours.get());
+    if (it->second.own_socket) poller_.remove(it->second.theirs.get());
+    it = handoffs_.erase(it);
   }
-  return 0;
 }
 
 void Gateway::on_notification() {
@@ -110,7 +153,11 @@ void Gateway::on_notification() {
     const auto request = notify::receive(notify_.get());
     if (!request) continue;
     try {
-      serve_connect(*request);
+      if (request->data.nr == SYS_connect) {
+        serve_connect(*request);
+      } else {
+        serve_socket_call(*request);
+      }
     } catch (const std::exception& e) {
       // The call must not wait for ever: fail it, closed.
       spdlog::error("network: handoff: {}", e.what());
@@ -132,13 +179,7 @@ void Gateway::serve_connect(const seccomp_notif& request) {
     if (err != EBADF && err != ENOENT) spdlog::debug("network: handoff: cannot reach fd {} of {}: {}", fd, tid, std::strerror(err));
     return;
   }
-  const std::uint64_t netns = sandbox_netns();
-  if (netns == 0) {
-    spdlog::error("network: handoff: the sandbox's sockets are not known yet; connect() refused");
-    (void)notify::answer(listener, request.id, -1, ECONNREFUSED);
-    return;
-  }
-  const SocketFacts facts = notify::inspect_socket(theirs.get(), netns);
+  const SocketFacts facts = notify::inspect_socket(theirs.get(), host_netns_);
   if (!facts.tcp()) {
     (void)notify::let_run(listener, request.id);
     return;
@@ -150,7 +191,11 @@ void Gateway::serve_connect(const seccomp_notif& request) {
   }
   ConnectRequest connect;
   connect.family = address->ss_family;
-  if (connect.family == AF_INET || connect.family == AF_INET6) connect.destination = SocketAddress::from_sockaddr(*address);
+  const std::uint64_t length = request.data.args[2];
+  connect.well_formed = (connect.family != AF_INET || length >= sizeof(sockaddr_in)) &&
+                        (connect.family != AF_INET6 || length >= sizeof(sockaddr_in6));
+  if (connect.well_formed && (connect.family == AF_INET || connect.family == AF_INET6))
+    connect.destination = SocketAddress::from_sockaddr(*address);
   const ConnectPlan plan = plan_connect(config_, matcher_, synthetic_, facts, connect);
   // What we read may be another thread's reused memory if the caller died.
   if (!notify::still_waiting(listener, request.id)) return;
@@ -167,6 +212,12 @@ void Gateway::serve_connect(const seccomp_notif& request) {
     case ConnectPlan::Kind::on_socket:
     case ConnectPlan::Kind::hand_off:
       break;
+  }
+  if (handoffs_.size() >= kMaxPendingHandoffs) {
+    spdlog::warn("network: handoff: {} connect() calls already wait for a connection; one more refused",
+                 handoffs_.size());
+    (void)notify::answer(listener, request.id, -1, EAGAIN);
+    return;
   }
   Handoff handoff;
   handoff.notification = request.id;
@@ -195,6 +246,59 @@ void Gateway::serve_connect(const seccomp_notif& request) {
   start_handoff(std::move(handoff));
 }
 
+void Gateway::serve_socket_call(const seccomp_notif& request) {
+  const int listener = notify_.get();
+  const auto tid = static_cast<pid_t>(request.pid);
+  const int fd = static_cast<int>(request.data.args[0]);
+  const SocketCall call = request.data.nr == SYS_listen ? SocketCall::listen : SocketCall::bind;
+  UniqueFd theirs;
+  if (const int err = notify::fetch_descriptor(listener, request.id, tid, fd, theirs); err != 0) {
+    if (err == ENOENT) return;
+    // A bind() the kernel runs is refused by Landlock if it is TCP; a
+    // listen() the kernel runs is not, so it never does.
+    if (call == SocketCall::bind && err != EBADF) {
+      (void)notify::let_run(listener, request.id);
+    } else {
+      (void)notify::answer(listener, request.id, -1, err == EBADF ? EBADF : EACCES);
+    }
+    return;
+  }
+  const SocketFacts facts = notify::inspect_socket(theirs.get(), host_netns_);
+  std::optional<sockaddr_storage> address;
+  std::optional<std::uint16_t> port;
+  socklen_t length = 0;
+  if (call == SocketCall::bind && facts.tcp() && facts.in_sandbox) {
+    address = notify::read_sockaddr(tid, request.data.args[1], request.data.args[2]);
+    if (!address) {
+      (void)notify::answer(listener, request.id, -1, EFAULT);
+      return;
+    }
+    length = static_cast<socklen_t>(std::min<std::uint64_t>(request.data.args[2], sizeof(sockaddr_storage)));
+    if (const auto parsed = SocketAddress::from_sockaddr(*address)) port = parsed->port;
+  }
+  constexpr int kNetBindService = 10;  // CAP_NET_BIND_SERVICE
+  const bool low_ports = port && *port != 0 && *port < 1024 && notify::has_capability(tid, kNetBindService);
+  const CallPlan plan = plan_socket_call(call, facts, port, low_ports);
+  if (!notify::still_waiting(listener, request.id)) return;
+  switch (plan.kind) {
+    case CallPlan::Kind::let_kernel:
+      (void)notify::let_run(listener, request.id);
+      return;
+    case CallPlan::Kind::refuse:
+      (void)notify::answer(listener, request.id, -1, plan.error);
+      return;
+    case CallPlan::Kind::on_socket:
+      break;
+  }
+  int rc;
+  if (call == SocketCall::listen) {
+    rc = ::listen(theirs.get(), static_cast<int>(request.data.args[1]));
+  } else {
+    rc = ::bind(theirs.get(), reinterpret_cast<const sockaddr*>(&*address), length);
+  }
+  (void)notify::answer(listener, request.id, rc == 0 ? 0 : -1, rc == 0 ? 0 : errno);
+}
+
 // A socket we handed over earlier: its state answers; a new connection is
 // never started from it.
 void Gateway::answer_handed_over(std::uint64_t notification, int socket, const SocketFacts& facts) {
@@ -213,7 +317,7 @@ void Gateway::answer_handed_over(std::uint64_t notification, int socket, const S
   }
   const bool nonblocking = is_nonblocking(socket);
   if (!nonblocking) set_nonblocking(socket, true);
-  const int err = connect_retrying(socket, peer, length);
+  const int err = guarded_connect(socket, peer, length);
   if (!nonblocking) set_nonblocking(socket, false);
   (void)notify::answer(notify_.get(), notification, err == 0 ? 0 : -1, err);
 }
@@ -224,7 +328,7 @@ void Gateway::answer_handed_over(std::uint64_t notification, int socket, const S
 // made non-blocking for the call, and a connection in progress is watched.
 void Gateway::connect_own_socket(Handoff handoff) {
   if (!handoff.nonblocking) set_nonblocking(handoff.theirs.get(), true);
-  const int err = connect_retrying(handoff.theirs.get(), handoff.address, handoff.address_length);
+  const int err = guarded_connect(handoff.theirs.get(), handoff.address, handoff.address_length);
   if (!handoff.nonblocking) set_nonblocking(handoff.theirs.get(), false);
   if (err != EINPROGRESS || handoff.nonblocking) {
     (void)notify::answer(notify_.get(), handoff.notification, err == 0 ? 0 : -1, err);
@@ -326,7 +430,7 @@ void Gateway::on_handoff(std::uint64_t id) {
     // connected for the kernel too (a later connect() says EISCONN).
     if (err == 0) {
       set_nonblocking(done.theirs.get(), true);
-      err = connect_retrying(done.theirs.get(), done.address, done.address_length);
+      err = guarded_connect(done.theirs.get(), done.address, done.address_length);
       set_nonblocking(done.theirs.get(), false);
     }
     (void)notify::answer(notify_.get(), done.notification, err == 0 ? 0 : -1, err);

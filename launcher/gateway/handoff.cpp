@@ -22,12 +22,38 @@ ConnectPlan plan_connect(const Config& config, const Matcher& matcher, const Syn
   // A disconnect, an address of another family, a socket bound to a local
   // port first: the same connect() the kernel would make, in the sandbox,
   // where the relay path (or nothing) answers.
-  if (request.family == AF_UNSPEC || !request.destination || socket.bound) return plan;
+  if (request.family == AF_UNSPEC || !request.destination || socket.bound || !request.well_formed) return plan;
+  if (socket.domain == AF_INET && request.family == AF_INET6) return plan;  // EAFNOSUPPORT, from the kernel
   Decision decision = decide_connection(config, matcher, synthetic, *request.destination);
   if (decision.action == Decision::Action::connect || decision.action == Decision::Action::resolve) {
     plan.kind = ConnectPlan::Kind::hand_off;
     plan.decision = std::move(decision);
   }
+  return plan;
+}
+
+CallPlan plan_socket_call(SocketCall call, const SocketFacts& socket, std::optional<std::uint16_t> port,
+                          bool low_ports) {
+  // The first port a process without CAP_NET_BIND_SERVICE may bind: a new
+  // network namespace's net.ipv4.ip_unprivileged_port_start.
+  constexpr std::uint16_t kUnprivilegedPortStart = 1024;
+  CallPlan plan;
+  if (!socket.in_sandbox) {
+    plan.kind = CallPlan::Kind::refuse;
+    plan.error = EINVAL;  // what a connected socket answers
+    return plan;
+  }
+  if (call == SocketCall::listen) {
+    plan.kind = CallPlan::Kind::on_socket;
+    return plan;
+  }
+  if (!socket.tcp()) return plan;  // a unix path is the command's to resolve; Landlock refuses a TCP bind
+  if (port && *port != 0 && *port < kUnprivilegedPortStart && !low_ports) {
+    plan.kind = CallPlan::Kind::refuse;
+    plan.error = EACCES;
+    return plan;
+  }
+  plan.kind = CallPlan::Kind::on_socket;
   return plan;
 }
 
@@ -80,6 +106,7 @@ const std::vector<CopiedOption>& copied_options(int domain) {
       {IPPROTO_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL"},
       {IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT"},
       {IPPROTO_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT"},
+      {IPPROTO_TCP, TCP_SYNCNT, "TCP_SYNCNT"},
       {IPPROTO_TCP, TCP_NOTSENT_LOWAT, "TCP_NOTSENT_LOWAT"},
       {IPPROTO_TCP, TCP_WINDOW_CLAMP, "TCP_WINDOW_CLAMP"},
       {IPPROTO_TCP, TCP_MAXSEG, "TCP_MAXSEG"},

@@ -54,11 +54,34 @@ int get_int(int fd, int level, int name, int fallback) {
 // (thread group leader) has a pidfd; most threads share its table.
 UniqueFd open_pidfd(pid_t tid) {
   UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, tid, PIDFD_THREAD)));
-  if (!fd && errno == EINVAL) fd = UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, tid, 0)));
-  return fd;
+  if (fd || errno != EINVAL) return fd;
+  // Before Linux 6.9: the leader's pidfd; pthreads share its table.
+  return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, status_number(tid, "Tgid:").value_or(tid), 0)));
 }
 
 }  // namespace
+
+std::optional<unsigned long long> status_number(pid_t tid, const std::string& key, int base) {
+  std::ifstream in("/proc/" + std::to_string(tid) + "/status");
+  std::string word;
+  while (in >> word) {
+    if (word == key) {
+      std::string value;
+      in >> value;
+      try {
+        return std::stoull(value, nullptr, base);
+      } catch (const std::exception&) {
+        return std::nullopt;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+bool has_capability(pid_t tid, int capability) {
+  const auto effective = status_number(tid, "CapEff:", 16);
+  return effective && ((*effective >> capability) & 1) != 0;
+}
 
 std::optional<seccomp_notif> receive(int listener) {
   seccomp_notif request{};  // the kernel wants it zeroed
@@ -170,14 +193,15 @@ std::optional<std::uint64_t> netns_cookie(int fd) {
   return cookie;
 }
 
-SocketFacts inspect_socket(int fd, std::uint64_t sandbox_netns) {
+SocketFacts inspect_socket(int fd, std::uint64_t host_netns) {
   SocketFacts facts;
   facts.domain = get_int(fd, SOL_SOCKET, SO_DOMAIN, AF_UNSPEC);
   facts.stream = get_int(fd, SOL_SOCKET, SO_TYPE, 0) == SOCK_STREAM;
   facts.protocol = get_int(fd, SOL_SOCKET, SO_PROTOCOL, 0);
-  if (!facts.tcp()) return facts;
   const auto cookie = netns_cookie(fd);
-  facts.in_sandbox = cookie && *cookie == sandbox_netns;
+  // Not the host's: the sandbox's, or a namespace the command made itself.
+  facts.in_sandbox = cookie && *cookie != host_netns;
+  if (!facts.tcp()) return facts;
   if (facts.domain == AF_INET6) facts.v6only = get_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0) != 0;
   const auto local = local_address(fd);
   facts.bound = local && local->port != 0;

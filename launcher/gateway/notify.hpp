@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "gateway/handoff.hpp"
 #include "util/fd.hpp"
@@ -60,9 +61,16 @@ bool watched_by_epoll(pid_t tid, int fd, unsigned long inode);
 std::optional<sockaddr_storage> read_sockaddr(pid_t tid, std::uint64_t address, std::uint64_t length);
 
 // What the gateway needs to know of a socket (SO_DOMAIN, SO_TYPE,
-// SO_PROTOCOL, its network namespace's cookie against `sandbox_netns`,
-// getsockname, TCP_INFO). Fields it cannot read keep their defaults.
-SocketFacts inspect_socket(int fd, std::uint64_t sandbox_netns);
+// SO_PROTOCOL, whether its network namespace's cookie is `host_netns`,
+// getsockname, TCP_INFO). A socket whose cookie cannot be read counts as
+// the host's. Fields it cannot read keep their defaults.
+SocketFacts inspect_socket(int fd, std::uint64_t host_netns);
+
+// A number from /proc/<tid>/status ("Tgid:", "CapEff:" in base 16).
+std::optional<unsigned long long> status_number(pid_t tid, const std::string& key, int base = 10);
+
+// Whether `tid` holds `capability` in its effective set.
+bool has_capability(pid_t tid, int capability);
 
 // SO_NETNS_COOKIE of a socket: which network namespace it was made in.
 std::optional<std::uint64_t> netns_cookie(int fd);

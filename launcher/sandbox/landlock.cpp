@@ -372,7 +372,7 @@ Ruleset build(const Request& request, int abi) {
   rs.limitations = request.limitations;
   rs.abi = std::min(abi, kNewestKnownAbi);
   rs.handled_fs = kAllFsRights;
-  rs.handled_net = (request.restrict_tcp ? kAllNetRights : 0) | (request.refuse_tcp_connect ? net::kConnectTcp : 0);
+  rs.handled_net = (request.restrict_tcp ? kAllNetRights : 0) | (request.refuse_tcp ? kAllNetRights : 0);
   rs.scoped = (request.scope_abstract_unix ? scope::kAbstractUnixSocket : 0) |
               (request.scope_signals ? scope::kSignal : 0);
   rs.restrict_flags = request.log_denials ? restrict_flag::kLogNewExecOn : 0;
@@ -394,8 +394,8 @@ Ruleset build(const Request& request, int abi) {
           "truncate(2) of files outside write paths is not restricted: needs Landlock ABI 3");
       [[fallthrough]];
     case 3:  // lacks TCP port rules (ABI 4)
-      if (request.refuse_tcp_connect) {
-        rs.not_enforced.push_back("refusing the command's own TCP connect() (gateway handoff) needs Landlock ABI 4");
+      if (request.refuse_tcp) {
+        rs.not_enforced.push_back("refusing the command's own TCP connect() and bind() (gateway handoff) needs Landlock ABI 4");
       }
       if (request.restrict_tcp) {
         rs.not_enforced.push_back("TCP port rules (connect: " +
@@ -437,8 +437,10 @@ Ruleset build(const Request& request, int abi) {
   }
   if (rs.handled_net != 0) {
     std::map<std::uint16_t, std::uint64_t> port_rights;
-    if (!request.refuse_tcp_connect) grant_ports(port_rights, request.connect_tcp, net::kConnectTcp);
-    grant_ports(port_rights, request.bind_tcp, net::kBindTcp);
+    if (!request.refuse_tcp) {
+      grant_ports(port_rights, request.connect_tcp, net::kConnectTcp);
+      grant_ports(port_rights, request.bind_tcp, net::kBindTcp);
+    }
     rs.ports.reserve(port_rights.size());
     for (const auto& [port, rights] : port_rights) {
       if ((rights & rs.handled_net) != 0) rs.ports.push_back(PortRule{port, rights & rs.handled_net});

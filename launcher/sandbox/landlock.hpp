@@ -73,11 +73,12 @@ struct Request {
   bool restrict_tcp = false;       // ABI>=4: only the listed TCP ports
   std::vector<PortRange> connect_tcp;
   std::vector<PortRange> bind_tcp;
-  // ABI>=4: the command may not connect() a TCP socket at all, whatever
-  // restrict_tcp says (bind stays as restrict_tcp has it). The gateway's
-  // handoff makes every TCP connect on the command's behalf; this keeps a
-  // call the supervisor let through from connecting a socket it handed over.
-  bool refuse_tcp_connect = false;
+  // ABI>=4: the command may not connect() or bind() a TCP socket itself,
+  // whatever restrict_tcp says. The gateway's handoff makes both on the
+  // command's behalf; this keeps a call the supervisor let the kernel run
+  // (a unix socket's) from connecting or binding a socket it handed over,
+  // should another thread swap one in under the same descriptor number.
+  bool refuse_tcp = false;
   bool scope_abstract_unix = true;  // ABI>=6: no abstract unix sockets outside
   bool scope_signals = true;        // ABI>=6: no signals to processes outside
   bool log_denials = false;         // ABI>=7: audit-log denials after execve

@@ -98,13 +98,17 @@ void add_namespace_rules(std::vector<Rule>& rules) {
 constexpr std::uint64_t kMsgFastOpen = 0x20000000;
 
 // The gateway's handoff (DESIGN.md, "Network"): the supervisor sees every
-// connect() and makes TCP connections itself. A send with MSG_FASTOPEN
+// connect(), bind() and listen() and makes the TCP ones itself. A send with MSG_FASTOPEN
 // connects without connect(), so it would pass unseen; refused, as a
 // kernel without Fast Open would (the flags are a register, not memory,
 // so the filter's answer cannot be raced).
 void add_handoff_rules(std::vector<Rule>& rules) {
   rules.push_back(Rule{"connect", resolve("connect"), Action::notify, 0, {},
                        "the gateway's handoff: the supervisor makes allowed TCP connections itself", true});
+  rules.push_back(Rule{"bind", resolve("bind"), Action::notify, 0, {},
+                       "the gateway's handoff: the supervisor binds TCP sockets, never one it handed over", true});
+  rules.push_back(Rule{"listen", resolve("listen"), Action::notify, 0, {},
+                       "the gateway's handoff: the supervisor listens, never on a socket it handed over", true});
   const char* why = "TCP Fast Open connects without connect(), unseen by the gateway's handoff";
   rules.push_back(fixed_errno_rule("sendto", EOPNOTSUPP, {{3, kMsgFastOpen, kMsgFastOpen}}, why));
   rules.push_back(fixed_errno_rule("sendmsg", EOPNOTSUPP, {{2, kMsgFastOpen, kMsgFastOpen}}, why));

@@ -61,8 +61,9 @@ struct Spec {
   int errno_value = EPERM;
   // If false, clone/unshare with any CLONE_NEW* flag are refused (EPERM).
   bool allow_user_namespaces = false;
-  // Gateway handoff: every connect() waits for the supervisor, and TCP Fast
-  // Open sends (which connect without connect()) are refused, EOPNOTSUPP.
+  // Gateway handoff: every connect(), bind() and listen() waits for the
+  // supervisor, and TCP Fast Open sends (which connect without connect())
+  // are refused, EOPNOTSUPP.
   bool notify_connect = false;
 };
 

@@ -4,6 +4,9 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/seccomp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <memory>
@@ -134,6 +137,22 @@ bool uses_notify(const Filter& filter, bool baseline) {
                      [&](const Rule& r) { return r.fixed == baseline && r.action == Action::notify; });
 }
 
+// A notifying filter, loaded with seccomp(2) itself: libseccomp 2.5 cannot
+// ask for SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (Linux 5.19), with which a
+// call the supervisor has taken waits for its answer through signals other
+// than fatal ones. Without it a signal (a timer, Go's preemption) would end
+// the wait after the supervisor connected, and the connection be lost.
+UniqueFd load_notifying(void* ctx) {
+  constexpr unsigned kNewListener = 1U << 3;       // SECCOMP_FILTER_FLAG_NEW_LISTENER
+  constexpr unsigned kWaitKillableRecv = 1U << 5;  // SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+  auto program = export_program(ctx);
+  sock_fprog prog{static_cast<unsigned short>(program.size()), program.data()};
+  long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, kNewListener | kWaitKillableRecv, &prog);
+  if (fd < 0 && errno == EINVAL) fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, kNewListener, &prog);
+  check_syscall(fd, "seccomp: load the notifying filter");
+  return UniqueFd(static_cast<int>(fd));
+}
+
 }  // namespace
 
 UniqueFd apply(const Filter& filter) {
@@ -143,11 +162,10 @@ UniqueFd apply(const Filter& filter) {
   const std::vector<Context> ctxs = contexts(filter);
   UniqueFd listener;
   for (const auto& ctx : ctxs) {
-    // libseccomp asks for SECCOMP_FILTER_FLAG_NEW_LISTENER when a rule notifies.
-    check_scmp(seccomp_load(ctx.get()), "load the filter");
     if (!listener && uses_notify(filter, &ctx == &ctxs.front())) {
-      listener = UniqueFd(seccomp_notify_fd(ctx.get()));
-      if (!listener) throw Error("seccomp: the kernel gave no notification listener");
+      listener = load_notifying(ctx.get());
+    } else {
+      check_scmp(seccomp_load(ctx.get()), "load the filter");
     }
   }
   return listener;

@@ -171,7 +171,7 @@ landlock::Request landlock_request(const policy::Policy& policy, const Enforceme
       for (const auto& rule : policy.network.allow)
         for (const auto& ports : rule.ports) req.connect_tcp.push_back(ports);
   }
-  req.refuse_tcp_connect = plan.handoff;
+  req.refuse_tcp = plan.handoff;
   return req;
 }
 

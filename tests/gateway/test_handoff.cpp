@@ -34,7 +34,10 @@ struct Fixture {
         synthetic(config.synthetic_network, config.synthetic_prefix) {}
 
   ConnectPlan plan(const SocketFacts& socket, int family, std::optional<SocketAddress> to) const {
-    return plan_connect(config, matcher, synthetic, socket, {family, to});
+    return plan_connect(config, matcher, synthetic, socket, {family, to, true});
+  }
+  ConnectPlan plan_connect_request(const SocketFacts& socket, const ConnectRequest& request) const {
+    return plan_connect(config, matcher, synthetic, socket, request);
   }
 };
 
@@ -104,6 +107,44 @@ TEST(HandoffPlan, AHandedOverSocketNeverConnectsAgain) {
   EXPECT_EQ(again.kind, Kind::peer_state);
   EXPECT_EQ(again.error, 0);
   EXPECT_EQ(f.plan(handed, AF_INET, SocketAddress{ip("203.0.113.21"), 443}).kind, Kind::peer_state);
+}
+
+TEST(HandoffPlan, MalformedOrMismatchedAddressesGetTheKernelsAnswer) {
+  Fixture f;
+  const SocketAddress allowed{ip("203.0.113.20"), 443};
+  EXPECT_EQ(f.plan_connect_request(tcp_socket(), {AF_INET, allowed, false}).kind, Kind::on_socket);  // too short: EINVAL
+  const SocketAddress v6{ip("2001:db8::10"), 443};
+  EXPECT_EQ(f.plan(tcp_socket(AF_INET), AF_INET6, v6).kind, Kind::on_socket);  // EAFNOSUPPORT
+}
+
+TEST(HandoffSocketCalls, ListenAndTcpBindAreTheSupervisorsAndNeverOnAHandedOverSocket) {
+  using CallKind = CallPlan::Kind;
+  SocketFacts handed = tcp_socket();
+  handed.in_sandbox = false;
+  for (const auto call : {SocketCall::bind, SocketCall::listen}) {
+    const auto plan = plan_socket_call(call, handed, 47000, true);
+    EXPECT_EQ(plan.kind, CallKind::refuse);
+    EXPECT_EQ(plan.error, EINVAL);
+  }
+  EXPECT_EQ(plan_socket_call(SocketCall::listen, tcp_socket(), std::nullopt, false).kind, CallKind::on_socket);
+  EXPECT_EQ(plan_socket_call(SocketCall::bind, tcp_socket(), 8080, false).kind, CallKind::on_socket);
+  EXPECT_EQ(plan_socket_call(SocketCall::bind, tcp_socket(), 0, false).kind, CallKind::on_socket);
+  // The supervisor holds every capability in the sandbox: it binds a low
+  // port only for a command that holds CAP_NET_BIND_SERVICE.
+  const auto low = plan_socket_call(SocketCall::bind, tcp_socket(), 80, false);
+  EXPECT_EQ(low.kind, CallKind::refuse);
+  EXPECT_EQ(low.error, EACCES);
+  EXPECT_EQ(plan_socket_call(SocketCall::bind, tcp_socket(), 80, true).kind, CallKind::on_socket);
+  // A unix socket's path is the command's to resolve; UDP is not handed over.
+  SocketFacts unix_socket;
+  unix_socket.domain = AF_UNIX;
+  unix_socket.stream = true;
+  EXPECT_EQ(plan_socket_call(SocketCall::bind, unix_socket, std::nullopt, false).kind, CallKind::let_kernel);
+  EXPECT_EQ(plan_socket_call(SocketCall::listen, unix_socket, std::nullopt, false).kind, CallKind::on_socket);
+  SocketFacts udp = tcp_socket();
+  udp.stream = false;
+  udp.protocol = IPPROTO_UDP;
+  EXPECT_EQ(plan_socket_call(SocketCall::bind, udp, 53, false).kind, CallKind::let_kernel);
 }
 
 TEST(HandoffAnswer, FromTheStateOfAHandedOverSocket) {

@@ -403,20 +403,20 @@ TEST_F(LandlockApply, TcpBindOnlyToListedPorts) {
   EXPECT_EQ(failures, "");
 }
 
-// The gateway's handoff: the supervisor makes every TCP connect(); one the
-// kernel runs for the command (a descriptor swapped under a call it let
-// through) is refused, while binding and listening stay free.
-TEST_F(LandlockApply, RefuseTcpConnectRefusesEveryConnectButNotBind) {
+// The gateway's handoff: the supervisor makes every TCP connect() and
+// bind(); one the kernel runs for the command (a descriptor swapped under a
+// call it let through) is refused.
+TEST_F(LandlockApply, RefuseTcpRefusesEveryConnectAndBind) {
   require_abi(4, "TCP port rules");
   if (IsSkipped()) return;
   const Listener outside;
   ll::Request req;
   req.read = {"/"};
-  req.refuse_tcp_connect = true;
+  req.refuse_tcp = true;
   const std::string failures = in_sandbox(for_kernel(req), [&] {
     return all_of({
         expect_errno(tcp_connect(outside.port()), EACCES, "connect to a listening port"),
-        expect_ok(tcp_bind(0), "bind (not restricted)"),
+        expect_errno(tcp_bind(0), EACCES, "bind to an ephemeral port"),
     });
   });
   EXPECT_EQ(failures, "");

@@ -168,13 +168,13 @@ TEST(Plan, HandoffNeedsAnAllowListEveryFeatureAndIoUringRefused) {
   p.network.mode = airlock::policy::NetworkMode::allowlist;
   p.syscalls.deny = {"io_uring_setup", "io_uring_enter"};
   EXPECT_TRUE(sb::plan_enforcement(p, f).handoff);
-  EXPECT_TRUE(sb::landlock_request(p, sb::plan_enforcement(p, f), "").refuse_tcp_connect);
+  EXPECT_TRUE(sb::landlock_request(p, sb::plan_enforcement(p, f), "").refuse_tcp);
   EXPECT_NE(layer(sb::plan_enforcement(p, f), "network")->detail.find("handed over"), std::string::npos);
 
   Policy relay = p;
   relay.network.handoff = false;
   EXPECT_FALSE(sb::plan_enforcement(relay, f).handoff);
-  EXPECT_FALSE(sb::landlock_request(relay, sb::plan_enforcement(relay, f), "").refuse_tcp_connect);
+  EXPECT_FALSE(sb::landlock_request(relay, sb::plan_enforcement(relay, f), "").refuse_tcp);
   EXPECT_NE(layer(sb::plan_enforcement(relay, f), "network")->detail.find("relayed"), std::string::npos);
 
   Policy io_uring = p;

@@ -202,6 +202,8 @@ TEST(SeccompExport, HandoffNotifiesConnectAndRefusesFastOpen) {
   constexpr std::uint32_t kRefused = SECCOMP_RET_ERRNO | EOPNOTSUPP;
   const auto p = sc::export_bpf(sc::build({.notify_connect = true}));
   EXPECT_EQ(run_stack(p, call(SYS_connect, {3, 0, 16})), kNotify);
+  EXPECT_EQ(run_stack(p, call(SYS_bind, {3, 0, 16})), kNotify);
+  EXPECT_EQ(run_stack(p, call(SYS_listen, {3, 128})), kNotify);
   EXPECT_EQ(run_stack(p, call(SYS_sendto, {3, 0, 1, kFastOpen, 0, 16})), kRefused);
   EXPECT_EQ(run_stack(p, call(SYS_sendto, {3, 0, 1, kFastOpen | MSG_NOSIGNAL, 0, 16})), kRefused);
   EXPECT_EQ(run_stack(p, call(SYS_sendmsg, {3, 0, kFastOpen})), kRefused);
