@@ -50,7 +50,7 @@ probes=(
   "blocking allowed.test 80" "blocking 203.0.113.20 443" "nonblocking 203.0.113.20 443"
   "epoll_first 203.0.113.20 443" "options 203.0.113.20 443" "cloexec 203.0.113.20 443" "disconnect 203.0.113.20 443 203.0.113.21"
   "fastopen 203.0.113.20 443" "race 203.0.113.20 443 203.0.113.21" "shutdown_listen 203.0.113.50 443 47000"
-  "hang" "alarm 203.0.113.50 443" "unix" "local"
+  "hang" "alarm 203.0.113.50 443" "lowport" "unix" "local"
   "blocking 203.0.113.21 443"
 )
 result() { sed -n "s/^$1 => //p" "$OUT"; }
@@ -100,12 +100,36 @@ for who in root nobody; do
   expect_contains "$who: the supervisor keeps answering while a thread races O_NONBLOCK" \
     "$(result 'hang')" "answering after"
   expect_eq "$who: unix sockets still connect (the kernel runs those)" "ok unix hello" "$(result 'unix')"
+  expect_eq "$who: low ports need CAP_NET_BIND_SERVICE, whatever the address family says" \
+    "81=EACCES 82=EACCES 8081=0" "$(result 'lowport')"
   expect_eq "$who: the sandbox's own loopback servers still connect" "ok local hello" "$(result 'local')"
   expect_eq "$who: a denied address still has no route" "error ENETUNREACH" "$(result 'blocking 203.0.113.21 443')"
   expect_not_contains "$who: nothing reached the denied server" "$(cat "$LOGS/tcp.log")" "203.0.113.21"
   expect_contains "$who: the allowed servers were reached" "$(cat "$LOGS/tcp.log")" "203.0.113.20:443"
   handed=$(report_field handed_off)
   expect_eq "$who: the report counts the handed-over connections" yes "$([[ $handed -ge 8 ]] && echo yes || echo "no ($handed)")"
+
+  # The guard on the supervisor's connect() is a SIGALRM timer: started
+  # with SIGALRM blocked (inherited), airlock must still be guarded.
+  OUT="$SCRATCH/$who/blocked.out"
+  (cd "$PROJECT" && as_user "$who" env HOME="$FAKE_HOME" PATH=/usr/bin:/bin $PY -c '
+import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+os.execv(sys.argv[1], sys.argv[1:])' "$AIRLOCK" -q run --profile "$SCRATCH/handoff.toml" -- $PY handoff_probe.py hang > "$OUT" 2>&1)
+  expect_contains "$who: started with SIGALRM blocked, the supervisor keeps answering" "$(result 'hang')" "answering after"
+
+  # Socket activation: a listener of the host's passed as fd 3.
+  OUT="$SCRATCH/$who/activated.out"
+  (cd "$PROJECT" && as_user "$who" env HOME="$FAKE_HOME" PATH=/usr/bin:/bin $PY -c '
+import os, socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+os.dup2(s.fileno(), 3)
+os.set_inheritable(3, True)  # the socket may itself be fd 3, close-on-exec
+os.environ.update(LISTEN_FDS="1", LISTEN_PID=str(os.getpid()))
+os.execv(sys.argv[1], sys.argv[1:])' "$AIRLOCK" -q run --profile "$SCRATCH/handoff.toml" -- $PY handoff_probe.py relisten > "$OUT" 2>&1)
+  expect_contains "$who: listen() again on a socket-activated listener works" "$(result 'relisten')" "ok listening on"
 
   run_probes "$who" "$SCRATCH/relay.toml"
   expect_eq "$who: handoff = false: the run succeeds" 0 "$STATUS"

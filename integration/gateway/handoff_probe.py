@@ -16,6 +16,8 @@ one probe; one line "PROBE => RESULT" is printed per probe.
                           connects, then bind and listen on it
   hang                    race O_NONBLOCK against the supervisor's connect()
   alarm HOST PORT         a timer signal during a blocking connect() that times out
+  relisten                listen() again on a socket-activated listener (fd 3)
+  lowport                 bind ports 81 (AF_INET), 82 (AF_UNSPEC) and 8081
   unix                    a unix socket server and client inside
   local                   a TCP server and client on the sandbox's loopback
 """
@@ -292,6 +294,29 @@ def hang(attempts=40):
     return f"answering after {attempts} attempts"
 
 
+def relisten():
+    """A listening socket passed in (socket activation, fd 3) is the host's;
+    listen() on it again (Node's server.listen({fd: 3}) does) only sets
+    its backlog, and must work."""
+    s = socket.socket(fileno=3)
+    s.listen(16)
+    return f"ok listening on {s.getsockname()[1]}"
+
+
+def lowport():
+    """Ports below 1024 need CAP_NET_BIND_SERVICE, which the command does
+    not hold: the supervisor binds for it, and must say no, whatever the
+    address family says (an IPv4 socket binds AF_UNSPEC 0.0.0.0 too)."""
+    out = []
+    for family, port in ((socket.AF_INET, 81), (socket.AF_UNSPEC, 82), (socket.AF_INET, 8081)):
+        s = socket.socket()
+        raw = (ctypes.c_ubyte * 16)(*(bytes([family, 0]) + port.to_bytes(2, "big") + bytes(12)))
+        rc = libc.bind(s.fileno(), ctypes.byref(raw), 16)
+        out.append(f"{port}={name(0 if rc == 0 else ctypes.get_errno())}")
+        s.close()
+    return " ".join(out)
+
+
 def unix():
     path = "/tmp/handoff-probe.sock"
     server = socket.socket(socket.AF_UNIX)
@@ -317,7 +342,8 @@ def local():
 
 PROBES = {"blocking": blocking, "nonblocking": nonblocking, "epoll_first": epoll_first, "options": options, "cloexec": cloexec,
           "disconnect": disconnect, "fastopen": fastopen, "race": race, "unix": unix, "local": local,
-          "shutdown_listen": shutdown_listen, "hang": hang, "alarm": alarm}
+          "shutdown_listen": shutdown_listen, "hang": hang, "alarm": alarm, "relisten": relisten,
+          "lowport": lowport}
 
 for probe in sys.argv[1:]:
     words = probe.split()

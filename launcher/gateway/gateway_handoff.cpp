@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <pthread.h>
 #include <cstring>
 #include <spdlog/spdlog.h>
 
@@ -112,6 +113,12 @@ void Gateway::take_connect_listener(UniqueFd listener) {
   struct sigaction action {};
   action.sa_handler = interrupt;  // no SA_RESTART: guarded_connect() is to be interrupted
   check_syscall(::sigaction(SIGALRM, &action, nullptr), "sigaction(SIGALRM)");
+  // A caller that started airlock with SIGALRM blocked must not disarm the guard.
+  sigset_t alarm;
+  sigemptyset(&alarm);
+  sigaddset(&alarm, SIGALRM);
+  if (const int err = ::pthread_sigmask(SIG_UNBLOCK, &alarm, nullptr); err != 0)
+    throw SystemError("pthread_sigmask(SIGALRM)", err);
   handoff_sweep_ = UniqueFd(static_cast<int>(
       check_syscall(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK), "timerfd_create for the handoff")));
   constexpr itimerspec kEverySecond{{1, 0}, {1, 0}};
@@ -185,7 +192,7 @@ void Gateway::serve_connect(const seccomp_notif& request) {
     return;
   }
   const auto address = notify::read_sockaddr(tid, request.data.args[1], request.data.args[2]);
-  if (!address || request.data.args[2] < sizeof(sa_family_t)) {
+  if (!address || request.data.args[2] < sizeof(sa_family_t) || request.data.args[2] > sizeof(sockaddr_storage)) {
     (void)notify::answer(listener, request.id, -1, address ? EINVAL : EFAULT);
     return;
   }
@@ -268,13 +275,20 @@ void Gateway::serve_socket_call(const seccomp_notif& request) {
   std::optional<std::uint16_t> port;
   socklen_t length = 0;
   if (call == SocketCall::bind && facts.tcp() && facts.in_sandbox) {
+    if (request.data.args[2] > sizeof(sockaddr_storage)) {
+      (void)notify::answer(listener, request.id, -1, EINVAL);
+      return;
+    }
     address = notify::read_sockaddr(tid, request.data.args[1], request.data.args[2]);
     if (!address) {
       (void)notify::answer(listener, request.id, -1, EFAULT);
       return;
     }
-    length = static_cast<socklen_t>(std::min<std::uint64_t>(request.data.args[2], sizeof(sockaddr_storage)));
-    if (const auto parsed = SocketAddress::from_sockaddr(*address)) port = parsed->port;
+    length = static_cast<socklen_t>(request.data.args[2]);
+    // The port sits at the same place in sockaddr_in and sockaddr_in6, and
+    // an IPv4 socket also binds an AF_UNSPEC address: read it whatever the family.
+    if (length >= 4) port = static_cast<std::uint16_t>(reinterpret_cast<const std::uint8_t*>(&*address)[2] << 8 |
+                                                       reinterpret_cast<const std::uint8_t*>(&*address)[3]);
   }
   constexpr int kNetBindService = 10;  // CAP_NET_BIND_SERVICE
   const bool low_ports = port && *port != 0 && *port < 1024 && notify::has_capability(tid, kNetBindService);

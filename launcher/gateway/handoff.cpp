@@ -6,6 +6,9 @@
 #include <cstring>
 
 namespace airlock::gateway {
+namespace {
+constexpr int kTcpListen = TCP_LISTEN;
+}  // namespace
 
 ConnectPlan plan_connect(const Config& config, const Matcher& matcher, const SyntheticAddresses& synthetic,
                          const SocketFacts& socket, const ConnectRequest& request) {
@@ -38,9 +41,17 @@ CallPlan plan_socket_call(SocketCall call, const SocketFacts& socket, std::optio
   // network namespace's net.ipv4.ip_unprivileged_port_start.
   constexpr std::uint16_t kUnprivilegedPortStart = 1024;
   CallPlan plan;
+  if (socket.domain == AF_UNSPEC) {
+    // Not a socket: the call on it gives the kernel's ENOTSOCK.
+    plan.kind = call == SocketCall::listen ? CallPlan::Kind::on_socket : CallPlan::Kind::let_kernel;
+    return plan;
+  }
   if (!socket.in_sandbox) {
-    plan.kind = CallPlan::Kind::refuse;
-    plan.error = EINVAL;  // what a connected socket answers
+    // The host's: one handed over (never to listen), or a listening socket
+    // passed in (socket activation), whose listen() only sets the backlog.
+    const bool relisten = call == SocketCall::listen && socket.tcp() && socket.tcp_state == kTcpListen;
+    plan.kind = relisten ? CallPlan::Kind::on_socket : CallPlan::Kind::refuse;
+    plan.error = relisten ? 0 : EINVAL;  // EINVAL: what a connected socket answers
     return plan;
   }
   if (call == SocketCall::listen) {

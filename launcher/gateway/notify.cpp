@@ -152,11 +152,18 @@ bool close_on_exec(pid_t tid, int fd) {
 }
 
 bool watched_by_epoll(pid_t tid, int fd, unsigned long inode) {
+  // A budget: a command with thousands of descriptors or epoll sets must
+  // not stall the supervisor. Past it the answer is "watched": relayed.
+  constexpr int kMaxDescriptors = 1024;
+  constexpr int kMaxEpolls = 16;
+  int descriptors = 0, epolls = 0;
   const std::string proc = "/proc/" + std::to_string(tid);
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(proc + "/fd", error)) {
+    if (++descriptors > kMaxDescriptors) return true;
     const auto target = audit::remote::read_link(entry.path());
     if (!target || *target != "anon_inode:[eventpoll]") continue;
+    if (++epolls > kMaxEpolls) return true;
     // "tfd:        7 events:       19 data: ... pos:0 ino:5e2f sdev:8"
     std::ifstream info(proc + "/fdinfo/" + entry.path().filename().string());
     std::string line;

@@ -145,6 +145,16 @@ TEST(HandoffSocketCalls, ListenAndTcpBindAreTheSupervisorsAndNeverOnAHandedOverS
   udp.stream = false;
   udp.protocol = IPPROTO_UDP;
   EXPECT_EQ(plan_socket_call(SocketCall::bind, udp, 53, false).kind, CallKind::let_kernel);
+  // A listening socket of the host's passed in (socket activation): listen()
+  // again only sets its backlog. Not a socket at all: the kernel's ENOTSOCK.
+  SocketFacts activated = handed;
+  activated.tcp_state = TCP_LISTEN;
+  EXPECT_EQ(plan_socket_call(SocketCall::listen, activated, std::nullopt, false).kind, CallKind::on_socket);
+  EXPECT_EQ(plan_socket_call(SocketCall::bind, activated, 8080, false).kind, CallKind::refuse);
+  SocketFacts file;
+  file.in_sandbox = false;
+  EXPECT_EQ(plan_socket_call(SocketCall::listen, file, std::nullopt, false).kind, CallKind::on_socket);
+  EXPECT_EQ(plan_socket_call(SocketCall::bind, file, std::nullopt, false).kind, CallKind::let_kernel);
 }
 
 TEST(HandoffAnswer, FromTheStateOfAHandedOverSocket) {
