@@ -55,18 +55,21 @@ int connect_retrying(int fd, const sockaddr_storage& address, socklen_t length) 
 void interrupt(int) {}
 
 // connect() on a file the command shares with us (its own socket, or one
-// handed over): made non-blocking for the call, but another thread of the
-// command can clear O_NONBLOCK in between, and a blocking connect() could
-// then hold the supervisor for minutes. A one-shot timer interrupts it
-// (SIGALRM without SA_RESTART); the connection goes on in the kernel, and
-// EINPROGRESS says so.
+// handed over), never waiting: made non-blocking for the call and restored
+// after. Another thread of the command can clear O_NONBLOCK in between,
+// and a blocking connect() could then hold the supervisor for minutes, so
+// a one-shot timer interrupts it (SIGALRM without SA_RESTART); the
+// connection goes on in the kernel, and EINPROGRESS says so.
 int guarded_connect(int fd, const sockaddr_storage& address, socklen_t length) {
   constexpr itimerval kLimit{{0, 0}, {0, 50'000}};
   constexpr itimerval kOff{};
+  const bool nonblocking = is_nonblocking(fd);
+  if (!nonblocking) set_nonblocking(fd, true);
   check_syscall(::setitimer(ITIMER_REAL, &kLimit, nullptr), "setitimer");
   const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), length);
   const int err = rc == 0 ? 0 : errno;
   check_syscall(::setitimer(ITIMER_REAL, &kOff, nullptr), "setitimer");
+  if (!nonblocking) set_nonblocking(fd, false);
   return err == EINTR ? EINPROGRESS : err;
 }
 
@@ -329,10 +332,7 @@ void Gateway::answer_handed_over(std::uint64_t notification, int socket, const S
     (void)notify::answer(notify_.get(), notification, -1, EISCONN);
     return;
   }
-  const bool nonblocking = is_nonblocking(socket);
-  if (!nonblocking) set_nonblocking(socket, true);
   const int err = guarded_connect(socket, peer, length);
-  if (!nonblocking) set_nonblocking(socket, false);
   (void)notify::answer(notify_.get(), notification, err == 0 ? 0 : -1, err);
 }
 
@@ -341,9 +341,7 @@ void Gateway::answer_handed_over(std::uint64_t notification, int socket, const S
 // listener) answer it there. Never blocks the supervisor: the socket is
 // made non-blocking for the call, and a connection in progress is watched.
 void Gateway::connect_own_socket(Handoff handoff) {
-  if (!handoff.nonblocking) set_nonblocking(handoff.theirs.get(), true);
   const int err = guarded_connect(handoff.theirs.get(), handoff.address, handoff.address_length);
-  if (!handoff.nonblocking) set_nonblocking(handoff.theirs.get(), false);
   if (err != EINPROGRESS || handoff.nonblocking) {
     (void)notify::answer(notify_.get(), handoff.notification, err == 0 ? 0 : -1, err);
     return;
@@ -442,11 +440,7 @@ void Gateway::on_handoff(std::uint64_t id) {
     int err = pending_error(done.theirs.get());
     // connect() once more on success: the command's socket is then
     // connected for the kernel too (a later connect() says EISCONN).
-    if (err == 0) {
-      set_nonblocking(done.theirs.get(), true);
-      err = guarded_connect(done.theirs.get(), done.address, done.address_length);
-      set_nonblocking(done.theirs.get(), false);
-    }
+    if (err == 0) err = guarded_connect(done.theirs.get(), done.address, done.address_length);
     (void)notify::answer(notify_.get(), done.notification, err == 0 ? 0 : -1, err);
     return;
   }
