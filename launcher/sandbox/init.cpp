@@ -2,6 +2,7 @@
 // without namespaces). It builds the filesystem view, starts the payload,
 // relays signals to it, reaps every zombie, and exits with the payload's
 // status once the payload is gone, taking everything else with it.
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -173,46 +174,74 @@ void fail_to_supervisor(int error_fd, int code, const std::string& message) {
   _exit(code);
 }
 
+namespace {
+
+// The sandbox itself: the mount tree, hostname, loopback and the gateway's
+// end inside, all in the namespaces init shares with the payload.
+void build_sandbox(const Spec& spec, int gateway_fd) {
+  if (!spec.namespaces) return;
+  mounts::apply(spec.mounts);
+  namespaces::set_hostname(spec.hostname);
+  if (!spec.audit || !spec.audit->host_network) namespaces::bring_up_loopback();
+  // Before the payload goes on: its first connect() finds the routes and
+  // listeners in place (queued until the supervisor accepts).
+  if (spec.gateway) gateway::set_up_inside(*spec.gateway, gateway_fd);
+}
+
+}  // namespace
+
 void init_main(const Spec& spec, int sync_fd, int error_fd, int gateway_fd) {
+  pid_t payload = -1;
   try {
     // init lives as long as the sandbox; it must not hold the caller's
     // environment (tokens included), which fork copied into it.
     wipe_inherited_environment();
     wait_for_supervisor(sync_fd);
     die_with_supervisor(sync_fd);
+    // Non-dumpable from here (the supervisor wrote our id maps before its
+    // go-ahead, and a non-dumpable process's /proc files belong to root): no
+    // process inside can ptrace us or read our memory, nor the payload's
+    // before its execve.
+    check_syscall(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE)");
     // A session of our own, without a controlling terminal: the payload
     // cannot TIOCSTI into the caller's terminal, and the terminal's signals
     // reach only the supervisor, which relays them once.
     check_syscall(setsid(), "setsid");
-    if (spec.namespaces) {
-      mounts::apply(spec.mounts);
-      namespaces::set_hostname(spec.hostname);
-      if (!spec.audit || !spec.audit->host_network) namespaces::bring_up_loopback();
-      // Before the payload exists: its first connect() finds the routes and
-      // listeners in place (queued until the supervisor accepts).
-      if (spec.gateway) gateway::set_up_inside(*spec.gateway, gateway_fd);
-    } else {
-      // Orphans of the payload re-parent to us, so we can reap and kill them.
+    // Orphans of the payload re-parent to us, so we can reap and kill them
+    // (with a pid namespace init is their reaper anyway).
+    if (!spec.namespaces)
       check_syscall(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)");
-    }
-    // Non-dumpable only now: the supervisor had to write our id maps, and a
-    // non-dumpable process's /proc files belong to root. From here on no
-    // process inside can ptrace us or read our memory.
-    check_syscall(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE)");
-    if (chdir(spec.cwd.c_str()) != 0)
-      throw Error("the working directory " + spec.cwd + " is not visible in the sandbox (" + std::strerror(errno) +
-                  "); add it to filesystem.read or set process.cwd");
     const auto signals = block_relayed_signals();
-    const pid_t payload = fork();
+    // The payload is forked before the sandbox is built: it compiles its
+    // seccomp filter on the other core while we build the mount tree, then
+    // waits for `ready` (start-up time, integration/bench). It goes on only
+    // on the byte we write once everything is in place; if we fail or die
+    // first it reads EOF and ends without running anything.
+    int ready[2];
+    check_syscall(pipe2(ready, O_CLOEXEC), "pipe2");
+    UniqueFd ready_read(ready[0]), ready_write(ready[1]);
+    payload = fork();
     if (payload < 0) throw SystemError("fork of the payload", errno);
     if (payload == 0) {
       close(sync_fd);
       if (gateway_fd >= 0) close(gateway_fd);
-      payload_main(spec, error_fd);
+      ready_write.reset();
+      payload_main(spec, error_fd, ready_read.get());
     }
+    ready_read.reset();
+    build_sandbox(spec, gateway_fd);
+    const char go = 'g';
+    check_syscall(write(ready_write.get(), &go, 1), "write to the payload");
+    ready_write.reset();
     close(error_fd);
     supervise_payload(spec, payload, signals.get(), spec.gateway ? gateway_fd : -1);
   } catch (const std::exception& e) {
+    // Without a pid namespace our death would not take the waiting payload
+    // with it; its EOF on `ready` would, but not before this message.
+    if (payload > 0) {
+      kill(payload, SIGKILL);
+      waitpid(payload, nullptr, 0);
+    }
     fail_to_supervisor(error_fd, kExitOwnError, std::string("sandbox set-up failed: ") + e.what());
   }
 }

@@ -274,26 +274,34 @@ bool is_hidden(const std::string& path, const std::vector<std::string>& hidden) 
                      [&](const std::string& h) { return h == path || is_beneath(path, h); });
 }
 
+// The hidden paths strictly beneath `dir`.
+std::vector<std::string> hidden_beneath(const std::string& dir, const std::vector<std::string>& hidden) {
+  std::vector<std::string> out;
+  for (const auto& h : hidden)
+    if (is_beneath(h, dir)) out.push_back(h);
+  return out;
+}
+
 struct Carving {
-  const std::vector<std::string>& hidden;
   const ListDirectory& list;
   std::vector<std::string>& granted;
   std::vector<std::string>& list_only;
 
   // Grants `path`'s tree minus the hidden paths in it; true when it had to
-  // be split into its entries.
-  bool grant(const std::string& path) {
+  // be split into its entries. Each level passes down only the hidden paths
+  // beneath it: /etc's ~150 entries are checked against the few in /etc, not
+  // against every secret of every profile (start-up time).
+  bool grant(const std::string& path, const std::vector<std::string>& hidden) {
     if (is_hidden(path, hidden)) return false;
-    const bool holds_hidden = std::any_of(hidden.begin(), hidden.end(),
-                                          [&](const std::string& h) { return is_beneath(h, path); });
-    if (!holds_hidden) {
+    const auto beneath = hidden_beneath(path, hidden);
+    if (beneath.empty()) {
       granted.push_back(path);
       return false;
     }
     list_only.push_back(path);
     // A directory that cannot be listed grants nothing beneath it: closed.
     if (const auto entries = list(path)) {
-      for (const auto& name : *entries) grant((path == "/" ? "" : path) + "/" + name);
+      for (const auto& name : *entries) grant((path == "/" ? "" : path) + "/" + name, beneath);
     }
     return true;
   }
@@ -303,10 +311,10 @@ std::vector<std::string> carve(const std::vector<std::string>& paths, const std:
                                const ListDirectory& list, std::vector<std::string>& list_only,
                                std::vector<std::string>* split) {
   std::vector<std::string> granted;
-  Carving carving{hidden, list, granted, list_only};
+  Carving carving{list, granted, list_only};
   for (const auto& path : paths) {
     const auto normal = normalize_path(path);
-    if (carving.grant(normal) && split != nullptr) split->push_back(normal);
+    if (carving.grant(normal, hidden) && split != nullptr) split->push_back(normal);
   }
   return granted;
 }

@@ -54,17 +54,39 @@ std::vector<char*> c_strings(std::vector<std::string>& v) {
   return out;
 }
 
+
+// Blocks until init has built the sandbox. Anything but its one byte (EOF:
+// init failed or died) ends the payload before it runs anything; init
+// reports why.
+void wait_for_sandbox(int ready_fd) {
+  char go = 0;
+  ssize_t n;
+  do n = read(ready_fd, &go, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1 || go != 'g') _exit(kExitOwnError);
+}
+
 }  // namespace
 
-void payload_main(const Spec& spec, int error_fd) {
+void payload_main(const Spec& spec, int error_fd, int ready_fd) {
   try {
     reset_signals(spec.ignored_signals);
     // Descriptors first: nothing the supervisor or init opened (and no fd to
     // a secret the caller leaked) may reach the command. The error pipe is
-    // close-on-exec and goes away at execve.
+    // close-on-exec and goes away at execve, as does `ready`.
     auto keep = spec.pass_fds;
     keep.push_back(error_fd);
+    keep.push_back(ready_fd);
     close_inherited_fds(keep);
+    // While init builds the mount tree: libseccomp's work, pure computation.
+    const auto seccomp_programs = spec.seccomp ? seccomp::compile(*spec.seccomp) : std::vector<seccomp::Program>{};
+    wait_for_sandbox(ready_fd);
+    close(ready_fd);
+    // pivot_root moved our root and working directory to the new root: the
+    // working directory is chosen again, in the sandbox's view.
+    if (chdir(spec.cwd.c_str()) != 0)
+      throw Error("the working directory " + spec.cwd + " is not visible in the sandbox (" + std::strerror(errno) +
+                  "); add it to filesystem.read or set process.cwd");
     // rlimits before capabilities: once capabilities are gone a limit can
     // only be lowered, and lowering is all we do.
     limits::apply(spec.limits);
@@ -91,7 +113,7 @@ void payload_main(const Spec& spec, int error_fd) {
     if (spec.seccomp) {
       // The gateway's handoff: connect() notifies, and the supervisor must
       // hold the listener before the command's first connect().
-      const UniqueFd listener = seccomp::apply(*spec.seccomp);
+      const UniqueFd listener = seccomp::apply(seccomp_programs);
       if (listener) audit::channel::send_listener(error_fd, listener.get());
     }
     // Audit mode: the notification filter goes on top, and its listener to

@@ -34,7 +34,7 @@ RunResult run(const Spec& spec);
 // Internal: the processes inside. They never return. `gateway_fd` is init's
 // end of the gateway channel (-1 without a gateway).
 [[noreturn]] void init_main(const Spec& spec, int sync_fd, int error_fd, int gateway_fd);
-[[noreturn]] void payload_main(const Spec& spec, int error_fd);
+[[noreturn]] void payload_main(const Spec& spec, int error_fd, int ready_fd);
 
 // Reports a set-up failure to the supervisor through the error pipe as
 // "<exit code> <message>" and exits with that code.

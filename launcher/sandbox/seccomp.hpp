@@ -87,11 +87,30 @@ struct Filter {
 // not errno_/kill/log, or an errno outside 1..4095.
 Filter build(const Spec& spec);
 
-// Loads the filter into the calling thread. no_new_privs must already be set
-// (the payload sets it before Landlock); throws airlock::Error if it is not,
-// and airlock::SystemError when libseccomp or the kernel refuses. Returns
-// the notification listener when a rule notifies (an empty fd otherwise):
-// the caller must hand it to whoever answers before any notifying call.
+// One kernel filter as BPF.
+struct Program {
+  std::vector<sock_filter> code;
+  // Loaded with SECCOMP_FILTER_FLAG_NEW_LISTENER: it has a notifying rule
+  // (at most one program does; a task has one listener).
+  bool notify = false;
+};
+
+// A Filter compiled to the programs apply() loads, in load order (baseline
+// first). The payload compiles while init still builds the sandbox (start-up
+// time) and, once it is built, only hands the BPF to seccomp(2): what
+// libseccomp's seccomp_load() does with the attributes every context gets
+// here (no TSYNC, LOG or SPEC_ALLOW flag; no_new_privs left alone).
+// Throws airlock::SystemError when libseccomp cannot generate a program.
+std::vector<Program> compile(const Filter& filter);
+
+// Loads compiled programs into the calling thread, in order. no_new_privs
+// must already be set (the payload sets it before Landlock); throws
+// airlock::Error if it is not, and airlock::SystemError when the kernel
+// refuses. Returns the notification listener when a rule notifies (an empty
+// fd otherwise): the caller must hand it to whoever answers before any
+// notifying call.
+UniqueFd apply(const std::vector<Program>& programs);
+// compile() then apply().
 UniqueFd apply(const Filter& filter);
 
 // The BPF programs apply() would load, in load order (baseline first). For

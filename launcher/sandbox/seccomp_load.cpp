@@ -137,16 +137,14 @@ bool uses_notify(const Filter& filter, bool baseline) {
                      [&](const Rule& r) { return r.fixed == baseline && r.action == Action::notify; });
 }
 
-// A notifying filter, loaded with seccomp(2) itself: libseccomp 2.5 cannot
-// ask for SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (Linux 5.19), with which a
-// call the supervisor has taken waits for its answer through signals other
-// than fatal ones. Without it a signal (a timer, Go's preemption) would end
-// the wait after the supervisor connected, and the connection be lost.
-UniqueFd load_notifying(void* ctx) {
+// A notifying filter. With SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (Linux
+// 5.19; libseccomp 2.5 cannot ask for it) a call the supervisor has taken
+// waits for its answer through signals other than fatal ones. Without it a
+// signal (a timer, Go's preemption) would end the wait after the supervisor
+// connected, and the connection be lost.
+UniqueFd load_notifying(const sock_fprog& prog) {
   constexpr unsigned kNewListener = 1U << 3;       // SECCOMP_FILTER_FLAG_NEW_LISTENER
   constexpr unsigned kWaitKillableRecv = 1U << 5;  // SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
-  auto program = export_program(ctx);
-  sock_fprog prog{static_cast<unsigned short>(program.size()), program.data()};
   long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, kNewListener | kWaitKillableRecv, &prog);
   if (fd < 0 && errno == EINVAL) fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, kNewListener, &prog);
   check_syscall(fd, "seccomp: load the notifying filter");
@@ -155,25 +153,40 @@ UniqueFd load_notifying(void* ctx) {
 
 }  // namespace
 
-UniqueFd apply(const Filter& filter) {
-  require_no_new_privs();
-  // Build everything before loading anything: a libseccomp error must not
-  // leave half of the filter in place.
+std::vector<Program> compile(const Filter& filter) {
+  std::vector<Program> programs;
   const std::vector<Context> ctxs = contexts(filter);
-  UniqueFd listener;
+  bool listener = false;
   for (const auto& ctx : ctxs) {
-    if (!listener && uses_notify(filter, &ctx == &ctxs.front())) {
-      listener = load_notifying(ctx.get());
+    Program program{export_program(ctx.get()), false};
+    if (!listener && uses_notify(filter, &ctx == &ctxs.front())) program.notify = listener = true;
+    programs.push_back(std::move(program));
+  }
+  return programs;
+}
+
+UniqueFd apply(const std::vector<Program>& programs) {
+  require_no_new_privs();
+  UniqueFd listener;
+  for (const auto& program : programs) {
+    if (program.code.empty() || program.code.size() > BPF_MAXINSNS)
+      throw Error("seccomp: a compiled program has " + std::to_string(program.code.size()) + " instructions");
+    const sock_fprog prog{static_cast<unsigned short>(program.code.size()),
+                          const_cast<sock_filter*>(program.code.data())};
+    if (program.notify) {
+      listener = load_notifying(prog);
     } else {
-      check_scmp(seccomp_load(ctx.get()), "load the filter");
+      check_syscall(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0U, &prog), "seccomp: load the filter");
     }
   }
   return listener;
 }
 
+UniqueFd apply(const Filter& filter) { return apply(compile(filter)); }
+
 std::vector<std::vector<sock_filter>> export_bpf(const Filter& filter) {
   std::vector<std::vector<sock_filter>> programs;
-  for (const auto& ctx : contexts(filter)) programs.push_back(export_program(ctx.get()));
+  for (auto& program : compile(filter)) programs.push_back(std::move(program.code));
   return programs;
 }
 

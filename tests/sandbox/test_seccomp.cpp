@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "sandbox/seccomp.hpp"
 #include "seccomp_support.hpp"
@@ -191,6 +192,26 @@ TEST(SeccompExport, BaselineAloneWhenThePolicyAllowsEverything) {
   ASSERT_EQ(programs.size(), 1u);
   EXPECT_FALSE(programs[0].empty());
   EXPECT_EQ(sc::export_bpf(sc::build({.deny = {"mount"}})).size(), 2u);
+}
+
+// compile() gives the programs apply() loads: the baseline first, the
+// policy's after it, and only the baseline (the one with the notifying
+// rules) asks for a listener; no program at all is built when nothing
+// notifies.
+TEST(SeccompCompile, OnlyTheBaselineOfAHandoffFilterAsksForAListener) {
+  const auto filter = sc::build({.deny = {"mount"}, .notify_connect = true});
+  const auto programs = sc::compile(filter);
+  ASSERT_EQ(programs.size(), 2u);
+  EXPECT_TRUE(programs[0].notify);
+  EXPECT_FALSE(programs[1].notify);
+  const auto exported = sc::export_bpf(filter);
+  ASSERT_EQ(exported.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    ASSERT_EQ(programs[i].code.size(), exported[i].size());
+    EXPECT_EQ(std::memcmp(programs[i].code.data(), exported[i].data(), exported[i].size() * sizeof(sock_filter)), 0);
+  }
+  EXPECT_EQ(run_stack(exported, call(SYS_connect, {3, 0, 16})), SECCOMP_RET_USER_NOTIF);
+  for (const auto& program : sc::compile(sc::build({.deny = {"mount"}}))) EXPECT_FALSE(program.notify);
 }
 
 // The gateway's handoff: connect() waits for the supervisor; a send that
