@@ -182,7 +182,7 @@ void build_sandbox(const Spec& spec, int gateway_fd) {
   if (!spec.namespaces) return;
   mounts::apply(spec.mounts);
   namespaces::set_hostname(spec.hostname);
-  if (!spec.audit || !spec.audit->host_network) namespaces::bring_up_loopback();
+  if (loopback_by(spec) == LoopbackBy::init) namespaces::bring_up_loopback();
   // Before the payload goes on: its first connect() finds the routes and
   // listeners in place (queued until the supervisor accepts).
   if (spec.gateway) gateway::set_up_inside(*spec.gateway, gateway_fd);
@@ -230,8 +230,12 @@ void init_main(const Spec& spec, int sync_fd, int error_fd, int gateway_fd) {
     }
     ready_read.reset();
     build_sandbox(spec, gateway_fd);
+    // EPIPE: the payload ended already (it told the supervisor why); it is
+    // reaped below like any end. SIGPIPE is ignored for that: without a pid
+    // namespace it would kill us.
+    signal(SIGPIPE, SIG_IGN);
     const char go = 'g';
-    check_syscall(write(ready_write.get(), &go, 1), "write to the payload");
+    if (write(ready_write.get(), &go, 1) != 1 && errno != EPIPE) throw SystemError("write to the payload", errno);
     ready_write.reset();
     close(error_fd);
     supervise_payload(spec, payload, signals.get(), spec.gateway ? gateway_fd : -1);

@@ -78,8 +78,10 @@ void payload_main(const Spec& spec, int error_fd, int ready_fd) {
     keep.push_back(error_fd);
     keep.push_back(ready_fd);
     close_inherited_fds(keep);
-    // While init builds the mount tree: libseccomp's work, pure computation.
+    // While init builds the mount tree: libseccomp's work, pure computation,
+    // and the loopback interface of the network namespace we share.
     const auto seccomp_programs = spec.seccomp ? seccomp::compile(*spec.seccomp) : std::vector<seccomp::Program>{};
+    if (loopback_by(spec) == LoopbackBy::payload) namespaces::bring_up_loopback();
     wait_for_sandbox(ready_fd);
     close(ready_fd);
     // pivot_root moved our root and working directory to the new root: the

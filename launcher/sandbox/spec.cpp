@@ -216,6 +216,11 @@ std::string describe_enforcement(const policy::Policy& policy, const Enforcement
   return out;
 }
 
+LoopbackBy loopback_by(const Spec& spec) {
+  if (!spec.namespaces || (spec.audit && spec.audit->host_network)) return LoopbackBy::nobody;
+  return spec.gateway ? LoopbackBy::init : LoopbackBy::payload;
+}
+
 Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const std::vector<std::string>& command,
              const HostState& host) {
   Spec spec;

@@ -51,6 +51,14 @@ struct Spec {
   std::vector<int> ignored_signals;
 };
 
+// Who brings the sandbox's loopback interface up: nobody when the command
+// stays on the host's network (audit with a "host" base) or has no network
+// namespace; init when the gateway's routes and listeners, which init sets
+// up, need it first; otherwise the payload, while init builds the mount
+// tree (start-up time).
+enum class LoopbackBy { nobody, init, payload };
+LoopbackBy loopback_by(const Spec& spec);
+
 struct HostState {
   std::vector<std::string> env;  // "K=V"
   std::string cwd;
