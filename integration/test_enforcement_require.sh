@@ -3,7 +3,8 @@
 # needs a newer Landlock than this kernel has is refused (125) with the
 # requirement and where it was written; --best-effort (or
 # enforcement.best_effort = true) runs it and says what is missing; doctor,
-# explain and the run report say the same. As root and as uid 65534.
+# explain and the run report say the same, the refused run's report too.
+# As root and as uid 65534.
 source "$(dirname "$0")/lib.sh"
 
 abi=$("$AIRLOCK" doctor 2>/dev/null | sed -n 's/^ok   landlock: ABI \([0-9]*\).*/\1/p')
@@ -33,8 +34,15 @@ airlock_as_who() {
 }
 
 check_refused() {
-  airlock_as_who run --profile "$TOO_NEW_PROFILE" -- sh -c 'echo ran > marker'
+  local report="$SCRATCH/$who/refused.json"
+  airlock_as_who run --report "$report" --profile "$TOO_NEW_PROFILE" -- sh -c 'echo ran > marker'
   expect_eq "$who: $TOO_NEW on ABI $abi: refused with 125" 125 "$RC"
+  # The refusal leaves its report: a CI job uploads it to learn why.
+  expect_eq "$who: the refused run's report says why" "125 False True" "$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(r["result"]["exit_status"], r["complete"], sys.argv[2] in r["result"]["setup_error"] and sys.argv[2] in " ".join(r["missing"]))
+' "$report" "required \"$TOO_NEW\"" 2>&1)"
   expect_contains "$who: the refusal names the requirement" "$ERR" "required \"$TOO_NEW\""
   expect_contains "$who: the refusal names where it was written" "$ERR" "$TOO_NEW_PROFILE:6:"
   expect_contains "$who: the refusal says what this kernel has" "$ERR" "Landlock ABI $abi"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The run report (--report) validates against packaging/report.schema.json in
-# every way a run can end, as root and as uid 65534, and never carries a
+# every way a run can end (a refusal before anything ran included), as root
+# and as uid 65534, and never carries a
 # secret's value; --log-format json writes one JSON object per stderr line.
 source "$(dirname "$0")/lib.sh"
 PYTHON=${AIRLOCK_PYTHON:-/usr/bin/python3}
@@ -98,6 +99,18 @@ EOF
   expect_contains "$who: the missing requirement is named" "$(field "$out/weak.json" '["missing"]')" "landlock>=99"
   expect_contains "$who: the chain names the project's profile" "$(field "$out/weak.json" '["profile"]["chain"]')" \
     "$PROJECT/.airlock/weak.toml"
+
+  # The same requirement without best effort: refused, nothing runs, and
+  # the report says why.
+  printf '[profile]\nextends = ["default"]\n[enforcement]\nrequire = ["landlock>=99"]\n' > "$PROJECT/.airlock/strict.toml"
+  [[ $who == root ]] || chown -R $NOBODY:$NOBODY "$PROJECT/.airlock"
+  run --profile strict --report "$out/refused.json" -- sh -c 'echo ran > refused-marker'
+  expect_eq "$who: report of a refused run is valid" "" "$(validate "$out/refused.json")"
+  expect_eq "$who: refused: 125, incomplete, not best effort" "125 false false" \
+    "$(field "$out/refused.json" '["result"]["exit_status"]') $(field "$out/refused.json" '["complete"]') $(field "$out/refused.json" '["best_effort"]')"
+  expect_contains "$who: the refusal is the set-up error" "$(field "$out/refused.json" '["result"]["setup_error"]')" \
+    'refusing to run: the profile cannot be fully enforced here'
+  [[ ! -e $PROJECT/refused-marker ]]; expect_eq "$who: the refused command did not run" 0 $?
 done
 
 # The schema is strict enough to catch a report that drifted from it.

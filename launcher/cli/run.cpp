@@ -17,13 +17,10 @@ namespace airlock::cli {
 
 namespace {
 
-sandbox::EnforcementPlan plan_or_refuse(const policy::Policy& policy, const kernel::Features& features) {
-  auto plan = sandbox::plan_enforcement(policy, features);
-  if (!plan.complete()) {
-    if (!policy.enforcement.best_effort) throw Error(sandbox::refusal_message(plan));
-    for (const auto& missing : plan.missing) spdlog::warn("best effort: NOT enforced: {}", missing);
-  }
-  return plan;
+void refuse_or_warn(const policy::Policy& policy, const sandbox::EnforcementPlan& plan) {
+  if (plan.complete()) return;
+  if (!policy.enforcement.best_effort) throw Error(sandbox::refusal_message(plan));
+  for (const auto& missing : plan.missing) spdlog::warn("best effort: NOT enforced: {}", missing);
 }
 
 }  // namespace
@@ -38,6 +35,30 @@ void check_report_path(const std::optional<std::string>& path) {
     throw SystemError("--report " + *path + ": cannot write in " + where, errno);
 }
 
+namespace {
+
+// A run refused once its profile resolved (a missing feature, a set-up
+// error before anything started) still leaves its report, which is what a
+// CI job uploads to learn why: the kernel found, the plan and what it
+// lacked, and the refusal as the result's set-up error. The variables that
+// would have been dropped are not computed for it.
+void report_refusal(const RunArgs& args, const policy::Policy& policy, const kernel::Features& features,
+                    const sandbox::EnforcementPlan& plan, const Error& refusal) {
+  if (!args.report_path) return;
+  sandbox::Spec spec;
+  spec.argv = args.command;
+  sandbox::RunResult result;
+  result.exit_status = refusal.exit_code();
+  result.setup_error = refusal.what();
+  try {
+    report::write_file(*args.report_path, report::to_json(policy, features, plan, spec, result));
+  } catch (const Error& e) {
+    spdlog::error("{}", e.what());  // the refusal itself is what the caller must see
+  }
+}
+
+}  // namespace
+
 int run_command(const RunArgs& args) {
   if (args.audit)
     return audit_command(AuditArgs{args.common, args.profile, args.overrides, std::nullopt, args.report_path, args.command});
@@ -46,22 +67,30 @@ int run_command(const RunArgs& args) {
   const auto policy = policy::resolve(args.profile, make_catalog(ctx), ctx, args.overrides);
   auto features = kernel::probe(kernel::ProbeDepth::quick);
   for (int attempt = 0;; ++attempt) {
-    const auto plan = plan_or_refuse(policy, features);
-    auto host = sandbox::current_host_state();
-    if (args.common.project) host.cwd = ctx.project;
-    const auto spec = sandbox::prepare(policy, plan, args.command, host);
-    sandbox::wipe(host);
-    for (const auto& dropped : spec.env.dropped)
-      if (dropped.reason != "not kept") spdlog::info("environment: dropped {} ({})", dropped.name, dropped.reason);
+    const auto plan = sandbox::plan_enforcement(policy, features);
+    sandbox::Spec spec;
     sandbox::RunResult result;
     try {
+      refuse_or_warn(policy, plan);
+      auto host = sandbox::current_host_state();
+      if (args.common.project) host.cwd = ctx.project;
+      spec = sandbox::prepare(policy, plan, args.command, host);
+      sandbox::wipe(host);
+      for (const auto& dropped : spec.env.dropped)
+        if (dropped.reason != "not kept") spdlog::info("environment: dropped {} ({})", dropped.name, dropped.reason);
       result = sandbox::run(spec);
     } catch (const sandbox::NamespacesUnavailable& e) {
       // The quick probe assumed namespaces; the kernel said no. Plan again
       // with what is really there: refuse, or (best effort) run without.
-      if (attempt > 0) throw;
-      features.user_namespaces = kernel::user_namespaces_unavailable(e.error_number(), false);
-      continue;
+      if (attempt == 0) {
+        features.user_namespaces = kernel::user_namespaces_unavailable(e.error_number(), false);
+        continue;
+      }
+      report_refusal(args, policy, features, plan, e);
+      throw;
+    } catch (const Error& e) {
+      report_refusal(args, policy, features, plan, e);
+      throw;
     }
     if (!result.setup_error.empty()) spdlog::error("{}", result.setup_error);
     if (result.timed_out)
