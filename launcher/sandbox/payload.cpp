@@ -54,7 +54,6 @@ std::vector<char*> c_strings(std::vector<std::string>& v) {
   return out;
 }
 
-
 // Blocks until init has built the sandbox. Anything but its one byte (EOF:
 // init failed or died) ends the payload before it runs anything; init
 // reports why.
@@ -84,8 +83,9 @@ void payload_main(const Spec& spec, int error_fd, int ready_fd) {
     if (loopback_by(spec) == LoopbackBy::payload) namespaces::bring_up_loopback();
     wait_for_sandbox(ready_fd);
     close(ready_fd);
-    // pivot_root moved our root and working directory to the new root: the
-    // working directory is chosen again, in the sandbox's view.
+    // pivot_root moved our root to the sandbox's, but not our working
+    // directory (the caller's, forked before, in the old tree): it is
+    // chosen again, in the sandbox's view.
     if (chdir(spec.cwd.c_str()) != 0)
       throw Error("the working directory " + spec.cwd + " is not visible in the sandbox (" + std::strerror(errno) +
                   "); add it to filesystem.read or set process.cwd");
