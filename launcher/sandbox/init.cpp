@@ -28,16 +28,6 @@ namespace {
 
 void ignore_signal(int) {}
 
-// Waits for the supervisor's go-ahead (id maps written). EOF means the
-// supervisor died first: nothing to do.
-void wait_for_supervisor(int sync_fd) {
-  char go = 0;
-  ssize_t n;
-  do n = read(sync_fd, &go, 1);
-  while (n < 0 && errno == EINTR);
-  if (n != 1) _exit(kExitOwnError);
-}
-
 // PR_SET_PDEATHSIG is cleared on credential changes, so it is set only now,
 // after the id map; then the supervisor may already be gone, which the
 // still-open sync pipe tells (it hangs up when the supervisor dies).
@@ -174,6 +164,20 @@ void fail_to_supervisor(int error_fd, int code, const std::string& message) {
   _exit(code);
 }
 
+Pipe make_pipe() {
+  int fds[2];
+  check_syscall(pipe2(fds, O_CLOEXEC), "pipe2");
+  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+void wait_for_go_ahead(int fd) {
+  char byte = 0;
+  ssize_t n;
+  do n = read(fd, &byte, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1 || byte != kGoAhead) _exit(kExitOwnError);
+}
+
 namespace {
 
 // The sandbox itself: the mount tree, hostname, loopback and the gateway's
@@ -196,7 +200,7 @@ void init_main(const Spec& spec, int sync_fd, int error_fd, int gateway_fd) {
     // init lives as long as the sandbox; it must not hold the caller's
     // environment (tokens included), which fork copied into it.
     wipe_inherited_environment();
-    wait_for_supervisor(sync_fd);
+    wait_for_go_ahead(sync_fd);
     die_with_supervisor(sync_fd);
     // Non-dumpable from here (the supervisor wrote our id maps before its
     // go-ahead, and a non-dumpable process's /proc files belong to root): no
@@ -217,26 +221,23 @@ void init_main(const Spec& spec, int sync_fd, int error_fd, int gateway_fd) {
     // waits for `ready` (start-up time, integration/bench). It goes on only
     // on the byte we write once everything is in place; if we fail or die
     // first it reads EOF and ends without running anything.
-    int ready[2];
-    check_syscall(pipe2(ready, O_CLOEXEC), "pipe2");
-    UniqueFd ready_read(ready[0]), ready_write(ready[1]);
+    auto ready = make_pipe();
     payload = fork();
     if (payload < 0) throw SystemError("fork of the payload", errno);
     if (payload == 0) {
       close(sync_fd);
       if (gateway_fd >= 0) close(gateway_fd);
-      ready_write.reset();
-      payload_main(spec, error_fd, ready_read.get());
+      ready.write.reset();
+      payload_main(spec, error_fd, ready.read.get());
     }
-    ready_read.reset();
+    ready.read.reset();
     build_sandbox(spec, gateway_fd);
     // EPIPE: the payload ended already (it told the supervisor why); it is
     // reaped below like any end. SIGPIPE is ignored for that: without a pid
     // namespace it would kill us.
     signal(SIGPIPE, SIG_IGN);
-    const char go = 'g';
-    if (write(ready_write.get(), &go, 1) != 1 && errno != EPIPE) throw SystemError("write to the payload", errno);
-    ready_write.reset();
+    if (write(ready.write.get(), &kGoAhead, 1) != 1 && errno != EPIPE) throw SystemError("write to the payload", errno);
+    ready.write.reset();
     close(error_fd);
     supervise_payload(spec, payload, signals.get(), spec.gateway ? gateway_fd : -1);
   } catch (const std::exception& e) {

@@ -54,17 +54,6 @@ std::vector<char*> c_strings(std::vector<std::string>& v) {
   return out;
 }
 
-// Blocks until init has built the sandbox. Anything but its one byte (EOF:
-// init failed or died) ends the payload before it runs anything; init
-// reports why.
-void wait_for_sandbox(int ready_fd) {
-  char go = 0;
-  ssize_t n;
-  do n = read(ready_fd, &go, 1);
-  while (n < 0 && errno == EINTR);
-  if (n != 1 || go != 'g') _exit(kExitOwnError);
-}
-
 }  // namespace
 
 void payload_main(const Spec& spec, int error_fd, int ready_fd) {
@@ -81,7 +70,7 @@ void payload_main(const Spec& spec, int error_fd, int ready_fd) {
     // and the loopback interface of the network namespace we share.
     const auto seccomp_programs = spec.seccomp ? seccomp::compile(*spec.seccomp) : std::vector<seccomp::Program>{};
     if (loopback_by(spec) == LoopbackBy::payload) namespaces::bring_up_loopback();
-    wait_for_sandbox(ready_fd);
+    wait_for_go_ahead(ready_fd);  // init has built the sandbox
     close(ready_fd);
     // pivot_root moved our root to the sandbox's, but not our working
     // directory (the caller's, forked before, in the old tree): it is

@@ -10,6 +10,7 @@
 #include "gateway/stats.hpp"
 #include "sandbox/spec.hpp"
 #include "util/error.hpp"
+#include "util/fd.hpp"
 
 namespace airlock::sandbox {
 
@@ -41,6 +42,21 @@ RunResult run(const Spec& spec);
 [[noreturn]] void fail_to_supervisor(int error_fd, int code, const std::string& message);
 // The report alone, for the payload once its seccomp filter is loaded.
 void report_to_supervisor(int error_fd, int code, const std::string& message);
+
+// A pipe, both ends close-on-exec.
+struct Pipe {
+  UniqueFd read, write;
+};
+Pipe make_pipe();
+
+// The one byte each process of the sandbox waits for before it goes on: the
+// supervisor's to init (id maps written), init's to the payload (sandbox
+// built).
+inline constexpr char kGoAhead = 'g';
+// Blocks for the go-ahead on `fd`. Anything else (EOF: the sender failed or
+// died first) ends the calling process with kExitOwnError, having run
+// nothing; the sender reports why, if anyone does.
+void wait_for_go_ahead(int fd);
 
 
 }  // namespace airlock::sandbox

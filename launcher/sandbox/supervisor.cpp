@@ -1,7 +1,6 @@
 // The supervisor: the invoking process, outside the sandbox. It clones the
 // sandbox's init into fresh namespaces, writes its id maps, relays signals,
 // enforces the timeout and turns init's end into airlock's exit status.
-#include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -27,16 +26,6 @@
 
 namespace airlock::sandbox {
 namespace {
-
-struct Pipe {
-  UniqueFd read, write;
-};
-
-Pipe make_pipe() {
-  int fds[2];
-  check_syscall(pipe2(fds, O_CLOEXEC), "pipe2");
-  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
 
 Pipe make_socket_pair() {
   auto [ours, theirs] = audit::channel::make_pair();
@@ -252,8 +241,7 @@ RunResult run(const Spec& spec) {
     waitpid(init, nullptr, 0);
     throw;
   }
-  const char go = 'g';
-  check_syscall(write(sync.write.get(), &go, 1), "write to the sandbox's init");
+  check_syscall(write(sync.write.get(), &kGoAhead, 1), "write to the sandbox's init");
   // sync.write stays open until we return: init polls it to learn whether we died.
   Supervision supervision(spec, init, std::move(signals), std::move(errors.read), gateway.get());
   auto result = supervision.wait();
