@@ -8,11 +8,11 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
-#include <filesystem>
 #include <sys/resource.h>
 
 #include "policy/egress.hpp"
 #include "policy/units.hpp"
+#include "util/path.hpp"
 
 namespace airlock::policy {
 namespace {
@@ -81,13 +81,12 @@ class Builder {
                     "\"" + rule.path + "\" is not an absolute path; write \"/...\" or start with ${project}, ${home}");
         continue;
       }
-      const std::filesystem::path p(rule.path);
-      if (std::any_of(p.begin(), p.end(), [](const auto& part) { return part == ".."; })) {
+      auto normal = normalize_absolute(rule.path);
+      if (!normal) {
         diag_.error(item.where, key, "\"" + rule.path + "\" contains \"..\"; name the real path");
         continue;
       }
-      rule.path = p.lexically_normal().string();
-      if (rule.path.size() > 1 && rule.path.ends_with('/')) rule.path.pop_back();
+      rule.path = std::move(*normal);
       if (under_dev && !rule.path.starts_with("/dev/")) {
         diag_.error(item.where, key, "\"" + rule.path + "\" is not a device under /dev/");
         continue;

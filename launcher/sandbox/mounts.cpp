@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "util/error.hpp"
+#include "util/path.hpp"
 
 namespace airlock::mounts {
 namespace {
@@ -37,31 +38,20 @@ std::string origin(std::string_view list, const PathRule& rule) {
   return std::string(list) + in_parens(location_text(rule.where));
 }
 
-// "/a//b/./c/" -> "/a/b/c". ".." is refused rather than folded: folding it
-// lexically would be wrong across symlinks, and the policy layer never
-// produces it.
+// ".." is refused rather than folded (normalize_absolute); the policy layer
+// never produces it.
 std::string normalize(const PathRule& rule, std::string_view list) {
   const std::string& path = rule.path;
   if (path.empty() || path.front() != '/') {
     throw Error("filesystem." + std::string(list) + ": \"" + path + "\" is not an absolute path" +
                 in_parens(location_text(rule.where)));
   }
-  std::string out;
-  std::size_t pos = 0;
-  while (pos < path.size()) {
-    const std::size_t next = std::min(path.find('/', pos), path.size());
-    const std::string_view part(path.data() + pos, next - pos);
-    if (part == "..") {
-      throw Error("filesystem." + std::string(list) + ": \"" + path + "\" contains \"..\"" +
-                  in_parens(location_text(rule.where)));
-    }
-    if (!part.empty() && part != ".") {
-      out += '/';
-      out += part;
-    }
-    pos = next + 1;
+  auto normal = normalize_absolute(path);
+  if (!normal) {
+    throw Error("filesystem." + std::string(list) + ": \"" + path + "\" contains \"..\"" +
+                in_parens(location_text(rule.where)));
   }
-  return out.empty() ? "/" : out;
+  return std::move(*normal);
 }
 
 std::size_t depth(std::string_view path) {

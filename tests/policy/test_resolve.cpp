@@ -308,6 +308,8 @@ require = ["landlock>=4", "seccomp>=2", "telepathy"]
 
 TEST_F(Resolve, TypedValues) {
   profile("p", R"(
+[filesystem]
+read = ["/usr//lib/", "?/opt/./tool", "/"]
 [syscalls]
 default = "deny"
 allow = ["read", "write"]
@@ -329,6 +331,11 @@ require = ["landlock>=4", "userns"]
 best_effort = true
 )");
   auto p = resolve_ok("p");
+  std::vector<std::string> read;
+  for (const auto& rule : p.filesystem.read) read.push_back(rule.path);
+  EXPECT_NE(std::find(read.begin(), read.end(), "/usr/lib"), read.end());  // written as /usr//lib/
+  EXPECT_NE(std::find(read.begin(), read.end(), "/opt/tool"), read.end());
+  EXPECT_NE(std::find(read.begin(), read.end(), "/"), read.end());
   EXPECT_EQ(p.syscalls.default_action, SyscallDefault::deny);
   EXPECT_EQ(p.syscalls.action, SyscallAction::kill);
   EXPECT_EQ(p.syscalls.errno_value, ENOSYS);
