@@ -8,13 +8,20 @@ on the same drift. Writes hyperfine's JSON shape (results[].command, median,
 mean, min, times) so that run.sh reads it the same way, and prints the
 paired ratios (each round's second command over its first).
 
-usage: alternate.py --rounds N [--prepare CMD] --json FILE NAME CMD [NAME CMD ...]
+With --hyperfine RUNS each round times each command with `hyperfine -N`
+(RUNS runs after 2 warm-ups) instead of once through a shell: for commands
+of a few milliseconds, where a shell's own start-up would be a large part of
+what is measured. Every run's time goes into the medians.
+
+usage: alternate.py --rounds N [--prepare CMD] [--hyperfine RUNS] [--over-others] --json FILE NAME CMD [NAME CMD ...]
 """
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 
@@ -27,10 +34,22 @@ def timed(command: str) -> float:
     return elapsed
 
 
+def timed_by_hyperfine(command: str, runs: int) -> list:
+    with tempfile.NamedTemporaryFile(suffix=".json") as export:
+        done = subprocess.run(["hyperfine", "-N", "-w", "2", "-r", str(runs), "--export-json", export.name, command],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if done.returncode != 0:
+            sys.exit(f"alternate.py: hyperfine failed on `{command}` (status {done.returncode})")
+        return json.load(open(export.name))["results"][0]["times"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, required=True)
     parser.add_argument("--prepare", default="")
+    parser.add_argument("--hyperfine", type=int, default=0, metavar="RUNS")
+    parser.add_argument("--over-others", action="store_true",
+                        help="print the first command over each other one (default: each other over the first)")
     parser.add_argument("--json", required=True)
     parser.add_argument("pairs", nargs="+", help="NAME CMD [NAME CMD ...]")
     args = parser.parse_args()
@@ -38,20 +57,25 @@ def main() -> None:
         parser.error("give NAME CMD pairs and at least one round")
     names, commands = args.pairs[0::2], args.pairs[1::2]
     times = {name: [] for name in names}
+    per_round = {name: [] for name in names}  # each round's median
     for _ in range(args.rounds):
         for name, command in zip(names, commands):
             if args.prepare:
                 subprocess.run(args.prepare, shell=True, check=True)
-            times[name].append(timed(command))
+            got = timed_by_hyperfine(command, args.hyperfine) if args.hyperfine else [timed(command)]
+            times[name].extend(got)
+            per_round[name].append(statistics.median(got))
     results = [{"command": name, "median": statistics.median(t), "mean": statistics.mean(t), "min": min(t), "times": t}
                for name, t in times.items()]
     with open(args.json, "w") as out:
         json.dump({"results": results}, out, indent=1)
-    base = times[names[0]]
+    first = per_round[names[0]]
     for name in names[1:]:
-        ratios = sorted(b / a for a, b in zip(base, times[name]))
-        print(f"   {name} / {names[0]}, per round: median {statistics.median(ratios):.3f}, "
-              f"range {ratios[0]:.3f}-{ratios[-1]:.3f}")
+        if args.over_others:
+            label, ratios = f"{names[0]} / {name}", sorted(a / b for a, b in zip(first, per_round[name]))
+        else:
+            label, ratios = f"{name} / {names[0]}", sorted(b / a for a, b in zip(first, per_round[name]))
+        print(f"   {label}, per round: median {statistics.median(ratios):.3f}, range {ratios[0]:.3f}-{ratios[-1]:.3f}")
 
 
 if __name__ == "__main__":

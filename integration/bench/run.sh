@@ -26,12 +26,16 @@ median_of() {  # hyperfine JSON -> median seconds of result $2
   python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["median"])' "$1" "$2"
 }
 
-echo "== start-up (/bin/true), medians over 50 runs"
-hyperfine -N -w 5 -r 50 --export-json startup.json \
-  -n airlock "$A run -- /bin/true" \
-  -n bwrap "bwrap --unshare-all --die-with-parent --new-session --ro-bind / / --proc /proc --dev /dev --tmpfs /tmp /bin/true" \
-  -n firejail "firejail --quiet --noprofile --net=none /bin/true" \
-  -n unshare "unshare -Urmpn --fork /bin/true" >/dev/null
+# In alternating rounds of hyperfine batches (10 rounds of 10 runs each by
+# default), not one series per tool: the machine's speed drifts within a
+# minute, and a ratio of two series taken minutes apart measures the drift.
+echo "== start-up (/bin/true), medians over ${STARTUP_ROUNDS:-10} alternating rounds of ${STARTUP_RUNS:-10} runs"
+python3 "$OLDPWD/integration/bench/alternate.py" --rounds "${STARTUP_ROUNDS:-10}" --hyperfine "${STARTUP_RUNS:-10}" \
+  --over-others --json startup.json \
+  airlock "$A run -- /bin/true" \
+  bwrap "bwrap --unshare-all --die-with-parent --new-session --ro-bind / / --proc /proc --dev /dev --tmpfs /tmp /bin/true" \
+  firejail "firejail --quiet --noprofile --net=none /bin/true" \
+  unshare "unshare -Urmpn --fork /bin/true"
 for i in 0 1 2 3; do
   name=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["command"])' startup.json $i)
   results+=("startup/$name|$(median_of startup.json $i)")
