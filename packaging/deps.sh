@@ -6,7 +6,9 @@ packages=(
   build-essential cmake pkg-config git ca-certificates
   libseccomp-dev libcap-dev libtoml11-dev libspdlog-dev libfmt-dev
   libcli11-dev nlohmann-json3-dev googletest libgtest-dev
-  libldns-dev libssl-dev libc-ares-dev
+  libc-ares-dev
+  # ldns only in the tests: it reads the DNS stub's responses back.
+  libldns-dev
   iproute2 util-linux procps python3 python3-pip python3-setuptools
   # Packaging and its tests (integration/test_deb.sh, test_manual.sh,
   # test_report.sh, test_examples.sh): dpkg-shlibdeps (dpkg-dev) and file for

@@ -1,8 +1,8 @@
 #include "gateway/dns.hpp"
 
-#include <ldns/ldns.h>
+#include <ares.h>
 
-#include <cstdlib>
+#include <array>
 #include <memory>
 
 #include "gateway/matcher.hpp"
@@ -10,83 +10,184 @@
 namespace airlock::gateway::dns {
 namespace {
 
-struct PacketFree {
-  void operator()(ldns_pkt* p) const { ldns_pkt_free(p); }
-};
-struct RrFree {
-  void operator()(ldns_rr* rr) const { ldns_rr_free(rr); }
-};
-struct MallocFree {
-  void operator()(void* p) const { std::free(p); }
-};
-using Packet = std::unique_ptr<ldns_pkt, PacketFree>;
-using Rr = std::unique_ptr<ldns_rr, RrFree>;
-
 constexpr std::size_t kHeaderSize = 12;
+constexpr std::size_t kFixedRecordFields = 10;  // type, class, TTL, RDLENGTH (RFC 1035, 4.1.3)
+constexpr std::uint16_t kTypeA = 1;
+constexpr std::uint16_t kTypeAaaa = 28;
+constexpr std::uint16_t kClassIn = 1;
+constexpr std::uint8_t kOpcodeQuery = 0;
 
-std::string owned_string(char* text) {
-  std::unique_ptr<char, MallocFree> owner(text);
-  return owner ? std::string(owner.get()) : std::string();
+enum class Rcode : std::uint8_t { no_error = 0, format_error = 1, server_failure = 2, name_error = 3, not_implemented = 4, refused = 5 };
+
+std::uint16_t read16(std::span<const std::uint8_t> message, std::size_t at) {
+  return static_cast<std::uint16_t>(message[at] << 8 | message[at + 1]);
 }
 
-std::vector<std::uint8_t> to_wire(const ldns_pkt* packet) {
-  std::uint8_t* wire = nullptr;
-  std::size_t size = 0;
-  if (ldns_pkt2wire(&wire, packet, &size) != LDNS_STATUS_OK) return {};
-  std::unique_ptr<std::uint8_t, MallocFree> owner(wire);
-  return {wire, wire + size};
+void put16(std::vector<std::uint8_t>& out, std::uint16_t value) {
+  out.push_back(static_cast<std::uint8_t>(value >> 8));
+  out.push_back(static_cast<std::uint8_t>(value & 0xff));
 }
 
-// A header-only reply with `rcode`, for queries ldns could not parse: the id
-// and opcode are read from the fixed 12-byte header (RFC 1035, 4.1.1).
-Outcome header_only_error(std::span<const std::uint8_t> query, ldns_pkt_rcode rcode, std::string detail) {
-  Outcome out;
-  out.result = Outcome::Result::malformed;
-  out.detail = std::move(detail);
-  Packet reply(ldns_pkt_new());
-  if (!reply) return out;
-  ldns_pkt_set_id(reply.get(), static_cast<std::uint16_t>(query[0] << 8 | query[1]));
-  ldns_pkt_set_qr(reply.get(), true);
-  ldns_pkt_set_opcode(reply.get(), static_cast<ldns_pkt_opcode>((query[2] >> 3) & 0x0f));
-  ldns_pkt_set_rcode(reply.get(), static_cast<std::uint8_t>(rcode));
-  out.response = to_wire(reply.get());
+void put32(std::vector<std::uint8_t>& out, std::uint32_t value) {
+  put16(out, static_cast<std::uint16_t>(value >> 16));
+  put16(out, static_cast<std::uint16_t>(value & 0xffff));
+}
+
+struct AresFree {
+  void operator()(char* text) const { ares_free_string(text); }
+};
+
+// A name in the message at `at`, decoded by c-ares (labels, compression
+// pointers and their loops, lengths), as text with its special characters
+// escaped; `length` is what it takes in the message at `at`.
+struct Name {
+  std::string text;
+  std::size_t length = 0;
+};
+
+std::optional<Name> read_name(std::span<const std::uint8_t> message, std::size_t at) {
+  if (at >= message.size()) return std::nullopt;
+  char* text = nullptr;
+  long length = 0;
+  if (ares_expand_name(message.data() + at, message.data(), static_cast<int>(message.size()), &text, &length) !=
+      ARES_SUCCESS)
+    return std::nullopt;
+  const std::unique_ptr<char, AresFree> owner(text);
+  return Name{text, static_cast<std::size_t>(length)};
+}
+
+// The length of the name at `at` written out label by label, without a
+// compression pointer; 0 when it uses one. A question's name is echoed byte
+// for byte (case included: resolvers that randomize case, DNS 0x20, check
+// that it comes back unchanged), which is only sound without pointers.
+std::size_t uncompressed_length(std::span<const std::uint8_t> message, std::size_t at) {
+  std::size_t pos = at;
+  while (pos < message.size()) {
+    const std::uint8_t label = message[pos];
+    if (label == 0) return pos + 1 - at;
+    if ((label & 0xc0) != 0) return 0;
+    pos += 1 + label;
+  }
+  return 0;
+}
+
+// What the stub answers from: the parts of a well-formed query.
+struct Query {
+  std::uint16_t id = 0;
+  std::uint8_t opcode = 0;
+  bool rd = false;
+  std::uint16_t questions = 0;
+  std::string name;                       // the first question's, as decoded
+  std::span<const std::uint8_t> question; // the first question as sent: name, type, class
+  std::uint16_t type = 0;
+  std::uint16_t qclass = 0;
+};
+
+// Every question and record must be whole, or the query gets FORMERR;
+// records after the questions (an EDNS OPT record, say) are walked, not used.
+std::optional<Query> parse(std::span<const std::uint8_t> message) {
+  Query q;
+  q.id = read16(message, 0);
+  q.opcode = static_cast<std::uint8_t>((message[2] >> 3) & 0x0f);
+  q.rd = (message[2] & 0x01) != 0;
+  q.questions = read16(message, 4);
+  const unsigned records = 0U + read16(message, 6) + read16(message, 8) + read16(message, 10);
+  std::size_t at = kHeaderSize;
+  for (unsigned i = 0; i < q.questions; ++i) {
+    const auto name = read_name(message, at);
+    if (!name || at + name->length + 4 > message.size()) return std::nullopt;
+    if (i == 0) {
+      const std::size_t plain = uncompressed_length(message, at);
+      if (plain != name->length) return std::nullopt;
+      q.name = name->text;
+      q.type = read16(message, at + plain);
+      q.qclass = read16(message, at + plain + 2);
+      q.question = message.subspan(at, plain + 4);
+    }
+    at += name->length + 4;
+  }
+  for (unsigned i = 0; i < records; ++i) {
+    const auto name = read_name(message, at);
+    if (!name || at + name->length + kFixedRecordFields > message.size()) return std::nullopt;
+    at += name->length + kFixedRecordFields;
+    at += read16(message, at - 2);  // RDLENGTH
+    if (at > message.size()) return std::nullopt;
+  }
+  return q;
+}
+
+// A reply header: QR set, the query's id and opcode.
+std::vector<std::uint8_t> header(std::uint16_t id, std::uint8_t opcode, std::uint8_t flags2, Rcode rcode,
+                                 std::uint16_t questions, std::uint16_t answers) {
+  std::vector<std::uint8_t> out;
+  out.reserve(kHeaderSize + 64);
+  put16(out, id);
+  out.push_back(static_cast<std::uint8_t>(0x80 | opcode << 3 | flags2));
+  out.push_back(static_cast<std::uint8_t>(0x80 | static_cast<std::uint8_t>(rcode)));  // RA
+  put16(out, questions);
+  put16(out, answers);
+  put16(out, 0);
+  put16(out, 0);
   return out;
 }
 
-Packet reply_to(const ldns_pkt* query, const ldns_rr* question, ldns_pkt_rcode rcode) {
-  Packet reply(ldns_pkt_new());
-  if (!reply) return reply;
-  ldns_pkt_set_id(reply.get(), ldns_pkt_id(query));
-  ldns_pkt_set_qr(reply.get(), true);
-  ldns_pkt_set_opcode(reply.get(), ldns_pkt_get_opcode(query));
-  ldns_pkt_set_rd(reply.get(), ldns_pkt_rd(query));
-  ldns_pkt_set_ra(reply.get(), true);
-  ldns_pkt_set_rcode(reply.get(), static_cast<std::uint8_t>(rcode));
-  if (question != nullptr) {
-    Rr copy(ldns_rr_clone(question));
-    if (copy && ldns_pkt_push_rr(reply.get(), LDNS_SECTION_QUESTION, copy.get())) copy.release();
-  }
-  return reply;
+// A header-only reply with `rcode`, for queries that could not be parsed:
+// the id and opcode are read from the fixed 12-byte header (RFC 1035, 4.1.1).
+Outcome header_only_error(std::span<const std::uint8_t> query, Rcode rcode, std::string detail) {
+  Outcome out;
+  out.result = Outcome::Result::malformed;
+  out.detail = std::move(detail);
+  out.response = header(read16(query, 0), static_cast<std::uint8_t>((query[2] >> 3) & 0x0f), 0, rcode, 0, 0);
+  out.response[3] &= 0x0f;  // no RA: nothing was looked at
+  return out;
 }
 
-// The question's owner name is copied as sent, case included: resolvers
-// that randomize case (DNS 0x20) check that it comes back unchanged.
-bool add_address(ldns_pkt* reply, const ldns_rr* question, const IpAddress& address) {
-  Rr rr(ldns_rr_new());
-  if (!rr) return false;
-  ldns_rr_set_owner(rr.get(), ldns_rdf_clone(ldns_rr_owner(question)));
-  const bool v4 = address.family == AF_INET;
-  ldns_rr_set_type(rr.get(), v4 ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA);
-  ldns_rr_set_class(rr.get(), LDNS_RR_CLASS_IN);
-  ldns_rr_set_ttl(rr.get(), kAnswerTtl);
-  ldns_rdf* data = ldns_rdf_new_frm_data(v4 ? LDNS_RDF_TYPE_A : LDNS_RDF_TYPE_AAAA, address.size(), address.bytes.data());
-  if (data == nullptr || !ldns_rr_push_rdf(rr.get(), data)) {
-    ldns_rdf_deep_free(data);
-    return false;
+// The reply to `q`, its question echoed; with `address`, one answer record
+// whose owner points at the echoed name.
+std::vector<std::uint8_t> reply_to(const Query& q, Rcode rcode, bool authoritative, const IpAddress* address) {
+  const std::uint8_t flags2 = static_cast<std::uint8_t>((authoritative ? 0x04 : 0) | (q.rd ? 0x01 : 0));
+  auto out = header(q.id, q.opcode, flags2, rcode, 1, address != nullptr ? 1 : 0);
+  out.insert(out.end(), q.question.begin(), q.question.end());
+  if (address != nullptr) {
+    put16(out, static_cast<std::uint16_t>(0xc000 | kHeaderSize));
+    put16(out, address->family == AF_INET ? kTypeA : kTypeAaaa);
+    put16(out, kClassIn);
+    put32(out, kAnswerTtl);
+    put16(out, static_cast<std::uint16_t>(address->size()));
+    out.insert(out.end(), address->bytes.begin(), address->bytes.begin() + static_cast<std::ptrdiff_t>(address->size()));
   }
-  if (!ldns_pkt_push_rr(reply, LDNS_SECTION_ANSWER, rr.get())) return false;
-  rr.release();
-  return true;
+  return out;
+}
+
+// The mnemonic of a record type, as a person reads it in the audit report
+// and the log; others in RFC 3597's TYPEnnn form.
+std::string type_name(std::uint16_t type) {
+  static constexpr std::array<std::pair<std::uint16_t, const char*>, 22> kNames{{
+      {1, "A"},       {2, "NS"},      {5, "CNAME"},  {6, "SOA"},    {12, "PTR"},   {13, "HINFO"},
+      {15, "MX"},     {16, "TXT"},    {28, "AAAA"},  {33, "SRV"},   {35, "NAPTR"}, {39, "DNAME"},
+      {43, "DS"},     {44, "SSHFP"},  {48, "DNSKEY"}, {52, "TLSA"}, {64, "SVCB"},  {65, "HTTPS"},
+      {99, "SPF"},    {255, "ANY"},   {256, "URI"},  {257, "CAA"},
+  }};
+  for (const auto& [number, name] : kNames)
+    if (number == type) return name;
+  return "TYPE" + std::to_string(type);
+}
+
+// The checks answer() and question_name() share, in this order: a
+// malformed message, then an opcode other than QUERY, then a question count
+// other than one.
+struct Checked {
+  std::optional<Query> query;
+  Rcode rcode = Rcode::no_error;
+  const char* detail = "";
+};
+
+Checked check(std::span<const std::uint8_t> message) {
+  auto q = parse(message);
+  if (!q) return {std::nullopt, Rcode::format_error, "not a well-formed DNS message"};
+  if (q->opcode != kOpcodeQuery) return {std::nullopt, Rcode::not_implemented, "not a standard query"};
+  if (q->questions != 1) return {std::nullopt, Rcode::format_error, "not exactly one question"};
+  return {std::move(q)};
 }
 
 }  // namespace
@@ -99,68 +200,43 @@ Outcome answer(std::span<const std::uint8_t> query, const Lookup& lookup) {
     out.detail = query.size() < kHeaderSize ? "shorter than a DNS header" : "a response, not a query";
     return out;
   }
-  ldns_pkt* parsed = nullptr;
-  if (ldns_wire2pkt(&parsed, query.data(), query.size()) != LDNS_STATUS_OK) {
-    return header_only_error(query, LDNS_RCODE_FORMERR, "not a well-formed DNS message");
-  }
-  Packet packet(parsed);
-  if (ldns_pkt_get_opcode(packet.get()) != LDNS_PACKET_QUERY) {
-    return header_only_error(query, LDNS_RCODE_NOTIMPL, "not a standard query");
-  }
-  const ldns_rr_list* questions = ldns_pkt_question(packet.get());
-  if (ldns_pkt_qdcount(packet.get()) != 1 || questions == nullptr || ldns_rr_list_rr_count(questions) != 1) {
-    return header_only_error(query, LDNS_RCODE_FORMERR, "not exactly one question");
-  }
-  const ldns_rr* question = ldns_rr_list_rr(questions, 0);
-  out.name = normalize_name(owned_string(ldns_rdf2str(ldns_rr_owner(question))));
-  out.type = owned_string(ldns_rr_type2str(ldns_rr_get_type(question)));
+  const Checked checked = check(query);
+  if (!checked.query) return header_only_error(query, checked.rcode, checked.detail);
+  const Query& q = *checked.query;
+  out.name = normalize_name(q.name);
+  out.type = type_name(q.type);
 
-  const auto reply_with = [&](ldns_pkt_rcode rcode, Outcome::Result result, std::string detail) {
-    Packet reply = reply_to(packet.get(), question, rcode);
+  const auto reply_with = [&](Rcode rcode, Outcome::Result result, std::string detail) {
     out.result = result;
     out.detail = std::move(detail);
-    if (reply) out.response = to_wire(reply.get());
+    out.response = reply_to(q, rcode, false, nullptr);
     return out;
   };
-  if (ldns_rr_get_class(question) != LDNS_RR_CLASS_IN) {
-    return reply_with(LDNS_RCODE_REFUSED, Outcome::Result::refused, "class is not IN");
-  }
+  if (q.qclass != kClassIn) return reply_with(Rcode::refused, Outcome::Result::refused, "class is not IN");
   const NameAnswer name = lookup(out.name);
   // A denied name does not exist, as far as the sandbox is concerned.
   // NXDOMAIN rather than REFUSED: glibc turns REFUSED into EAI_AGAIN
   // ("Temporary failure in name resolution"), which package managers retry
   // with backoff; NXDOMAIN fails at once and is not retried.
-  if (name.kind == NameAnswer::Kind::denied) return reply_with(LDNS_RCODE_NXDOMAIN, Outcome::Result::refused, name.detail);
+  if (name.kind == NameAnswer::Kind::denied) return reply_with(Rcode::name_error, Outcome::Result::refused, name.detail);
   if (name.kind == NameAnswer::Kind::exhausted || name.kind == NameAnswer::Kind::failed)
-    return reply_with(LDNS_RCODE_SERVFAIL, Outcome::Result::failed, name.detail);
+    return reply_with(Rcode::server_failure, Outcome::Result::failed, name.detail);
 
-  Packet reply = reply_to(packet.get(), question, LDNS_RCODE_NOERROR);
-  if (!reply) return out;
-  ldns_pkt_set_aa(reply.get(), true);
-  const auto type = ldns_rr_get_type(question);
-  const bool matches = (type == LDNS_RR_TYPE_A && name.address.family == AF_INET) ||
-                       (type == LDNS_RR_TYPE_AAAA && name.address.family == AF_INET6);
+  const bool matches = (q.type == kTypeA && name.address.family == AF_INET) ||
+                       (q.type == kTypeAaaa && name.address.family == AF_INET6);
   // Any other type of an allowed name gets an empty answer (NODATA): the
   // sandbox learns nothing the policy does not already say.
-  if (matches && !add_address(reply.get(), question, name.address)) return out;
   out.result = Outcome::Result::answered;
   out.detail = matches ? name.address.str() + " (" + name.detail + ")" : "no " + out.type + " record (NODATA)";
-  out.response = to_wire(reply.get());
+  out.response = reply_to(q, Rcode::no_error, true, matches ? &name.address : nullptr);
   return out;
 }
 
 std::optional<std::string> question_name(std::span<const std::uint8_t> query) {
   if (query.size() < kHeaderSize || (query[2] & 0x80) != 0) return std::nullopt;
-  ldns_pkt* parsed = nullptr;
-  if (ldns_wire2pkt(&parsed, query.data(), query.size()) != LDNS_STATUS_OK) return std::nullopt;
-  Packet packet(parsed);
-  const ldns_rr_list* questions = ldns_pkt_question(packet.get());
-  if (ldns_pkt_get_opcode(packet.get()) != LDNS_PACKET_QUERY || ldns_pkt_qdcount(packet.get()) != 1 ||
-      questions == nullptr || ldns_rr_list_rr_count(questions) != 1)
-    return std::nullopt;
-  const ldns_rr* question = ldns_rr_list_rr(questions, 0);
-  if (ldns_rr_get_class(question) != LDNS_RR_CLASS_IN) return std::nullopt;
-  return normalize_name(owned_string(ldns_rdf2str(ldns_rr_owner(question))));
+  const Checked checked = check(query);
+  if (!checked.query || checked.query->qclass != kClassIn) return std::nullopt;
+  return normalize_name(checked.query->name);
 }
 
 std::optional<std::vector<std::uint8_t>> TcpFramer::next() {

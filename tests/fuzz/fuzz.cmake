@@ -29,9 +29,14 @@ else()
   target_include_directories(airlock_core_fuzz PUBLIC ${CMAKE_SOURCE_DIR}/launcher)
   target_compile_options(airlock_core_fuzz PRIVATE ${AIRLOCK_WARNINGS} PUBLIC ${AIRLOCK_FUZZ_FLAGS})
   target_compile_definitions(airlock_core_fuzz PUBLIC AIRLOCK_VERSION="${PROJECT_VERSION}")
-  target_link_libraries(airlock_core_fuzz PUBLIC PkgConfig::SECCOMP PkgConfig::LIBCAP PkgConfig::LDNS
+  target_link_libraries(airlock_core_fuzz PUBLIC PkgConfig::SECCOMP PkgConfig::LIBCAP
     PkgConfig::CARES toml11::toml11 spdlog::spdlog fmt::fmt CLI11::CLI11 nlohmann_json::nlohmann_json)
   set(AIRLOCK_FUZZ_CORE airlock_core_fuzz)
+endif()
+
+# ldns reads the DNS stub's responses back in the dns target.
+if(NOT TARGET PkgConfig::LDNS)
+  pkg_check_modules(LDNS REQUIRED IMPORTED_TARGET ldns)
 endif()
 
 set(AIRLOCK_FUZZ_TARGETS)
@@ -50,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   target_include_directories(fuzz_${target} PRIVATE ${CMAKE_SOURCE_DIR}/tests)
   target_compile_options(fuzz_${target} PRIVATE ${AIRLOCK_WARNINGS})
   target_link_options(fuzz_${target} PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_libraries(fuzz_${target} PRIVATE ${AIRLOCK_FUZZ_CORE})
+  target_link_libraries(fuzz_${target} PRIVATE ${AIRLOCK_FUZZ_CORE} PkgConfig::LDNS)
   set_target_properties(fuzz_${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
   list(APPEND AIRLOCK_FUZZ_TARGETS fuzz_${target})
 endforeach()

@@ -1,5 +1,6 @@
 // The DNS stub's answer function: bytes in, bytes out. Queries are built by
-// hand (as an attacker would), responses are read back with ldns.
+// hand (as an attacker would), responses are read back with ldns, a decoder
+// independent of the stub's.
 #include <gtest/gtest.h>
 #include <ldns/ldns.h>
 
@@ -150,6 +151,46 @@ TEST(GatewayDns, MalformedQueriesGetFormErrWithTheirId) {
   auto two = query("api.test", kA);
   two[5] = 2;  // QDCOUNT 2 with one question present
   EXPECT_EQ(answer(two, table()).result, Outcome::Result::malformed);
+}
+
+// The question is echoed byte for byte, so its name may not point anywhere:
+// a pointer into the header (offset 4 holds a 0 byte, the root name) is a
+// valid name that would mean something else in the response's header.
+TEST(GatewayDns, AQuestionNameWithACompressionPointerIsRefusedAsMalformed) {
+  std::vector<std::uint8_t> pointing = {0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 4, 0, 1, 0, 1};
+  const auto out = answer(pointing, table());
+  EXPECT_EQ(out.result, Outcome::Result::malformed);
+  ASSERT_GE(out.response.size(), 12u);
+  EXPECT_EQ(out.response[3] & 0x0f, LDNS_RCODE_FORMERR);
+  EXPECT_EQ(question_name(pointing), std::nullopt);
+}
+
+// Resolvers add an EDNS OPT record (RFC 6891) in the additional section: it
+// is walked, not used, and must be whole.
+TEST(GatewayDns, RecordsAfterTheQuestionMustBeWholeAndAreIgnored) {
+  auto edns = query("api.test", kA);
+  edns[11] = 1;  // ARCOUNT
+  const std::vector<std::uint8_t> opt = {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};
+  edns.insert(edns.end(), opt.begin(), opt.end());
+  const auto out = answer(edns, table());
+  EXPECT_EQ(out.result, Outcome::Result::answered);
+  const auto r = parse(out.response);
+  ASSERT_EQ(r.answers(), 1u);
+  EXPECT_EQ(r.answer_text(0), "127.77.0.1");
+  EXPECT_EQ(question_name(edns), "api.test");
+
+  auto cut = edns;
+  cut.resize(cut.size() - 3);  // RDLENGTH and the record's end missing
+  EXPECT_EQ(answer(cut, table()).result, Outcome::Result::malformed);
+  auto overlong = edns;
+  overlong.back() = 9;  // RDLENGTH 9, no data
+  EXPECT_EQ(answer(overlong, table()).result, Outcome::Result::malformed);
+}
+
+TEST(GatewayDns, TypesAreNamedAsPeopleReadThem) {
+  EXPECT_EQ(answer(query("api.test", 65), table()).type, "HTTPS");
+  EXPECT_EQ(answer(query("api.test", kTXT), table()).type, "TXT");
+  EXPECT_EQ(answer(query("api.test", 4242), table()).type, "TYPE4242");
 }
 
 TEST(GatewayDns, NotAQuery) {
