@@ -85,6 +85,7 @@ struct Query {
 
 // Every question and record must be whole, or the query gets FORMERR;
 // records after the questions (an EDNS OPT record, say) are walked, not used.
+// `message` holds at least the header.
 std::optional<Query> parse(std::span<const std::uint8_t> message) {
   Query q;
   q.id = read16(message, 0);
@@ -116,14 +117,16 @@ std::optional<Query> parse(std::span<const std::uint8_t> message) {
   return q;
 }
 
-// A reply header: QR set, the query's id and opcode.
-std::vector<std::uint8_t> header(std::uint16_t id, std::uint8_t opcode, std::uint8_t flags2, Rcode rcode,
+// A reply header (RFC 1035, 4.1.1): QR set, the query's id and opcode.
+// `flags` are AA and RD; `ra`: recursion available, said of every reply to
+// a query the stub could read.
+std::vector<std::uint8_t> header(std::uint16_t id, std::uint8_t opcode, std::uint8_t flags, bool ra, Rcode rcode,
                                  std::uint16_t questions, std::uint16_t answers) {
   std::vector<std::uint8_t> out;
   out.reserve(kHeaderSize + 64);
   put16(out, id);
-  out.push_back(static_cast<std::uint8_t>(0x80 | opcode << 3 | flags2));
-  out.push_back(static_cast<std::uint8_t>(0x80 | static_cast<std::uint8_t>(rcode)));  // RA
+  out.push_back(static_cast<std::uint8_t>(0x80 | opcode << 3 | flags));
+  out.push_back(static_cast<std::uint8_t>((ra ? 0x80 : 0) | static_cast<std::uint8_t>(rcode)));
   put16(out, questions);
   put16(out, answers);
   put16(out, 0);
@@ -137,16 +140,15 @@ Outcome header_only_error(std::span<const std::uint8_t> query, Rcode rcode, std:
   Outcome out;
   out.result = Outcome::Result::malformed;
   out.detail = std::move(detail);
-  out.response = header(read16(query, 0), static_cast<std::uint8_t>((query[2] >> 3) & 0x0f), 0, rcode, 0, 0);
-  out.response[3] &= 0x0f;  // no RA: nothing was looked at
+  out.response = header(read16(query, 0), static_cast<std::uint8_t>((query[2] >> 3) & 0x0f), 0, false, rcode, 0, 0);
   return out;
 }
 
 // The reply to `q`, its question echoed; with `address`, one answer record
 // whose owner points at the echoed name.
 std::vector<std::uint8_t> reply_to(const Query& q, Rcode rcode, bool authoritative, const IpAddress* address) {
-  const std::uint8_t flags2 = static_cast<std::uint8_t>((authoritative ? 0x04 : 0) | (q.rd ? 0x01 : 0));
-  auto out = header(q.id, q.opcode, flags2, rcode, 1, address != nullptr ? 1 : 0);
+  const std::uint8_t flags = static_cast<std::uint8_t>((authoritative ? 0x04 : 0) | (q.rd ? 0x01 : 0));
+  auto out = header(q.id, q.opcode, flags, true, rcode, 1, address != nullptr ? 1 : 0);
   out.insert(out.end(), q.question.begin(), q.question.end());
   if (address != nullptr) {
     put16(out, static_cast<std::uint16_t>(0xc000 | kHeaderSize));
