@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "gateway/matcher.hpp"
+#include "util/bytes.hpp"
 
 namespace airlock::gateway::dns {
 namespace {
@@ -18,10 +19,6 @@ constexpr std::uint16_t kClassIn = 1;
 constexpr std::uint8_t kOpcodeQuery = 0;
 
 enum class Rcode : std::uint8_t { no_error = 0, format_error = 1, server_failure = 2, name_error = 3, not_implemented = 4, refused = 5 };
-
-std::uint16_t read16(std::span<const std::uint8_t> message, std::size_t at) {
-  return static_cast<std::uint16_t>(message[at] << 8 | message[at + 1]);
-}
 
 void put16(std::vector<std::uint8_t>& out, std::uint16_t value) {
   out.push_back(static_cast<std::uint8_t>(value >> 8));
@@ -88,11 +85,11 @@ struct Query {
 // `message` holds at least the header.
 std::optional<Query> parse(std::span<const std::uint8_t> message) {
   Query q;
-  q.id = read16(message, 0);
+  q.id = read_be16(message, 0);
   q.opcode = static_cast<std::uint8_t>((message[2] >> 3) & 0x0f);
   q.rd = (message[2] & 0x01) != 0;
-  q.questions = read16(message, 4);
-  const unsigned records = 0U + read16(message, 6) + read16(message, 8) + read16(message, 10);
+  q.questions = read_be16(message, 4);
+  const unsigned records = 0U + read_be16(message, 6) + read_be16(message, 8) + read_be16(message, 10);
   std::size_t at = kHeaderSize;
   for (unsigned i = 0; i < q.questions; ++i) {
     const auto name = read_name(message, at);
@@ -101,8 +98,8 @@ std::optional<Query> parse(std::span<const std::uint8_t> message) {
       const std::size_t plain = uncompressed_length(message, at);
       if (plain != name->length) return std::nullopt;
       q.name = name->text;
-      q.type = read16(message, at + plain);
-      q.qclass = read16(message, at + plain + 2);
+      q.type = read_be16(message, at + plain);
+      q.qclass = read_be16(message, at + plain + 2);
       q.question = message.subspan(at, plain + 4);
     }
     at += name->length + 4;
@@ -111,7 +108,7 @@ std::optional<Query> parse(std::span<const std::uint8_t> message) {
     const auto name = read_name(message, at);
     if (!name || at + name->length + kFixedRecordFields > message.size()) return std::nullopt;
     at += name->length + kFixedRecordFields;
-    at += read16(message, at - 2);  // RDLENGTH
+    at += read_be16(message, at - 2);  // RDLENGTH
     if (at > message.size()) return std::nullopt;
   }
   return q;
@@ -140,7 +137,7 @@ Outcome header_only_error(std::span<const std::uint8_t> query, Rcode rcode, std:
   Outcome out;
   out.result = Outcome::Result::malformed;
   out.detail = std::move(detail);
-  out.response = header(read16(query, 0), static_cast<std::uint8_t>((query[2] >> 3) & 0x0f), 0, false, rcode, 0, 0);
+  out.response = header(read_be16(query, 0), static_cast<std::uint8_t>((query[2] >> 3) & 0x0f), 0, false, rcode, 0, 0);
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "util/bytes.hpp"
 #include "util/error.hpp"
 
 namespace airlock::gateway {
@@ -25,17 +26,13 @@ sock_filter jump(unsigned code, std::uint32_t k, std::uint8_t jt, std::uint8_t j
   return {static_cast<std::uint16_t>(code), jt, jf, k};
 }
 
-std::uint16_t port_at(std::span<const std::uint8_t> p, std::size_t offset) {
-  return static_cast<std::uint16_t>(p[offset] << 8 | p[offset + 1]);
-}
-
 std::optional<Observed> transport_header(std::span<const std::uint8_t> packet, std::size_t l4, std::uint8_t protocol,
                                          const IpAddress& destination) {
-  if (protocol == kUdp && packet.size() >= l4 + 8) return Observed{Transport::udp, {destination, port_at(packet, l4 + 2)}};
+  if (protocol == kUdp && packet.size() >= l4 + 8) return Observed{Transport::udp, {destination, read_be16(packet, l4 + 2)}};
   if (protocol != kTcp || packet.size() < l4 + 14) return std::nullopt;
   const std::uint8_t flags = packet[l4 + 13];
   if ((flags & (kSyn | kAck)) != kSyn) return std::nullopt;
-  return Observed{Transport::tcp, {destination, port_at(packet, l4 + 2)}};
+  return Observed{Transport::tcp, {destination, read_be16(packet, l4 + 2)}};
 }
 
 }  // namespace

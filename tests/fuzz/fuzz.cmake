@@ -34,11 +34,6 @@ else()
   set(AIRLOCK_FUZZ_CORE airlock_core_fuzz)
 endif()
 
-# ldns reads the DNS stub's responses back in the dns target.
-if(NOT TARGET PkgConfig::LDNS)
-  pkg_check_modules(LDNS REQUIRED IMPORTED_TARGET ldns)
-endif()
-
 set(AIRLOCK_FUZZ_TARGETS)
 foreach(target profile dns egress)
   set(entry ${CMAKE_BINARY_DIR}/fuzz/${target}_main.cpp)
