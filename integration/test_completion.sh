@@ -7,6 +7,11 @@ BASH_COMPLETION="$AIRLOCK_SRC/packaging/completions/airlock.bash"
 ZSH_COMPLETION_DIR="$AIRLOCK_SRC/packaging/completions"
 BIN="$SCRATCH/bin"
 mkdir -p "$BIN" && ln -s "$AIRLOCK" "$BIN/airlock"
+# A home of the test's own: `airlock trust` below keeps its record in the
+# user's airlock configuration directory, and the completions read it.
+export HOME="$SCRATCH/home"
+unset XDG_CONFIG_HOME
+mkdir -p "$HOME"
 
 # bash_complete WORD...: what the bash completion offers for the line WORD...
 # with the cursor at the end of the last word, sorted and unique.
@@ -61,6 +66,8 @@ expect_not_contains "bash: no option offered after the command" "$(bash_complete
 # A project's own profile, found through --project.
 mkdir -p "$SCRATCH/project/.airlock"
 printf '[profile]\ndescription = "mine"\nextends = ["default"]\n' > "$SCRATCH/project/.airlock/only-here.toml"
+# The project's .airlock/ counts only once the operator trusted it.
+said=$("$AIRLOCK" trust --project "$SCRATCH/project" 2>&1) || fail "airlock trust --project: $said"
 expect_not_contains "bash: a project profile is not offered elsewhere" \
   "$(bash_complete airlock run --profile o)" "only-here"
 expect_eq "bash: a project profile with --project" "only-here" \

@@ -87,7 +87,8 @@ attack_write_outside() {
 
 # Models: a command that relies on, or changes, the machine's identity.
 check_hostname() {
-  local who=$1 host out profile="$PROJECT/hostname.toml"
+  # A profile of the operator's, outside the project a step can write.
+  local who=$1 host out profile="$SCRATCH/$who/profiles/hostname.toml"
   host=$(hostname)
   # sethostname(2) itself: hostname(1) refuses a non-root user on its own.
   out=$(sandbox "$who" -- sh -c '
@@ -95,6 +96,7 @@ check_hostname() {
   expect_eq "$who: the hostname inside is airlock" "airlock" "$(head -n1 <<<"$out")"
   expect_match "$who: changing it is refused" "$out" "Operation not permitted"
   expect_eq "$who: ... and it did not change" "airlock" "$(tail -n1 <<<"$out")"
+  mkdir -p "${profile%/*}" && chmod 755 "${profile%/*}"
   printf '[profile]\nextends = ["default"]\n\n[process]\nhostname = "buildbox"\n' >"$profile"
   chmod 644 "$profile"
   expect_eq "$who: process.hostname sets it" "buildbox" "$(sandbox "$who" --profile "$profile" -- hostname 2>&1)"

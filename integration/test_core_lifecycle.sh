@@ -69,7 +69,9 @@ attack_kill_supervisor() {
 # SIGTERM, then SIGKILL after process.grace; airlock exits 124. A command that
 # handles SIGTERM sees it first; one that obeys it ends without the grace.
 check_timeout() {
-  local who=$1 profile="$PROJECT/timeout.toml" start took out status
+  # A profile of the operator's, outside the project a step can write.
+  local who=$1 profile="$SCRATCH/$who/profiles/timeout.toml" start took out status
+  mkdir -p "${profile%/*}" && chmod 755 "${profile%/*}"
   printf '[profile]\nextends = ["default"]\n\n[process]\ntimeout = "500ms"\ngrace = "1s"\n' >"$profile"
   chmod 644 "$profile"
 

@@ -64,17 +64,19 @@ attack_secret_files() {
 # sandbox sees at each path is the empty file or empty directory airlock put
 # there (size 0 / no such file), not the secret.
 attack_secret_files_one_layer() {
-  local who=$1 out f
-  printf '[profile]\nextends = ["default"]\n\n[filesystem]\nhide = ["!@secret-files"]\n' >"$PROJECT/no-hide.toml"
-  printf '[profile]\nextends = ["default"]\n\n[filesystem]\nread = ["${home}", "/run"]\n' >"$PROJECT/read-home.toml"
-  chmod 644 "$PROJECT/no-hide.toml" "$PROJECT/read-home.toml"
+  # Profiles of the operator's, outside the project a step can write.
+  local who=$1 out f profiles="$SCRATCH/$who/profiles"
+  mkdir -p "$profiles" && chmod 755 "$profiles"
+  printf '[profile]\nextends = ["default"]\n\n[filesystem]\nhide = ["!@secret-files"]\n' >"$profiles/no-hide.toml"
+  printf '[profile]\nextends = ["default"]\n\n[filesystem]\nread = ["${home}", "/run"]\n' >"$profiles/read-home.toml"
+  chmod 644 "$profiles/no-hide.toml" "$profiles/read-home.toml"
   local script='
     cat src/main.c
     for f in "$HOME/.ssh/id_rsa" "$HOME/.npmrc" "$HOME/.aws/credentials" /run/secrets/test-secret; do
       content=$(cat "$f" 2>&1) || true
       echo "$f: ${content:-EMPTY}"
     done'
-  out=$(sandbox "$who" --profile "$PROJECT/no-hide.toml" -- sh -c "$script" 2>&1)
+  out=$(sandbox "$who" --profile "$profiles/no-hide.toml" -- sh -c "$script" 2>&1)
   expect_contains "$who: Landlock alone: the project's source reads" "$out" "int main(void)"
   for f in "$FAKE_HOME/.ssh/id_rsa" "$FAKE_HOME/.npmrc" "$FAKE_HOME/.aws/credentials" "$RUN_SECRET"; do
     expect_match "$who: without the hides $f is refused" "$(grep "^$f:" <<<"$out")" \
@@ -85,7 +87,7 @@ attack_secret_files_one_layer() {
     for f in "$HOME/.ssh/id_rsa" "$HOME/.npmrc" "$HOME/.aws/credentials" /run/secrets/test-secret; do
       echo "$f: $(stat -c "size=%s" "$f" 2>&1)"
     done'
-  out=$(sandbox "$who" --profile "$PROJECT/read-home.toml" -- sh -c "$stat_script" 2>&1)
+  out=$(sandbox "$who" --profile "$profiles/read-home.toml" -- sh -c "$stat_script" 2>&1)
   expect_contains "$who: mounts alone: the project's source reads" "$out" "int main(void)"
   for f in "$FAKE_HOME/.ssh/id_rsa" "$FAKE_HOME/.npmrc" "$FAKE_HOME/.aws/credentials" "$RUN_SECRET"; do
     expect_match "$who: the mount layer alone hides $f" "$(grep "^$f:" <<<"$out")" "^$f: (size=0|stat: cannot statx? '$f': No such file or directory)$"
@@ -151,7 +153,9 @@ attack_init_environ() {
 # The command must not inherit it; with process.pass_fds = [5] in a profile
 # the same fd is passed on purpose.
 attack_inherited_fd() {
-  local who=$1 out profile="$PROJECT/pass-fd.toml"
+  # A profile of the operator's, outside the project a step can write.
+  local who=$1 out profile="$SCRATCH/$who/profiles/pass-fd.toml"
+  mkdir -p "${profile%/*}" && chmod 755 "${profile%/*}"
   run_env
   out=$(cd "$PROJECT" && as_user "$who" env "${RUN_ENV[@]}" "$AIRLOCK" -q run -- sh -c '
     cat src/main.c; cat <&5; readlink /proc/self/fd/5; echo "fds: $(ls /proc/self/fd | tr "\n" " ")"' \

@@ -25,7 +25,11 @@ for i in 1 2 3 4 5; do sh -c 'sleep 0.05 &' ; done
 while :; do sleep 0.2; done
 W
 chmod 755 "$APP/worker.sh"
-cat > "$APP/worker.toml" <<'P'
+# The profile lives outside the app's directory (${project}, which the worker
+# could write), as an image puts it in /etc/airlock/profiles/.
+PROFILE="$SCRATCH/profiles/worker.toml"
+mkdir -p "$SCRATCH/profiles"
+cat > "$PROFILE" <<'P'
 [profile]
 extends = ["node-service"]
 [process]
@@ -36,14 +40,14 @@ P
 # start_entrypoint WRAPPER...: airlock as PID 1 of a new pid namespace (the
 # wrapper, if any, runs inside it first and execs airlock: still PID 1).
 start_entrypoint() {
-  (cd "$APP" && exec unshare --pid --fork --mount-proc "$@" "$AIRLOCK" run --profile ./worker.toml -- ./worker.sh) &
+  (cd "$APP" && exec unshare --pid --fork --mount-proc "$@" "$AIRLOCK" run --profile "$PROFILE" -- ./worker.sh) &
   ENTRY=$!
   for _ in $(seq 50); do [[ -s "$APP/data/uid" ]] && break; sleep 0.1; done
 }
 
 zombies_in_namespace() {  # zombies among the descendants of airlock-as-PID-1
   local pid1 ns
-  pid1=$(pgrep -f "^$AIRLOCK run --profile ./worker.toml" -o)
+  pid1=$(pgrep -f "^$AIRLOCK run --profile $PROFILE" -o)
   ns=$(readlink "/proc/$pid1/ns/pid")
   for p in /proc/[0-9]*; do
     [[ $(readlink "$p/ns/pid" 2>/dev/null) == "$ns" ]] && grep -q '^State:.*Z' "$p/status" 2>/dev/null && echo "${p#/proc/}"
@@ -60,7 +64,7 @@ check_entrypoint() {
   sleep 0.6
   expect_eq "$label: orphaned children are reaped (no zombies)" 0 "$(zombies_in_namespace)"
   local pid1 start
-  pid1=$(pgrep -f "^$AIRLOCK run --profile ./worker.toml" -o)
+  pid1=$(pgrep -f "^$AIRLOCK run --profile $PROFILE" -o)
   start=$(date +%s%N)
   kill -TERM "$pid1"   # what `docker stop` sends to PID 1
   wait "$ENTRY"
@@ -73,7 +77,7 @@ check_entrypoint() {
 check_entrypoint "user namespaces available" env
 # Docker's default seccomp profile forbids namespaces: refused unless the
 # profile accepts best effort, then everything else still applies.
-out=$(cd "$APP" && unshare --pid --fork --mount-proc "$SCRATCH/no-userns" "$AIRLOCK" run --profile ./worker.toml -- ./worker.sh 2>&1)
+out=$(cd "$APP" && unshare --pid --fork --mount-proc "$SCRATCH/no-userns" "$AIRLOCK" run --profile "$PROFILE" -- ./worker.sh 2>&1)
 expect_eq "no user namespaces: refused without best effort" 125 $?
 expect_contains "no user namespaces: names the missing feature" "$out" "user namespace"
 # Root of a container whose user namespace has only a slice of ids (rootless
@@ -81,6 +85,6 @@ expect_contains "no user namespaces: names the missing feature" "$out" "user nam
 out=$(cd "$APP" && unshare -U -r "$AIRLOCK" run -- sh -c 'id -u; cat /proc/self/uid_map' 2>&1)
 expect_eq "root with a one-id user namespace: runs" 0 $?
 expect_eq "root with a one-id user namespace: maps only what it has" "0|0 0 1" "$(echo "$out" | tr -s ' ' | sed 's/^ //' | paste -sd'|')"
-printf '[enforcement]\nbest_effort = true\n' >> "$APP/worker.toml"
+printf '[enforcement]\nbest_effort = true\n' >> "$PROFILE"
 check_entrypoint "no user namespaces, best effort" "$SCRATCH/no-userns"
 finish

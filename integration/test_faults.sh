@@ -176,7 +176,9 @@ print(open("src/main.c").read().strip())' 2>&1)
 # Every malformed profile of tests/fixtures/bad/ is refused by `run` (the
 # unit test CliCheck runs `check` on them), with 125 and, first, the
 # location and message its "# expect:" line names; named by a path
-# relative to the working directory, as a user writes it.
+# relative to the working directory, as a user writes it. The working
+# directory is not the project (--project): a profile file inside the
+# project, which a sandboxed step can write, is refused unless trusted.
 check_malformed_profiles() {
   local who=$1 f first expected err status n=0 bad=0
   rm -rf "$SCRATCH/$who/bad"
@@ -187,7 +189,7 @@ check_malformed_profiles() {
     first=$(head -n1 "$f")
     expected="bad/$(basename "$f"):${first#\# expect: }"
     err=$(cd "$SCRATCH/$who" && as_user "$who" env HOME="$FAKE_HOME" PATH=/usr/bin:/bin \
-          "$AIRLOCK" -q run --profile "bad/$(basename "$f")" -- true 2>&1)
+          "$AIRLOCK" -q run --project "$PROJECT" --profile "bad/$(basename "$f")" -- true 2>&1)
     status=$?
     # "FILE:LINE:COL: KEY: text" is printed as "FILE:LINE:COL: error: KEY: text".
     local location=${expected%%: *} text=${expected#*: }

@@ -36,6 +36,13 @@ for who in root nobody; do
   [[ $who == root ]] || chown $NOBODY:$NOBODY "$out"
   run() { (cd "$PROJECT" && as_user "$who" env HOME="$FAKE_HOME" PATH=/usr/bin:/bin \
            FOO_TOKEN=planted-token-value GREETING=hello "$AIRLOCK" -q run "$@" 2>/dev/null); }
+  # `airlock trust` as the operator does before the project's own profiles
+  # (.airlock/, which a sandboxed step can write) are used: same user, same home.
+  trust() {
+    local said
+    said=$(cd "$PROJECT" && as_user "$who" env HOME="$FAKE_HOME" PATH=/usr/bin:/bin "$AIRLOCK" trust 2>&1) ||
+      fail "$who: airlock trust: $said"
+  }
 
   run --report "$out/ok.json" -- true
   expect_eq "$who: a report for a successful run is valid" "" "$(validate "$out/ok.json")"
@@ -92,6 +99,7 @@ EOF
   printf '[profile]\nextends = ["default"]\n[enforcement]\nrequire = ["landlock>=99"]\nbest_effort = true\n' \
     > "$PROJECT/.airlock/weak.toml"
   [[ $who == root ]] || chown -R $NOBODY:$NOBODY "$PROJECT/.airlock"
+  trust
   run --profile weak --report "$out/weak.json" -- true
   expect_eq "$who: report of a best-effort run is valid" "" "$(validate "$out/weak.json")"
   expect_eq "$who: best effort and incomplete" "true false" \
@@ -104,6 +112,7 @@ EOF
   # the report says why.
   printf '[profile]\nextends = ["default"]\n[enforcement]\nrequire = ["landlock>=99"]\n' > "$PROJECT/.airlock/strict.toml"
   [[ $who == root ]] || chown -R $NOBODY:$NOBODY "$PROJECT/.airlock"
+  trust
   run --profile strict --report "$out/refused.json" -- sh -c 'echo ran > refused-marker'
   expect_eq "$who: report of a refused run is valid" "" "$(validate "$out/refused.json")"
   expect_eq "$who: refused: 125, incomplete, not best effort" "125 false false" \

@@ -7,6 +7,8 @@ packages=(
   libseccomp-dev libcap-dev libtoml11-dev libspdlog-dev libfmt-dev
   libcli11-dev nlohmann-json3-dev googletest libgtest-dev
   libc-ares-dev
+  # SHA-256 for the trust record of a project's own profiles.
+  nettle-dev
   # ldns only in the tests: it reads the DNS stub's responses back.
   libldns-dev
   iproute2 util-linux procps python3 python3-pip python3-setuptools

@@ -67,6 +67,7 @@ std::string item_map(const std::map<std::string, Item>& map) {
 void write_set(std::ostream& out, const SetDef& set) {
   out << "  {\n    SetDef& s = layer.sets[" << literal(set.name) << "];\n"
       << "    s.name = " << literal(set.name) << ";\n"
+      << "    s.change = SetChange{" << static_cast<int>(set.change) << "};\n"
       << "    s.kind = EntryKind{" << static_cast<int>(set.kind) << "};\n"
       << "    s.description = " << literal(set.description) << ";\n"
       << "    s.entries = " << items(set.entries) << ";\n"

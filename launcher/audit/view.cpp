@@ -27,21 +27,39 @@ mounts::Plan view(const policy::Filesystem& base, const Places& places, const mo
     step.op = mounts::Op::bind_rw;
     step.detail += "; writable: audit mode records writes instead of refusing them";
   }
-  // Read-only binds over the writable tree, after every other mount so that
-  // they lie on top, before the final remounts.
-  const auto first_remount = std::find_if(plan.steps.begin(), plan.steps.end(),
-                                          [](const mounts::Step& s) { return s.op == mounts::Op::remount_ro; });
-  std::vector<mounts::Step> protect;
-  for (const auto& path : places.write_protected) {
+  // Read-only binds over the writable tree, each with its ancestors made
+  // mount points (mounts::read_only_steps), then every mount step ordered
+  // shallowest first again: a self-bind of an ancestor made after a hide
+  // beneath it would show the hidden path again.
+  auto write_protected = places.write_protected;
+  for (const auto& rule : base.protect) write_protected.push_back(rule.path);
+  auto first_remount = std::find_if(plan.steps.begin(), plan.steps.end(),
+                                    [](const mounts::Step& s) { return s.op == mounts::Op::remount_ro; });
+  std::vector<mounts::Step> mounts(plan.steps.begin(), first_remount);
+  const std::vector<mounts::Step> remounts(first_remount, plan.steps.end());
+  for (const auto& path : write_protected) {
     if (served_by_sandbox(path) || !exists(path)) continue;
-    const bool hidden = std::any_of(plan.steps.begin(), plan.steps.end(), [&](const mounts::Step& s) {
+    const bool hidden = std::any_of(mounts.begin(), mounts.end(), [&](const mounts::Step& s) {
       return hides(s.op) && paths::within(path, s.target);
     });
-    const bool seen = std::any_of(protect.begin(), protect.end(), [&](const mounts::Step& s) { return s.target == path; });
-    if (!hidden && !seen)
-      protect.push_back(mounts::Step{mounts::Op::bind_ro, path, path, "audit: @shell-startup stays read-only"});
+    if (hidden) continue;
+    // The deepest writable bind that shows the path.
+    const mounts::Step* writable = nullptr;
+    for (const auto& s : mounts)
+      if (s.op == mounts::Op::bind_rw && paths::within(path, s.target) &&
+          (!writable || s.target.size() >= writable->target.size()))
+        writable = &s;
+    if (!writable) continue;
+    for (auto& step : mounts::read_only_steps(path, writable->target, "audit: stays read-only (@shell-startup, filesystem.protect)"))
+      if (std::none_of(mounts.begin(), mounts.end(), [&](const mounts::Step& s) { return s.target == step.target; }) ||
+          step.target == path)
+        mounts.push_back(std::move(step));
   }
-  plan.steps.insert(first_remount, protect.begin(), protect.end());
+  std::stable_sort(mounts.begin(), mounts.end(), [](const mounts::Step& a, const mounts::Step& b) {
+    return paths::depth(a.target) < paths::depth(b.target);
+  });
+  plan.steps = std::move(mounts);
+  plan.steps.insert(plan.steps.end(), remounts.begin(), remounts.end());
   return plan;
 }
 

@@ -156,7 +156,27 @@ int main(int argc, char** argv) {
   Common profiles_common;
   auto* profiles = app.add_subcommand("profiles", "List the profiles on the search path, with descriptions");
   add_common(profiles, profiles_common);
-  profiles->footer("\nSearch order: ./.airlock/, $XDG_CONFIG_HOME/airlock/profiles, /etc/airlock/profiles, built-in.");
+  profiles->footer(
+      "\nSearch order: ./.airlock/ (only once trusted: `airlock trust --help`), "
+      "$XDG_CONFIG_HOME/airlock/profiles, /etc/airlock/profiles, built-in.");
+
+  TrustArgs trust_args;
+  auto* trust = app.add_subcommand("trust", "Approve the project's own profiles and policies (./.airlock/) as they are now");
+  trust->add_option("file", trust_args.files, "Also trust these profile files of the project (named by path)");
+  trust->add_flag("--list", trust_args.list, "Show what is trusted for the project");
+  trust->add_flag("--forget", trust_args.forget, "Remove the project's trust record");
+  add_common(trust, trust_args.common);
+  trust->footer(
+      "\nEvery sandboxed step can write the project, so airlock never uses the project's own\n"
+      "configuration (./.airlock/*.toml, ./.airlock/policies/*.toml, a profile file in the project)\n"
+      "unless you trusted its exact content: `airlock trust` records each file's SHA-256 in\n"
+      "$XDG_CONFIG_HOME/airlock/trust/ (never writable inside a sandbox). A file changed or added\n"
+      "since is refused (exit 125) until you review it and trust again. Trust a fresh checkout\n"
+      "before the first sandboxed step, never after one ran.\n"
+      "\nExamples:\n"
+      "  airlock trust                      trust ./.airlock/ as it is now\n"
+      "  airlock trust ci/airlock.toml      and a profile file elsewhere in the project\n"
+      "  airlock trust --list");
 
   std::string doctor_profile = policy::kDefaultProfile;
   Common doctor_common;
@@ -201,6 +221,7 @@ int main(int argc, char** argv) {
     if (*explain) return explain_command(explain_common, explain_profile, explain_overrides);
     if (*profiles) return profiles_command(profiles_common);
     if (*doctor) return doctor_command(doctor_common, doctor_profile);
+    if (*trust) return trust_command(trust_args);
   } catch (const policy::ProfileError& e) {
     // "file:line:col: error: ..." lines are for people and editors; a log
     // pipeline gets each as its own JSON object.

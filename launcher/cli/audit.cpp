@@ -12,6 +12,7 @@
 #include "audit/traffic.hpp"
 #include "cli/commands.hpp"
 #include "kernel/features.hpp"
+#include "policy/token_phase.hpp"
 #include "report/report.hpp"
 #include "sandbox/run.hpp"
 
@@ -39,8 +40,12 @@ std::string extends_ref(const std::string& profile) {
 
 int audit_command(const AuditArgs& args) {
   const auto ctx = policy::Context::current(args.common.project);
+  const auto output_out = prepare_output(args.output, ctx, "-o");
+  const auto report_out = prepare_output(args.report_path, ctx, "--report");
   const auto catalog = make_catalog(ctx);
   const auto base = policy::resolve(args.profile, catalog, ctx, args.overrides);
+  say_set_changes(base);
+  policy::check_token_phase(base, ctx.project, std::filesystem::current_path().string());
   const auto features = kernel::probe();
   const auto plan = audit::plan(features, base.network.mode);
   refuse_or_warn(plan, features, base.enforcement.best_effort);
@@ -66,7 +71,7 @@ int audit_command(const AuditArgs& args) {
     audit::GenerateOptions options;
     options.extends = extends_ref(args.profile);
     options.command = args.command;
-    report::write_file(*args.output, audit::render(*generated, assessment, places, options));
+    output_out->write(audit::render(*generated, assessment, places, options));
     spdlog::warn("audit: wrote {} ({})", *args.output, audit::plan_summary(*generated));
     if (result.exit_status != 0)
       spdlog::warn("audit: the command failed (exit status {}): the profile covers only what it did until then",
@@ -75,8 +80,7 @@ int audit_command(const AuditArgs& args) {
   if (args.report_path) {
     audit::ReportInput in{args.profile, &seen, &assessment, generated ? &*generated : nullptr, &places,
                           args.output.value_or(""), spec.env.dropped};
-    report::write_file(*args.report_path,
-                       audit::report_json(report::to_json(base, features, plan, spec, result), in));
+    report_out->write(audit::report_json(report::to_json(base, features, plan, spec, result), in));
   }
   return result.exit_status;
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "policy/resolve.hpp"
+#include "util/output_file.hpp"
 
 namespace airlock::cli {
 
@@ -32,7 +33,16 @@ struct AuditArgs {
   std::vector<std::string> command;
 };
 
+// `airlock trust`: record, list or forget the project's trusted configuration.
+struct TrustArgs {
+  Common common;
+  std::vector<std::string> files;  // project files besides .airlock/ (profiles named by path)
+  bool list = false;
+  bool forget = false;
+};
+
 int run_command(const RunArgs& args);
+int trust_command(const TrustArgs& args);
 int audit_command(const AuditArgs& args);
 int check_command(const Common& common, const std::vector<std::string>& profiles);
 int explain_command(const Common& common, const std::string& profile, const policy::Overrides& overrides);
@@ -41,5 +51,14 @@ int doctor_command(const Common& common, const std::string& profile);
 
 // The catalog and context every command resolves profiles with.
 policy::Catalog make_catalog(const policy::Context& ctx);
+
+// Warns about each built-in or earlier set the profile replaced (a weaker
+// sandbox than the set's name promises) and says at -v which were extended.
+void say_set_changes(const policy::Policy& policy);
+
+// A file the command writes at the end (--report, -o), opened before
+// anything runs (util/output_file.hpp); nullopt when none was asked for.
+std::optional<OutputFile> prepare_output(const std::optional<std::string>& path, const policy::Context& ctx,
+                                         const std::string& option);
 
 }  // namespace airlock::cli

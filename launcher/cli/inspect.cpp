@@ -1,4 +1,6 @@
 // check, explain and profiles: the commands that read profiles and run nothing.
+#include <spdlog/spdlog.h>
+
 #include <iostream>
 #include <sstream>
 
@@ -15,9 +17,20 @@ namespace airlock::cli {
 
 policy::Catalog make_catalog(const policy::Context& ctx) { return policy::Catalog::standard(ctx.project, ctx.home); }
 
+void say_set_changes(const policy::Policy& policy) {
+  for (const auto& change : policy.replaced_sets) spdlog::warn("profile: {}", change);
+  for (const auto& change : policy.extended_sets) spdlog::info("profile: {}", change);
+}
+
+std::optional<OutputFile> prepare_output(const std::optional<std::string>& path, const policy::Context& ctx,
+                                         const std::string& option) {
+  if (!path) return std::nullopt;
+  return OutputFile::prepare(*path, ctx.project, option);
+}
+
 int check_command(const Common& common, const std::vector<std::string>& profiles) {
   const auto ctx = policy::Context::current(common.project);
-  const auto catalog = make_catalog(ctx);
+  const auto catalog = make_catalog(ctx).for_review();
   int failures = 0;
   for (const auto& ref : profiles) {
     try {

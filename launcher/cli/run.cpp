@@ -2,11 +2,11 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <filesystem>
 
 #include "cli/commands.hpp"
 #include "kernel/features.hpp"
+#include "policy/token_phase.hpp"
 #include "report/hints.hpp"
 #include "report/report.hpp"
 #include "sandbox/plan.hpp"
@@ -25,16 +25,6 @@ void refuse_or_warn(const policy::Policy& policy, const sandbox::EnforcementPlan
 
 }  // namespace
 
-// The report is written after the run; a path that cannot be written must
-// fail the run before anything starts, not after the command's work is done.
-void check_report_path(const std::optional<std::string>& path) {
-  if (!path) return;
-  const auto dir = std::filesystem::path(*path).parent_path();
-  const auto where = dir.empty() ? std::string(".") : dir.string();
-  if (access(where.c_str(), W_OK) != 0)
-    throw SystemError("--report " + *path + ": cannot write in " + where, errno);
-}
-
 namespace {
 
 // A run refused once its profile resolved (a missing feature, a set-up
@@ -42,16 +32,16 @@ namespace {
 // CI job uploads to learn why: the kernel found, the plan and what it
 // lacked, and the refusal as the result's set-up error. The variables that
 // would have been dropped are not computed for it.
-void report_refusal(const RunArgs& args, const policy::Policy& policy, const kernel::Features& features,
+void report_refusal(const std::optional<OutputFile>& report_out, const RunArgs& args, const policy::Policy& policy, const kernel::Features& features,
                     const sandbox::EnforcementPlan& plan, const Error& refusal) {
-  if (!args.report_path) return;
+  if (!report_out) return;
   sandbox::Spec spec;
   spec.argv = args.command;
   sandbox::RunResult result;
   result.exit_status = refusal.exit_code();
   result.setup_error = refusal.what();
   try {
-    report::write_file(*args.report_path, report::to_json(policy, features, plan, spec, result));
+    report_out->write(report::to_json(policy, features, plan, spec, result));
   } catch (const Error& e) {
     spdlog::error("{}", e.what());  // the refusal itself is what the caller must see
   }
@@ -62,9 +52,13 @@ void report_refusal(const RunArgs& args, const policy::Policy& policy, const ker
 int run_command(const RunArgs& args) {
   if (args.audit)
     return audit_command(AuditArgs{args.common, args.profile, args.overrides, std::nullopt, args.report_path, args.command});
-  check_report_path(args.report_path);
   const auto ctx = policy::Context::current(args.common.project);
+  // The report is written after the run; a path that cannot be written must
+  // fail the run before anything starts, not after the command's work is done.
+  const auto report_out = prepare_output(args.report_path, ctx, "--report");
   const auto policy = policy::resolve(args.profile, make_catalog(ctx), ctx, args.overrides);
+  say_set_changes(policy);
+  policy::check_token_phase(policy, ctx.project, std::filesystem::current_path().string());
   auto features = kernel::probe(kernel::ProbeDepth::quick);
   for (int attempt = 0;; ++attempt) {
     const auto plan = sandbox::plan_enforcement(policy, features);
@@ -86,17 +80,16 @@ int run_command(const RunArgs& args) {
         features.user_namespaces = kernel::user_namespaces_unavailable(e.error_number(), false);
         continue;
       }
-      report_refusal(args, policy, features, plan, e);
+      report_refusal(report_out, args, policy, features, plan, e);
       throw;
     } catch (const Error& e) {
-      report_refusal(args, policy, features, plan, e);
+      report_refusal(report_out, args, policy, features, plan, e);
       throw;
     }
     if (!result.setup_error.empty()) spdlog::error("{}", result.setup_error);
     if (result.timed_out)
       spdlog::error("the command timed out after {} ms and was killed", policy.process.timeout->count());
-    if (args.report_path)
-      report::write_file(*args.report_path, report::to_json(policy, features, plan, spec, result));
+    if (report_out) report_out->write(report::to_json(policy, features, plan, spec, result));
     if (result.exit_status != 0)
       for (const auto& hint : report::denial_hints(policy, spec, result)) spdlog::warn("{}", hint);
     return result.exit_status;

@@ -103,6 +103,7 @@ class Builder {
     fs.exec = paths("filesystem.exec");
     fs.hide = paths("filesystem.hide");
     fs.devices = paths("filesystem.devices", true);
+    fs.protect = paths("filesystem.protect");
   }
 
   void build_network(Network& net) {
@@ -227,6 +228,12 @@ class Builder {
     }
     if (const auto* f = get("process.user")) proc.user = f->scalar.text;
     if (const auto* f = get("process.group")) proc.group = f->scalar.text;
+    for (const auto& item : list("process.token_phase")) {
+      if (item.text != "npm")
+        diag_.error(item.where, "process.token_phase", "unknown tool \"" + item.text + "\"; known: npm");
+      else
+        proc.token_phase.push_back(item.text);
+    }
     for (const auto& item : list("process.pass_fds")) {
       int fd = -1;
       std::from_chars(item.text.data(), item.text.data() + item.text.size(), fd);

@@ -7,6 +7,9 @@
 #include <fstream>
 #include <map>
 
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
 #include "policy/builtin.hpp"
 #include "util/error.hpp"
 
@@ -19,10 +22,18 @@ bool is_path_ref(const std::string& ref) {
   return ref.find('/') != std::string::npos || ref.ends_with(".toml");
 }
 
-std::string config_home(const std::string& home) {
-  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg == '/') return xdg;
-  return home + "/.config";
+bool at_or_beneath(const std::string& path, const std::string& dir) {
+  if (dir == "/") return true;
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
 }
+
+std::string canonical_or_self(const std::string& path) {
+  std::error_code ec;
+  auto canonical = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  return ec ? path : canonical.string();
+}
+
+constexpr const char* kProjectDir = ".airlock";
 
 }  // namespace
 
@@ -50,13 +61,104 @@ Catalog::Catalog(std::vector<std::string> profile_dirs, std::vector<std::string>
     : profile_dirs_(std::move(profile_dirs)), policy_dirs_(std::move(policy_dirs)), with_builtin_(with_builtin) {}
 
 Catalog Catalog::standard(const std::string& project, const std::string& home) {
-  const auto user = config_home(home) + "/airlock";
-  return Catalog({project + "/.airlock", user + "/profiles", "/etc/airlock/profiles"},
-                 {project + "/.airlock/policies", user + "/policies", "/etc/airlock/policies"});
+  const auto user = user_config_dir(home);
+  Catalog catalog({user + "/profiles", std::string(kSystemConfigDir) + "/profiles"},
+                  {user + "/policies", std::string(kSystemConfigDir) + "/policies"});
+  catalog.project_ = Project{project, load_trust_record(home, project),
+                             {canonical_or_self(user), kSystemConfigDir}, true};
+  return catalog;
+}
+
+Catalog Catalog::without_project() const {
+  Catalog out = *this;
+  if (out.project_) out.project_->use_config_dir = false;
+  return out;
+}
+
+Catalog Catalog::for_review() const {
+  Catalog out = *this;
+  if (out.project_) out.project_->review = true;
+  return out;
+}
+
+bool Catalog::is_project_file(const std::string& origin) const {
+  if (!project_ || origin.starts_with("builtin:")) return false;
+  const auto real = canonical_or_self(origin);
+  if (!at_or_beneath(real, project_->dir)) return false;
+  return std::none_of(project_->exempt.begin(), project_->exempt.end(),
+                      [&](const std::string& dir) { return at_or_beneath(real, dir); });
+}
+
+const std::map<std::string, std::string>& Catalog::trusted_config() const {
+  if (!checked_config_) {
+    auto now = scan_project_config(project_->dir);
+    const auto differences = trust_differences(now, *project_->record);
+    if (!differences.empty()) {
+      std::string list;
+      for (const auto& d : differences) list += "\n  " + project_->dir + "/" + d;
+      throw Error("the project's airlock configuration is not what was trusted:" + list +
+                  "\nA sandboxed step can write the project, so airlock refuses to use it. Review the files, "
+                  "then run `airlock trust` in " + project_->dir + " to trust them as they are now.");
+    }
+    checked_config_ = std::move(now);
+  }
+  return *checked_config_;
+}
+
+std::optional<SourceText> Catalog::find_in_project(const std::string& relative, const std::string& name,
+                                                   bool is_profile) const {
+  const auto& config = trusted_config();
+  const auto it = config.find(relative);
+  if (it == config.end()) return std::nullopt;
+  auto text = read_project_file(project_->dir, relative);
+  if (sha256_hex(text) != it->second)
+    throw Error(project_->dir + "/" + relative + " changed while airlock read it; run `airlock trust` after review");
+  return SourceText{name, project_->dir + "/" + relative, std::move(text), is_profile};
+}
+
+std::optional<SourceText> Catalog::find_file(const std::string& ref) const {
+  const auto real = canonical_or_self(ref);
+  if (!is_project_file(real)) {
+    auto text = read_text_file(ref);
+    if (!text) return std::nullopt;
+    return SourceText{ref, ref, std::move(*text), true};
+  }
+  std::error_code ec;
+  if (!fs::exists(real, ec)) return std::nullopt;
+  const auto relative = real == project_->dir ? std::string() : real.substr(project_->dir.size() + (project_->dir == "/" ? 0 : 1));
+  const auto untrusted = [&](const std::string& why) {
+    return Error(ref + " is in the project (" + project_->dir + "), which a sandboxed step can write, and " + why +
+                 ". airlock loads configuration from the project only as the operator approved it: review the "
+                 "file, then run `airlock trust " + ref + "`.");
+  };
+  auto text = read_project_file(project_->dir, relative);
+  const bool trusted = project_->record && project_->record->files.count(relative) &&
+                       sha256_hex(text) == project_->record->files.at(relative);
+  if (!trusted && project_->review) {
+    spdlog::warn("{} is in the project and not trusted as it is: `airlock run` would refuse it until `airlock trust {}`",
+                 ref, ref);
+  } else if (!trusted) {
+    throw untrusted(project_->record && project_->record->files.count(relative) ? "it changed since it was trusted"
+                                                                                : "it is not trusted");
+  }
+  return SourceText{ref, ref, std::move(text), true};
 }
 
 std::optional<SourceText> Catalog::find_named(const std::string& name, const std::vector<std::string>& dirs,
                                               bool is_profile) const {
+  if (project_dir_in_use()) {
+    const auto relative = std::string(kProjectDir) + (is_profile ? "/" : "/policies/") + name + ".toml";
+    if (auto found = find_in_project(relative, name, is_profile)) return found;
+  } else if (project_ && project_->use_config_dir && is_profile) {
+    // Said, not used: a step may have planted it, and the operator who put
+    // it there learns why it has no effect.
+    const auto planted = project_->dir + "/" + kProjectDir + "/" + name + ".toml";
+    struct stat st {};
+    if (::lstat(planted.c_str(), &st) == 0)
+      spdlog::warn("{} is not used: the project's airlock configuration is not trusted (a sandboxed step can write "
+                   "the project). If you wrote it, review it and run `airlock trust` there.",
+                   planted);
+  }
   for (const auto& dir : dirs) {
     const auto path = dir + "/" + name + ".toml";
     if (auto text = read_text_file(path)) return SourceText{name, path, std::move(*text), is_profile};
@@ -71,11 +173,7 @@ std::optional<SourceText> Catalog::find_named(const std::string& name, const std
 }
 
 std::optional<SourceText> Catalog::find(const std::string& ref) const {
-  if (is_path_ref(ref)) {
-    auto text = read_text_file(ref);
-    if (!text) return std::nullopt;
-    return SourceText{ref, ref, std::move(*text), true};
-  }
+  if (is_path_ref(ref)) return find_file(ref);
   if (auto profile = find_named(ref, profile_dirs_, true)) return profile;
   return find_named(ref, policy_dirs_, false);
 }
@@ -97,11 +195,27 @@ std::vector<SourceText> Catalog::policy_files() const {
       if (auto text = read_text_file(path.string()))
         out.push_back({path.stem().string(), path.string(), std::move(*text), false});
   }
+  if (project_dir_in_use()) {
+    const std::string prefix = std::string(kProjectDir) + "/policies/";
+    for (const auto& [relative, digest] : trusted_config())
+      if (relative.starts_with(prefix)) {
+        const auto name = relative.substr(prefix.size(), relative.size() - prefix.size() - 5);
+        if (auto found = find_in_project(relative, name, false)) out.push_back(std::move(*found));
+      }
+  }
   return out;
 }
 
 std::vector<SourceText> Catalog::profiles() const {
   std::map<std::string, SourceText> seen;
+  if (project_dir_in_use()) {
+    const std::string prefix = std::string(kProjectDir) + "/";
+    for (const auto& [relative, digest] : trusted_config())
+      if (relative.find('/', prefix.size()) == std::string::npos) {
+        const auto name = relative.substr(prefix.size(), relative.size() - prefix.size() - 5);
+        if (auto found = find_in_project(relative, name, true)) seen[name] = std::move(*found);
+      }
+  }
   for (const auto& dir : profile_dirs_) {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {

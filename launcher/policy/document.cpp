@@ -193,8 +193,8 @@ class LayerParser {
     for (const auto& [name, body] : v.as_table()) {
       const std::string key = "sets." + name;
       if (!expect_table(body, key)) continue;
-      SetDef set{name, EntryKind::none, "", {}, where(body)};
-      bool has_kind = false;
+      SetDef set{name, SetChange::define, EntryKind::none, "", {}, where(body)};
+      bool has_kind = false, has_entries = false, has_add = false, replace = false;
       for (const auto& [field, value] : body.as_table()) {
         if (field == "kind" && value.is_string()) {
           has_kind = true;
@@ -202,13 +202,25 @@ class LayerParser {
         } else if (field == "description" && value.is_string()) {
           set.description = value.as_string().str;
         } else if (field == "entries") {
+          has_entries = true;
           read_string_list(value, key + ".entries", set.entries);
+        } else if (field == "add") {
+          has_add = true;
+          read_string_list(value, key + ".add", set.entries);
+        } else if (field == "replace" && value.is_boolean()) {
+          replace = value.as_boolean();
         } else {
           diag_.error(where(value), key + "." + field,
-                      "unknown key or wrong type; a set has kind (string), description (string) and entries (array)");
+                      "unknown key or wrong type; a set has kind (string), description (string), entries (array), "
+                      "add (array: entries for a set defined elsewhere) and replace (boolean)");
         }
       }
-      if (!has_kind) diag_.error(set.where, key, "missing kind = \"paths\" | \"names\" | \"syscalls\"");
+      if (has_add && (has_entries || replace))
+        diag_.error(set.where, key, "add = [...] extends a set defined elsewhere; it goes without entries and replace");
+      else if (replace && !has_entries)
+        diag_.error(set.where, key, "replace = true needs the set's new entries = [...]");
+      set.change = has_add ? SetChange::add : replace ? SetChange::replace : SetChange::define;
+      if (!has_kind && !has_add) diag_.error(set.where, key, "missing kind = \"paths\" | \"names\" | \"syscalls\"");
       layer_.sets[name] = std::move(set);
     }
   }
@@ -314,6 +326,8 @@ const std::vector<FieldSpec>& schema() {
       {"filesystem", "exec", FieldType::string_list, EntryKind::paths, "paths the command may execute from"},
       {"filesystem", "hide", FieldType::string_list, EntryKind::paths, "paths masked by an empty directory or file"},
       {"filesystem", "devices", FieldType::string_list, EntryKind::paths, "extra device nodes under /dev"},
+      {"filesystem", "protect", FieldType::string_list, EntryKind::paths,
+       "paths kept read-only even beneath a writable path"},
       {"network", "mode", FieldType::string, EntryKind::none, "\"none\", \"allowlist\" or \"host\""},
       {"network", "allow", FieldType::string_list, EntryKind::egress, "destinations HOST:PORT the command may reach"},
       {"network", "forward", FieldType::string_list, EntryKind::endpoints, "host loopback services reachable inside"},
@@ -337,6 +351,8 @@ const std::vector<FieldSpec>& schema() {
       {"process", "pass_fds", FieldType::int_list, EntryKind::none, "file descriptors passed to the command"},
       {"process", "hostname", FieldType::string, EntryKind::none, "hostname inside"},
       {"process", "cwd", FieldType::string, EntryKind::none, "working directory inside"},
+      {"process", "token_phase", FieldType::string_list, EntryKind::none,
+       "tools whose tokens this phase holds: their project configuration may not redirect them (\"npm\")"},
       {"limits", "nofile", FieldType::limit, EntryKind::none, "open files"},
       {"limits", "nproc", FieldType::limit, EntryKind::none, "processes of the user"},
       {"limits", "fsize", FieldType::limit, EntryKind::none, "largest file written"},

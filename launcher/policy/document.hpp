@@ -42,8 +42,16 @@ struct Field {
   SourceLoc where;
 };
 
+// How a [sets.NAME] table relates to a set of the same name defined by an
+// earlier file: a new set (`entries`; an error when the name is taken), more
+// entries for it (`add`), or, in a profile only, a replacement
+// (`replace = true`), which `run` warns about. Security sets therefore
+// cannot be emptied by a policy directory.
+enum class SetChange { define, add, replace };
+
 struct SetDef {
   std::string name;
+  SetChange change = SetChange::define;
   EntryKind kind = EntryKind::none;
   std::string description;
   std::vector<Item> entries;

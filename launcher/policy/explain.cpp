@@ -101,6 +101,8 @@ std::string to_toml(const Policy& p, bool with_origins) {
   out << "# airlock explain: profile \"" << p.name << "\" resolved\n";
   for (const auto& origin : p.chain) out << "#   from " << origin << "\n";
   for (const auto& [name, value] : p.variables) out << "#   ${" << name << "} = " << value << "\n";
+  for (const auto& change : p.replaced_sets) out << "#   REPLACED: " << change << "\n";
+  for (const auto& change : p.extended_sets) out << "#   extended: " << change << "\n";
 
   w.section("profile");
   w.string("description", p.description);
@@ -112,6 +114,7 @@ std::string to_toml(const Policy& p, bool with_origins) {
   w.paths("exec", p.filesystem.exec);
   w.paths("hide", p.filesystem.hide);
   w.paths("devices", p.filesystem.devices);
+  w.paths("protect", p.filesystem.protect);
 
   w.section("network");
   w.string("mode", mode_name(p.network.mode));
@@ -150,6 +153,7 @@ std::string to_toml(const Policy& p, bool with_origins) {
   }
   w.string("hostname", p.process.hostname);
   if (p.process.cwd) w.string("cwd", *p.process.cwd);
+  w.strings("token_phase", p.process.token_phase);
 
   w.section("limits");
   for (const auto& [name, limit] : p.limits.rlimits) w.scalar(name, limit_text(name, limit));

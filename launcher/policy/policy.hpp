@@ -36,6 +36,9 @@ struct Filesystem {
   std::vector<PathRule> exec;
   std::vector<PathRule> hide;
   std::vector<PathRule> devices;  // extra /dev nodes, e.g. "/dev/fuse"
+  // Read-only even beneath a writable path (airlock's own configuration is
+  // always among them); hide wins over protect.
+  std::vector<PathRule> protect;
 };
 
 enum class NetworkMode { none, allowlist, host };
@@ -107,6 +110,10 @@ struct Process {
   std::vector<int> pass_fds;
   std::string hostname = "airlock";
   std::optional<std::string> cwd;  // default: the current directory
+  // Tools whose credentials this phase holds ("npm"): the project's
+  // configuration of those tools may not name a registry, a credential or a
+  // program (sandbox/token_phase.hpp).
+  std::vector<std::string> token_phase;
 };
 
 // One rlimit: a number, "unlimited", or "keep" (inherit).
@@ -146,6 +153,10 @@ struct Policy {
   Limits limits;
   Enforcement enforcement;
   std::map<std::string, std::string> variables;  // every variable used, resolved
+  // Sets a later file changed: "@secret-files replaced by p.toml:3:1 (...)"
+  // (warned by run) and "@secret-files: 2 entries added by ..." (said at -v).
+  std::vector<std::string> replaced_sets;
+  std::vector<std::string> extended_sets;
 };
 
 }  // namespace airlock::policy

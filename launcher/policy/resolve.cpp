@@ -27,7 +27,8 @@ class ChainLoader {
 
   // Loads `ref` and everything it extends; layers_ ends up base first,
   // each file once even when reached twice (a diamond).
-  void load(const std::string& written_ref, const Item* from) {
+  // `top`: the profile's own source, already found by the caller.
+  void load(const std::string& written_ref, const Item* from, std::optional<SourceText> top = std::nullopt) {
     const std::string ref = relative_to_includer(written_ref, from);
     if (std::find(stack_.begin(), stack_.end(), ref) != stack_.end()) {
       std::string cycle;
@@ -36,9 +37,9 @@ class ChainLoader {
       return;
     }
     if (done_.count(ref)) return;
-    std::optional<SourceText> source;
+    std::optional<SourceText> source = std::move(top);
     try {
-      source = catalog_.find(ref);
+      if (!source) source = catalog_.find(ref);
     } catch (const Error& e) {
       // A directory, an unreadable or an endless file: said where it is named.
       if (!from) throw;
@@ -264,6 +265,18 @@ Layer overrides_layer(const Overrides& o, const std::map<std::string, MergedFiel
   return layer;
 }
 
+// airlock's own configuration (profiles, policies, the trust record) is
+// never writable inside a sandbox, whatever a profile grants: a step that
+// could write it would choose the next run's sandbox.
+void protect_own_configuration(Policy& policy, const Context& ctx) {
+  const SourceLoc why{"built-in: airlock's own configuration is never writable in a sandbox"};
+  for (const auto& dir : {user_config_dir(ctx.home), ctx.home + "/.config/airlock", std::string(kSystemConfigDir)}) {
+    auto& protect = policy.filesystem.protect;
+    if (std::none_of(protect.begin(), protect.end(), [&](const PathRule& r) { return r.path == dir; }))
+      protect.push_back(PathRule{dir, true, why, false});
+  }
+}
+
 }  // namespace
 
 bool Overrides::empty() const {
@@ -271,38 +284,123 @@ bool Overrides::empty() const {
          set_env.empty() && !timeout && !best_effort;
 }
 
-Policy resolve(const std::string& profile_ref, const Catalog& catalog, const Context& ctx,
+namespace {
+
+// Builds the sets from every policy file and the profile chain, in that
+// order. A name defined once is defined; a later file may add to it; only a
+// profile may replace it, and says so (policy/document.hpp, SetChange).
+class SetCollector {
+ public:
+  SetCollector(Diagnostics& diag, Policy& policy) : diag_(diag), policy_(policy) {}
+
+  void take(const Layer& layer) {
+    for (const auto& [name, set] : layer.sets) take(set, layer);
+  }
+
+  std::map<std::string, SetDef> result() { return std::move(sets_); }
+
+ private:
+  void take(const SetDef& set, const Layer& layer) {
+    auto it = sets_.find(set.name);
+    const auto where = set.where.file + ":" + std::to_string(set.where.line) + ":" + std::to_string(set.where.column);
+    if (it == sets_.end()) {
+      if (set.change == SetChange::add)
+        diag_.error(set.where, "sets." + set.name, "add = [...] extends a set, but no earlier file defines @" + set.name);
+      else
+        sets_[set.name] = set;
+      return;
+    }
+    SetDef& existing = it->second;
+    const auto defined_at = existing.where.file + ":" + std::to_string(existing.where.line);
+    switch (set.change) {
+      case SetChange::define:
+        diag_.error(set.where, "sets." + set.name,
+                    "@" + set.name + " is already defined (" + defined_at +
+                        "); a later file may only add to it (add = [...]), and only a profile may replace it "
+                        "(replace = true with entries = [...]), so that a policy directory cannot empty a "
+                        "security set");
+        return;
+      case SetChange::replace:
+        if (!layer.is_profile) {
+          diag_.error(set.where, "sets." + set.name,
+                      "replace = true is for a profile's own [sets], not a policy file: @" + set.name +
+                          " is defined at " + defined_at);
+          return;
+        }
+        if (set.kind != existing.kind) {
+          diag_.error(set.where, "sets." + set.name, "replaces @" + set.name + " with a set of another kind");
+          return;
+        }
+        policy_.replaced_sets.push_back("@" + set.name + " (defined at " + defined_at + ", " +
+                                        std::to_string(existing.entries.size()) + " entries) replaced by " + where +
+                                        " (" + std::to_string(set.entries.size()) + " entries)");
+        existing = set;
+        return;
+      case SetChange::add: {
+        if (set.kind != EntryKind::none && set.kind != existing.kind) {
+          diag_.error(set.where, "sets." + set.name, "adds to @" + set.name + ", a set of another kind");
+          return;
+        }
+        std::size_t added = 0;
+        for (const auto& entry : set.entries)
+          if (std::none_of(existing.entries.begin(), existing.entries.end(),
+                           [&](const Item& e) { return e.text == entry.text; })) {
+            existing.entries.push_back(entry);
+            ++added;
+          }
+        policy_.extended_sets.push_back("@" + set.name + ": " + std::to_string(added) + " entries added by " + where);
+        return;
+      }
+    }
+  }
+
+  Diagnostics& diag_;
+  Policy& policy_;
+  std::map<std::string, SetDef> sets_;
+};
+
+}  // namespace
+
+Policy resolve(const std::string& profile_ref, const Catalog& full_catalog, const Context& ctx,
                const Overrides& overrides) {
   Diagnostics diag;
+  // A profile named by path, or found in /etc, the user's config or the
+  // built-ins, resolves its extends and @sets without the project: only a
+  // trusted profile of the project's own brings the project's files in.
+  const auto top = full_catalog.find(profile_ref);
+  const Catalog catalog =
+      top && full_catalog.is_project_file(top->origin) ? full_catalog : full_catalog.without_project();
   ChainLoader loader(catalog, diag);
-  loader.load(profile_ref, nullptr);
+  loader.load(profile_ref, nullptr, top);
   auto layers = loader.take();
   diag.throw_if_any();
 
-  // Sets: every policy file, then the chain's own [sets] (later wins).
-  std::map<std::string, SetDef> sets;
+  // Sets: every policy file, then the chain's own [sets].
+  Policy policy;
+  SetCollector sets(diag, policy);
   for (const auto& file : catalog.policy_files()) {
     auto layer = load_layer(file.text, file.origin, file.name, diag);
-    for (auto& [name, set] : layer.sets) sets[name] = std::move(set);
+    layer.is_profile = false;
+    sets.take(layer);
   }
   std::map<std::string, Item> user_vars;
   for (const auto& layer : layers) {
-    for (const auto& [name, set] : layer.sets) sets[name] = set;
+    sets.take(layer);
     for (const auto& [name, item] : layer.variables) user_vars[name] = item;
   }
   diag.throw_if_any();
 
   Variables vars(ctx, std::move(user_vars));
-  Merger merger(std::move(sets), vars, diag);
+  Merger merger(sets.result(), vars, diag);
   for (const auto& layer : layers) merger.add(layer);
   if (!overrides.empty()) merger.add(overrides_layer(overrides, merger.result()));
 
-  Policy policy;
   policy.name = profile_ref;
   for (auto it = layers.rbegin(); it != layers.rend() && policy.description.empty(); ++it)
     policy.description = it->description;
   for (const auto& layer : layers) policy.chain.push_back(layer.origin);
   build_policy(merger.result(), policy, diag);
+  protect_own_configuration(policy, ctx);
   policy.variables = vars.used();
   diag.throw_if_any();
   return policy;

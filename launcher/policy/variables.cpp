@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "sandbox/helper.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 
@@ -47,8 +48,8 @@ Context Context::current(const std::optional<std::string>& project) {
   ctx.tmp = (tmpdir && *tmpdir == '/') ? tmpdir : "/tmp";
   ctx.uid = getuid();
   ctx.gid = getgid();
-  ctx.npm_registries = npm_registry_addresses;
-  ctx.pip_indexes = pip_index_addresses;
+  ctx.npm_registries = [project = ctx.project] { return npm_registry_addresses(project); };
+  ctx.pip_indexes = [project = ctx.project] { return pip_index_addresses(project); };
   return ctx;
 }
 
@@ -177,44 +178,6 @@ std::optional<RegistryAddress> registry_address_from_url(const std::string& url)
   return address;
 }
 
-namespace {
-
-// Runs PROGRAM ARGS... (found on PATH) and returns what it printed on stdout.
-std::string run_tool(std::vector<std::string> args) {
-  int pipe_fds[2];
-  check_syscall(pipe2(pipe_fds, O_CLOEXEC), "pipe2");
-  UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::string shown;
-  for (const auto& a : args) shown += (shown.empty() ? "" : " ") + a;
-  pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, args.front().c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw Error("cannot run `" + shown + "`: " + args.front() + " not found on PATH");
-  write_end.reset();
-  std::string output;
-  std::array<char, 4096> buf{};
-  while (true) {
-    const auto n = read(read_end.get(), buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    output.append(buf.data(), static_cast<std::size_t>(n));
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) throw SystemError("waitpid npm", errno);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw Error("`" + shown + "` failed (exit status " + std::to_string(WEXITSTATUS(status)) + ")");
-  return output;
-}
-
-}  // namespace
-
 std::vector<RegistryAddress> registry_addresses_from_npm_config(const std::string& json_text) {
   nlohmann::json config;
   try {
@@ -239,10 +202,14 @@ std::vector<RegistryAddress> registry_addresses_from_npm_config(const std::strin
   return out;
 }
 
-std::vector<RegistryAddress> npm_registry_addresses() {
-  // One call sees every configuration layer (.npmrc files, environment,
-  // global config) and every @scope:registry key.
-  return registry_addresses_from_npm_config(run_tool({"npm", "config", "list", "--json"}));
+std::vector<RegistryAddress> npm_registry_addresses(const std::string& project) {
+  // One call sees every configuration layer but the project's (npm runs in
+  // "/", so the project's .npmrc is not read): the built-in and global
+  // npmrc, the user's, and the caller's npm_config_* variables; and every
+  // @scope:registry key.
+  sandbox::Helper npm{"npm", {"config", "list", "--json"}, {"npm_config_*", "NPM_CONFIG_*"},
+                      {"npm_config_userconfig", "npm_config_globalconfig", "npm_config_prefix"}};
+  return registry_addresses_from_npm_config(sandbox::run_helper(npm, project));
 }
 
 std::vector<RegistryAddress> pip_addresses_from_json(const std::string& json_text) {
@@ -268,7 +235,7 @@ std::vector<RegistryAddress> pip_addresses_from_json(const std::string& json_tex
   return out;
 }
 
-std::vector<RegistryAddress> pip_index_addresses() {
+std::vector<RegistryAddress> pip_index_addresses(const std::string& project) {
   // pip's own configuration loader sees every layer (files, PIP_* variables);
   // its PyPI model names the default index and the host wheels come from.
   static constexpr const char* kQuery = R"py(
@@ -290,7 +257,12 @@ if not any(key.endswith(".index-url") for key, _ in items):
     files = PyPI.file_storage_domain
 print(json.dumps({"indexes": indexes, "files": files}))
 )py";
-  return pip_addresses_from_json(run_tool({"python3", "-c", kQuery}));
+  // -I: no user site-packages, no PYTHON* variables, no working directory
+  // on sys.path; the helper runs in "/" with a python3 from outside the
+  // project, so no venv a step could write is its prefix.
+  sandbox::Helper python{"python3", {"-I", "-c", kQuery}, {"PIP_*", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS"},
+                         {"PIP_CONFIG_FILE", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS"}};
+  return pip_addresses_from_json(sandbox::run_helper(python, project));
 }
 
 }  // namespace airlock::policy

@@ -67,13 +67,14 @@ class Variables {
 
 // The registries npm is configured to use, the default one first, then
 // every "@scope:registry": `npm config list --json`, so every npm
-// configuration layer counts. Throws airlock::Error.
-std::vector<RegistryAddress> npm_registry_addresses();
+// configuration layer but the project's counts (sandbox/helper.hpp: npm
+// runs isolated, in "/"). Throws airlock::Error.
+std::vector<RegistryAddress> npm_registry_addresses(const std::string& project);
 
 // pip's package indexes (index-url, extra-index-url from every pip
 // configuration layer and PIP_* variables; pip's default index and its file
 // host when none is set), asked of pip itself through `python3`.
-std::vector<RegistryAddress> pip_index_addresses();
+std::vector<RegistryAddress> pip_index_addresses(const std::string& project);
 
 // From the JSON our pip query prints: {"indexes": [URL...], "files": HOST}.
 std::vector<RegistryAddress> pip_addresses_from_json(const std::string& json_text);

@@ -82,18 +82,4 @@ std::string to_json(const policy::Policy& policy, const kernel::Features& featur
   return doc.dump(2) + "\n";
 }
 
-void write_file(const std::string& path, const std::string& text) {
-  const auto tmp = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw Error("cannot write the report to " + tmp);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw SystemError("cannot move the report into place at " + path, errno);
-  }
-}
-
 }  // namespace airlock::report

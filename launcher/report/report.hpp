@@ -18,7 +18,5 @@ inline constexpr int kSchemaVersion = 1;
 std::string to_json(const policy::Policy& policy, const kernel::Features& features,
                     const sandbox::EnforcementPlan& plan, const sandbox::Spec& spec, const sandbox::RunResult& result);
 
-// Writes atomically (temporary file, then rename), so a reader never sees half a report.
-void write_file(const std::string& path, const std::string& text);
 
 }  // namespace airlock::report

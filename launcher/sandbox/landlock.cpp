@@ -335,6 +335,17 @@ Request without_hidden(Request request, const std::vector<std::string>& hidden, 
   return request;
 }
 
+Request without_writes_to(Request request, const std::vector<std::string>& protect, const ListDirectory& list) {
+  std::vector<std::string> normal;
+  for (const auto& p : protect) normal.push_back(normalize_path(p));
+  std::vector<std::string> split_writable;
+  request.write = carve(request.write, normal, list, request.list_only, &split_writable);
+  for (const auto& dir : split_writable)
+    request.limitations.push_back(dir + " holds a read-only (protected) path, so Landlock grants its entries one by "
+                                  "one: nothing new can be created directly in " + dir);
+  return request;
+}
+
 std::optional<std::vector<std::string>> list_directory(const std::string& dir) {
   std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
   if (!d) return std::nullopt;

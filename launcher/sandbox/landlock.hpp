@@ -128,6 +128,12 @@ using ListDirectory = std::function<std::optional<std::vector<std::string>>(cons
 // (named in `limitations`). Pure given `list`.
 Request without_hidden(Request request, const std::vector<std::string>& hidden, const ListDirectory& list);
 
+// The same carving for write rights only: a rule granting write on a
+// directory that holds a protected path (filesystem.protect) is split the
+// same way, and the protected path keeps only what read and exec rules give
+// it. Pure given `list`.
+Request without_writes_to(Request request, const std::vector<std::string>& protect, const ListDirectory& list);
+
 // The ListDirectory of the running system (opendir/readdir).
 std::optional<std::vector<std::string>> list_directory(const std::string& dir);
 

@@ -101,6 +101,7 @@ class Builder {
     add_root_and_system_steps();
     add_write_steps();
     add_read_steps();
+    add_protect_steps();
     add_hide_steps();
     order_steps();
     return std::move(plan_);
@@ -137,6 +138,7 @@ class Builder {
     collect(fs_.write, "write", writes_);
     collect(fs_.hide, "hide", hides_);
     collect(fs_.devices, "devices", devices_);
+    collect(fs_.protect, "protect", protects_);
     for (Rule& hide : hides_) hide.is_dir = exists_(hide.path == "/" ? "/" : hide.path + "/");
     for (const Rule& device : devices_) {
       if (!within(device.path, "/dev") || device.path == "/dev") {
@@ -246,6 +248,21 @@ class Builder {
     plan_.steps.insert(plan_.steps.end(), needed.begin(), needed.end());
   }
 
+  // A protected path is bound read-only where a writable bind would show it
+  // writable; elsewhere it is read-only already, or not there at all (a
+  // minimal view must not gain it), or hidden (hide wins).
+  void add_protect_steps() {
+    std::vector<Rule> protects = protects_;
+    std::stable_sort(protects.begin(), protects.end(),
+                     [](const Rule& a, const Rule& b) { return depth(a.path) < depth(b.path); });
+    for (const Rule& rule : protects) {
+      if (served_by_sandbox(rule.path)) continue;
+      const Step* top = decider(plan_.steps, rule.path);
+      if (top == nullptr || top->op != Op::bind_rw) continue;
+      for (auto& step : read_only_steps(rule.path, top->target, rule.origin)) plan_.steps.push_back(std::move(step));
+    }
+  }
+
   // A hide is applied where its path is visible in the sandbox; a path under
   // a private tmpfs or an already hidden directory is not there to hide.
   void add_hide_steps() {
@@ -292,13 +309,24 @@ class Builder {
   const ExistsFn& exists_;
   const ListFn& list_;
   Plan plan_;
-  std::vector<Rule> reads_, writes_, hides_, devices_;
+  std::vector<Rule> reads_, writes_, hides_, devices_, protects_;
 };
 
 }  // namespace
 
 Plan build(const policy::Filesystem& fs, const ExistsFn& exists, const ListFn& list) {
   return Builder(fs, exists, list).run();
+}
+
+std::vector<Step> read_only_steps(const std::string& path, const std::string& writable, const std::string& detail) {
+  std::vector<Step> out;
+  for (auto slash = path.find('/', writable == "/" ? 1 : writable.size() + 1); slash != std::string::npos;
+       slash = path.find('/', slash + 1)) {
+    const auto dir = path.substr(0, slash);
+    out.push_back(Step{Op::bind_rw, dir, dir, "keeps " + path + " in place (a mount point cannot be renamed)"});
+  }
+  out.push_back(Step{Op::bind_ro, path, path, detail});
+  return out;
 }
 
 void add_file(Plan& plan, std::string target, std::string content, std::string detail) {

@@ -115,6 +115,14 @@ void add_file(Plan& plan, std::string target, std::string content, std::string d
 // systemd-resolved, and a file bound "over" it must go where it points.
 std::string follow_host_symlinks(const std::string& path);
 
+// The steps that keep `path` read-only beneath the writable bind at
+// `writable` (an ancestor): each directory strictly between them bound onto
+// itself, read-write (a mount point cannot be renamed or removed, so the
+// path cannot be moved away and replaced), then `path` itself read-only.
+// Shallowest first; place them before any deeper step (a bind's source is
+// the host's tree, which shows none of the sandbox's hides beneath it).
+std::vector<Step> read_only_steps(const std::string& path, const std::string& writable, const std::string& detail);
+
 // A person-readable listing of the plan, one step per line.
 std::string describe(const Plan& plan);
 

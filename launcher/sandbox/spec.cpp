@@ -153,6 +153,7 @@ landlock::Request landlock_request(const policy::Policy& policy, const Enforceme
   // Landlock alone must keep hidden paths out (DESIGN.md, defence in depth):
   // without namespaces it is all there is, and /etc/shadow sits in /etc.
   req = landlock::without_hidden(std::move(req), rule_paths(fs.hide), landlock::list_directory);
+  req = landlock::without_writes_to(std::move(req), rule_paths(fs.protect), landlock::list_directory);
   // The view itself needs the command and its loader; granting them exactly
   // (files, not directories) adds nothing else.
   if (!executable.empty()) {

@@ -52,6 +52,7 @@ _airlock_options() {
                   "--keep-env --timeout --best-effort" ;;
     profiles) echo "-h --help --project" ;;
     doctor) echo "-h --help -p --profile --project" ;;
+    trust) echo "-h --help --list --forget --project" ;;
   esac
 }
 
@@ -66,7 +67,7 @@ _airlock_takes_value() {
 
 _airlock() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local subcommands="run audit check explain profiles doctor"
+  local subcommands="run audit check explain profiles doctor trust"
   local sub="" command_at=0 i word
   COMPREPLY=()
 
@@ -132,6 +133,9 @@ _airlock() {
     COMPREPLY=($(compgen -W "$subcommands" -- "$cur"))
   elif [[ $sub == check ]]; then
     _airlock_complete_profile "$cur"
+  elif [[ $sub == trust ]]; then
+    compopt -o filenames 2>/dev/null
+    COMPREPLY=($(compgen -f -X '!*.toml' -- "$cur") $(compgen -d -- "$cur"))
   elif [[ $sub == run ]]; then
     COMPREPLY=($(compgen -c -- "$cur" | sort -u))
   fi

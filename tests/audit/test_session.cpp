@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "audit/paths.hpp"
 #include "audit/session.hpp"
 #include "audit/watch.hpp"
 #include "audit_support.hpp"
@@ -69,9 +70,30 @@ TEST(AuditView, ShellStartupFilesStayReadOnlyOnTop) {
                                    [](const mounts::Step& s) { return s.target == "/home/u/.bashrc"; });
   ASSERT_NE(bashrc, plan.steps.end());
   EXPECT_EQ(bashrc->op, mounts::Op::bind_ro);
-  // After every mount, before the final remounts.
+  // Nothing mounted later covers it (a step on it or above it).
   for (auto it = bashrc + 1; it != plan.steps.end(); ++it)
-    EXPECT_TRUE(it->op == mounts::Op::remount_ro || it->op == mounts::Op::bind_ro) << it->target;
+    EXPECT_TRUE(it->op == mounts::Op::remount_ro || !paths::within("/home/u/.bashrc", it->target)) << it->target;
+}
+
+// airlock's own configuration stays read-only in an audit, its parents
+// pinned as mount points (so ~/.config cannot be renamed away and replaced),
+// and every self-bind comes before the hides beneath it: a bind's source is
+// the host's tree, which would show a hidden secret again.
+TEST(AuditView, ProtectedPathsArePinnedBeforeTheHidesBeneathThem) {
+  auto fs = base_fs();
+  fs.protect.push_back(policy::PathRule{"/home/u/.config/airlock", true, {}, false});
+  const auto plan = view(fs, audit::testing::test_places(), [](const std::string&) { return true; });
+  const auto index = [&](const std::string& target) {
+    for (std::size_t i = 0; i < plan.steps.size(); ++i)
+      if (plan.steps[i].target == target) return static_cast<long>(i);
+    return -1L;
+  };
+  ASSERT_GE(index("/home/u/.config"), 0);
+  ASSERT_GE(index("/home/u/.config/airlock"), 0);
+  EXPECT_EQ(step_at(plan, "/home/u/.config/airlock")->op, mounts::Op::bind_ro);
+  EXPECT_LT(index("/home/u/.config"), index("/home/u/.config/airlock"));
+  ASSERT_GE(index("/home/u/.config/gh"), 0);
+  EXPECT_LT(index("/home/u/.config"), index("/home/u/.config/gh"));
 }
 
 TEST(AuditView, AMinimalBaseIsAuditedInTheHostView) {

@@ -71,6 +71,11 @@ entries = ["@mountish", "pivot_root"]
     return e.empty() ? "" : e.front();
   }
 
+  Policy resolve_ok_text(const std::string& text) {
+    profile("inline", text);
+    return resolve_ok("inline");
+  }
+
   std::string at(const std::string& name, int line, int col) {
     return dir_ / ("profiles/" + name + ".toml:" + std::to_string(line) + ":" + std::to_string(col));
   }
@@ -171,15 +176,71 @@ TEST_F(Resolve, SetsExpandNestedAndCheckTheirKind) {
   EXPECT_NE(e.find("unknown set \"@secret-filez\"; known: @secret-files"), std::string::npos) << e;
 }
 
-TEST_F(Resolve, ProfileLocalSetsAndOverridingASet) {
+TEST_F(Resolve, AProfileReplacesASetOnlyWhenItSaysSoAndTheRunKnows) {
   profile("p", R"(
 [sets.secret-files]
 kind = "paths"
+replace = true
 entries = ["/only/this"]
 [filesystem]
 hide = ["@secret-files"]
 )");
-  EXPECT_EQ(paths_of(resolve_ok("p").filesystem.hide), (Strings{"/only/this"}));
+  const auto policy = resolve_ok("p");
+  EXPECT_EQ(paths_of(policy.filesystem.hide), (Strings{"/only/this"}));
+  ASSERT_EQ(policy.replaced_sets.size(), 1u);
+  EXPECT_NE(policy.replaced_sets[0].find("@secret-files"), std::string::npos);
+}
+
+// A second definition of a set's name would empty a security set from any
+// policy directory: an error, naming where the first one is.
+TEST_F(Resolve, DefiningASetAgainIsAnErrorThatSaysHowToAddOrReplace) {
+  profile("p", R"(
+[sets.secret-files]
+kind = "paths"
+entries = []
+[filesystem]
+hide = ["@secret-files"]
+)");
+  const auto e = one_error("p");
+  EXPECT_NE(e.find(at("p", 2, 1)), std::string::npos) << e;
+  EXPECT_NE(e.find("already defined (" + (dir_ / "policies/sets.toml") + ":2)"), std::string::npos) << e;
+  EXPECT_NE(e.find("add = [...]"), std::string::npos) << e;
+  EXPECT_NE(e.find("replace = true"), std::string::npos) << e;
+}
+
+TEST_F(Resolve, APolicyFileMayAddToASetButNotReplaceIt) {
+  dir_.write("policies/zz-more.toml", R"(
+[sets.secret-files]
+add = ["/also/this", "?${home}/.ssh"]
+)");
+  const auto policy = resolve_ok_text("[filesystem]\nhide = [\"@secret-files\"]\n");
+  EXPECT_EQ(paths_of(policy.filesystem.hide), (Strings{"?/home/u/.npmrc", "?/home/u/.ssh", "/also/this"}));
+  ASSERT_EQ(policy.extended_sets.size(), 1u);
+  EXPECT_NE(policy.extended_sets[0].find("1 entries added"), std::string::npos) << policy.extended_sets[0];
+
+  dir_.write("policies/zz-more.toml", R"(
+[sets.secret-files]
+kind = "paths"
+replace = true
+entries = []
+)");
+  profile("q", "[filesystem]\nhide = [\"@secret-files\"]\n");
+  const auto e = one_error("q");
+  EXPECT_NE(e.find("replace = true is for a profile's own [sets], not a policy file"), std::string::npos) << e;
+}
+
+TEST_F(Resolve, AddingToASetNobodyDefinedOrOfAnotherKindIsAnError) {
+  profile("p", R"(
+[sets.nothing-here]
+add = ["/x"]
+)");
+  EXPECT_NE(one_error("p").find("no earlier file defines @nothing-here"), std::string::npos);
+  profile("q", R"(
+[sets.secret-files]
+kind = "names"
+add = ["X_*"]
+)");
+  EXPECT_NE(one_error("q").find("a set of another kind"), std::string::npos);
 }
 
 TEST_F(Resolve, BuiltinAndUserVariables) {

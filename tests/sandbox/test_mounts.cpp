@@ -394,3 +394,52 @@ TEST(MountsBuild, DescribeListsEveryStepAndSkippedPath) {
 
 }  // namespace
 }  // namespace airlock::mounts
+
+namespace airlock::mounts {
+namespace {
+
+// A protected path beneath a writable bind: its ancestors up to the bind
+// become mount points (renaming one would move the path away), then the
+// path itself read-only, all before a hide beneath them.
+TEST(MountsBuild, AProtectedPathBeneathAWritableBindIsBoundReadOnlyWithItsAncestorsPinned) {
+  Filesystem fs;
+  fs.write = {rule("/home/u")};
+  fs.protect = {rule("/home/u/.config/airlock", true)};
+  fs.hide = {rule("/home/u/.config/airlock/secret", true)};
+  const auto plan = build(fs, fake_host({"/home/", "/home/u/", "/home/u/.config/", "/home/u/.config/airlock/",
+                                         "/home/u/.config/airlock/secret"}));
+  const auto rw_home = index_of(plan, Op::bind_rw, "/home/u");
+  const auto pin = index_of(plan, Op::bind_rw, "/home/u/.config");
+  const auto ro = index_of(plan, Op::bind_ro, "/home/u/.config/airlock");
+  const auto hidden = index_of(plan, Op::hide_file, "/home/u/.config/airlock/secret");
+  ASSERT_GE(rw_home, 0);
+  ASSERT_GT(pin, rw_home) << ::testing::PrintToString(summary(plan));
+  ASSERT_GT(ro, pin);
+  EXPECT_GT(hidden, ro);
+}
+
+// Outside a writable bind a protected path is read-only already: nothing is
+// added, and a minimal view does not gain a path it would not show.
+TEST(MountsBuild, AProtectedPathNothingWritesAddsNoStep) {
+  Filesystem fs;
+  fs.view = View::minimal;
+  fs.read = {rule("/usr")};
+  fs.protect = {rule("/etc/airlock", true)};
+  const auto plan = build(fs, fake_host({"/usr/", "/etc/", "/etc/airlock/"}));
+  EXPECT_EQ(index_of(plan, Op::bind_ro, "/etc/airlock"), -1) << ::testing::PrintToString(summary(plan));
+}
+
+TEST(MountsBuild, ReadOnlyStepsPinEveryDirectoryBetween) {
+  const auto steps = read_only_steps("/a/b/c/d", "/a", "why");
+  ASSERT_EQ(steps.size(), 3u);
+  EXPECT_EQ(steps[0].target, "/a/b");
+  EXPECT_EQ(steps[0].op, Op::bind_rw);
+  EXPECT_EQ(steps[1].target, "/a/b/c");
+  EXPECT_EQ(steps[2].target, "/a/b/c/d");
+  EXPECT_EQ(steps[2].op, Op::bind_ro);
+  EXPECT_EQ(read_only_steps("/x", "/", "why").size(), 1u);
+  EXPECT_EQ(read_only_steps("/a/b", "/a/b", "why").size(), 1u);
+}
+
+}  // namespace
+}  // namespace airlock::mounts

@@ -1,0 +1,138 @@
+#include "util/output_file.hpp"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <vector>
+
+#include "util/bytes.hpp"
+#include "util/error.hpp"
+
+namespace airlock {
+namespace {
+
+std::vector<std::string> components(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos <= path.size()) {
+    const auto next = std::min(path.find('/', pos), path.size());
+    if (next > pos) out.push_back(path.substr(pos, next - pos));
+    pos = next + 1;
+  }
+  return out;
+}
+
+bool at_or_beneath(const std::string& path, const std::string& dir) {
+  if (dir == "/") return true;
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
+}
+
+// Where an open directory is, as the kernel names it.
+std::string path_of(int fd) {
+  std::array<char, 4096> buf{};
+  const auto link = "/proc/self/fd/" + std::to_string(fd);
+  const auto n = ::readlink(link.c_str(), buf.data(), buf.size() - 1);
+  if (n < 0) throw SystemError("readlink " + link, errno);
+  return std::string(buf.data(), static_cast<std::size_t>(n));
+}
+
+std::string random_suffix() {
+  std::array<std::uint8_t, 8> bytes{};
+  if (::getrandom(bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size()))
+    throw SystemError("getrandom", errno);
+  return to_hex(bytes);
+}
+
+// Opens `dir` (absolute) component by component. Within `project` no
+// symbolic link is followed; outside it one is, and the walk goes on from
+// where it leads (the kernel's name for it).
+UniqueFd open_directory(const std::string& dir, const std::string& project, const std::string& what,
+                        const std::string& shown) {
+  UniqueFd fd(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) throw SystemError("open /", errno);
+  std::string here = "/";
+  for (const auto& part : components(dir)) {
+    if (part == ".") continue;
+    struct stat st {};
+    if (::fstatat(fd.get(), part.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+      throw SystemError(what + " " + shown + ": cannot open directory " + (here == "/" ? "" : here) + "/" + part, errno);
+    const std::string next = part == ".." ? here : (here == "/" ? "" : here) + "/" + part;
+    if (S_ISLNK(st.st_mode) && at_or_beneath(next, project))
+      throw Error(what + " " + shown + ": " + next +
+                  " is a symbolic link inside the project, which a sandboxed step can write; "
+                  "airlock does not follow it (name the real directory)");
+    UniqueFd child(::openat(fd.get(), part.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!child) throw SystemError(what + " " + shown + ": cannot open directory " + next, errno);
+    fd = std::move(child);
+    here = path_of(fd.get());
+  }
+  return fd;
+}
+
+}  // namespace
+
+OutputFile OutputFile::prepare(const std::string& path, const std::string& project, const std::string& what) {
+  if (path.empty()) throw Error(what + ": empty file name");
+  std::string absolute = path;
+  if (!path.starts_with('/')) {
+    std::array<char, 4096> cwd{};
+    if (!::getcwd(cwd.data(), cwd.size())) throw SystemError("getcwd", errno);
+    absolute = std::string(cwd.data()) + "/" + path;
+  }
+  const auto slash = absolute.find_last_of('/');
+  const auto dir = absolute.substr(0, slash + 1);
+  const auto name = absolute.substr(slash + 1);
+  if (name.empty() || name == "." || name == "..")
+    throw Error(what + " " + path + ": names a directory, not a file");
+  auto dir_fd = open_directory(dir, project, what, path);
+  // O_PATH cannot be written through; the real descriptor is opened from it.
+  UniqueFd real(::openat(dir_fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!real) throw SystemError(what + " " + path + ": cannot open its directory", errno);
+  struct stat st {};
+  if (::fstatat(real.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (S_ISLNK(st.st_mode))
+      throw Error(what + " " + path + ": is a symbolic link; airlock does not write through one (remove it first)");
+    if (!S_ISREG(st.st_mode)) throw Error(what + " " + path + ": exists and is not a regular file");
+  } else if (errno != ENOENT) {
+    throw SystemError(what + " " + path, errno);
+  }
+  if (::faccessat(real.get(), ".", W_OK, AT_EACCESS) != 0)
+    throw SystemError(what + " " + path + ": cannot write in its directory", errno);
+  return OutputFile(std::move(real), name, path, what);
+}
+
+void OutputFile::write(const std::string& text) const {
+  std::string temp;
+  UniqueFd out;
+  for (int attempt = 0; attempt < 16 && !out; ++attempt) {
+    temp = "." + name_ + ".airlock-" + random_suffix();
+    out.reset(::openat(dir_.get(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666));
+    if (!out && errno != EEXIST) throw SystemError(what_ + " " + shown_ + ": cannot create a file beside it", errno);
+  }
+  if (!out) throw Error(what_ + " " + shown_ + ": cannot create a temporary file beside it");
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const auto n = ::write(out.get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      (void)::unlinkat(dir_.get(), temp.c_str(), 0);  // best effort: the write error is what matters
+      throw SystemError(what_ + " " + shown_ + ": write", err);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  // rename(2) replaces the directory entry: a symbolic link or hard link put
+  // at the target meanwhile is replaced, never written through.
+  if (::renameat(dir_.get(), temp.c_str(), dir_.get(), name_.c_str()) != 0) {
+    const int err = errno;
+    (void)::unlinkat(dir_.get(), temp.c_str(), 0);
+    throw SystemError(what_ + " " + shown_ + ": cannot move it into place", err);
+  }
+}
+
+}  // namespace airlock
