@@ -325,7 +325,7 @@ scenario_profiles() {
   done
   al -- explain --profile npm-test
   expect_not_contains "$WHO profiles: explain --profile npm-test does not use the planted file" \
-    "$OUT" "$PROJECT/.airlock"
+    "$OUT" "$PROJECT/.airlock/npm-test.toml"
   expect_not_contains "$WHO profiles: explain --profile npm-test has no host network" "$OUT" 'mode = "host"'
 
   al -- -q run --profile ./some.toml -- cat "$FAKE_HOME/.ssh/id_rsa"
@@ -343,7 +343,7 @@ scenario_profiles() {
   expect_builtin_ran "$WHO profiles: run --profile outside.toml"
   al -- explain --profile "$SCRATCH/$WHO/outside.toml"
   expect_not_contains "$WHO profiles: explain of a profile named by path does not use the planted file" \
-    "$OUT" "$PROJECT/.airlock"
+    "$OUT" "$PROJECT/.airlock/npm-test.toml"
 
   # The legitimate half: a project profile the operator trusted.
   new_project trusted

@@ -1,5 +1,7 @@
 #include "audit/session.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <set>
@@ -115,6 +117,17 @@ sandbox::Spec prepare(const policy::Policy& base, const sandbox::EnforcementPlan
   layers.seccomp = false;
   sandbox::Spec spec = sandbox::prepare(relaxed, layers, command, host);
   if (plan.namespaces) spec.mounts = view(base.filesystem, places, mounts::host_path_exists);
+  // The host tree is writable during an audit: a protected path or shell
+  // start-up file that does not exist yet (a fresh user's ~/.config/airlock,
+  // ~/.bashrc; /etc/airlock as root) could be created, and is moved aside
+  // after the run like a control file (sandbox/leftovers.hpp).
+  policy::Filesystem watched = base.filesystem;
+  watched.write = {policy::PathRule{"/", false, {}, false}};
+  for (const auto& path : places.write_protected) watched.protect.push_back(policy::PathRule{path, true, {}, false});
+  spec.watched = sandbox::watch_absent_protected(watched, [](const std::string& path) {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0;
+  });
   if (gateway) {
     spec.gateway = gateway::build_log_only(base.network);
     mounts::add_file(spec.mounts, mounts::follow_host_symlinks("/etc/resolv.conf"), spec.gateway->resolv_conf,

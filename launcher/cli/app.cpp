@@ -28,7 +28,8 @@ constexpr const char* kFooter =
     "  airlock audit -o npm.toml -- npm ci      watch a command, write the profile it needs\n"
     "\nExit status: the command's own; 128+N if it was killed by signal N; 124 timeout;\n"
     "125 airlock's own error (bad profile, sandbox set-up failed, layer unavailable);\n"
-    "126 command not executable; 127 command not found.\n"
+    "126 command not executable; 127 command not found; 122 the command left a control\n"
+    "file behind (.envrc, .git/, ...: moved aside, see airlock(1)).\n"
     "\nRun `airlock SUBCOMMAND --help` for the options of each subcommand.";
 
 constexpr const char* kAuditFooter =

@@ -40,12 +40,15 @@ std::string extends_ref(const std::string& profile) {
 
 int audit_command(const AuditArgs& args) {
   const auto ctx = policy::Context::current(args.common.project);
-  const auto output_out = prepare_output(args.output, ctx, "-o");
-  const auto report_out = prepare_output(args.report_path, ctx, "--report");
   const auto catalog = make_catalog(ctx);
   const auto base = policy::resolve(args.profile, catalog, ctx, args.overrides);
   say_set_changes(base);
-  policy::check_token_phase(base, ctx.project, std::filesystem::current_path().string());
+  // During an audit the host tree is writable with the caller's own
+  // permissions: the home directory too is a place the command could plant
+  // a link for these files.
+  const auto output_out = prepare_output(args.output, ctx, base, "-o", {ctx.home});
+  const auto report_out = prepare_output(args.report_path, ctx, base, "--report", {ctx.home});
+  policy::check_token_phase(base, ctx.project);
   const auto features = kernel::probe();
   const auto plan = audit::plan(features, base.network.mode);
   refuse_or_warn(plan, features, base.enforcement.best_effort);

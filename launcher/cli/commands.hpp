@@ -58,7 +58,10 @@ void say_set_changes(const policy::Policy& policy);
 
 // A file the command writes at the end (--report, -o), opened before
 // anything runs (util/output_file.hpp); nullopt when none was asked for.
+// `policy`'s writable paths and the project are where a step could have
+// planted a symbolic link; `also_hostile` adds more (an audit's home).
 std::optional<OutputFile> prepare_output(const std::optional<std::string>& path, const policy::Context& ctx,
-                                         const std::string& option);
+                                         const policy::Policy& policy, const std::string& option,
+                                         const std::vector<std::string>& also_hostile = {});
 
 }  // namespace airlock::cli

@@ -23,9 +23,13 @@ void say_set_changes(const policy::Policy& policy) {
 }
 
 std::optional<OutputFile> prepare_output(const std::optional<std::string>& path, const policy::Context& ctx,
-                                         const std::string& option) {
+                                         const policy::Policy& policy, const std::string& option,
+                                         const std::vector<std::string>& also_hostile) {
   if (!path) return std::nullopt;
-  return OutputFile::prepare(*path, ctx.project, option);
+  std::vector<std::string> hostile{ctx.project};
+  for (const auto& rule : policy.filesystem.write) hostile.push_back(rule.path);
+  hostile.insert(hostile.end(), also_hostile.begin(), also_hostile.end());
+  return OutputFile::prepare(*path, hostile, option);
 }
 
 int check_command(const Common& common, const std::vector<std::string>& profiles) {

@@ -53,12 +53,12 @@ int run_command(const RunArgs& args) {
   if (args.audit)
     return audit_command(AuditArgs{args.common, args.profile, args.overrides, std::nullopt, args.report_path, args.command});
   const auto ctx = policy::Context::current(args.common.project);
+  const auto policy = policy::resolve(args.profile, make_catalog(ctx), ctx, args.overrides);
   // The report is written after the run; a path that cannot be written must
   // fail the run before anything starts, not after the command's work is done.
-  const auto report_out = prepare_output(args.report_path, ctx, "--report");
-  const auto policy = policy::resolve(args.profile, make_catalog(ctx), ctx, args.overrides);
+  const auto report_out = prepare_output(args.report_path, ctx, policy, "--report");
   say_set_changes(policy);
-  policy::check_token_phase(policy, ctx.project, std::filesystem::current_path().string());
+  policy::check_token_phase(policy, ctx.project);
   auto features = kernel::probe(kernel::ProbeDepth::quick);
   for (int attempt = 0;; ++attempt) {
     const auto plan = sandbox::plan_enforcement(policy, features);

@@ -75,7 +75,7 @@ int trust_command(const TrustArgs& args) {
     throw Error("nothing to trust in " + ctx.project + ": no .airlock/*.toml or .airlock/policies/*.toml, and no FILE given");
   const auto path = policy::trust_record_path(ctx.home, ctx.project);
   make_private_dirs(path.substr(0, path.rfind('/')));
-  OutputFile::prepare(path, ctx.project, "trust record").write(policy::render_trust_record(record));
+  OutputFile::prepare(path, {ctx.project}, "trust record").write(policy::render_trust_record(record));
   std::cout << "trusted " << record.files.size() << " file" << (record.files.size() == 1 ? "" : "s") << " of "
             << ctx.project << " as they are now:\n";
   for (const auto& [file, digest] : record.files) std::cout << "  sha256 " << digest << "  " << file << "\n";

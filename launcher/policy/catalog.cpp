@@ -81,13 +81,24 @@ Catalog Catalog::for_review() const {
   return out;
 }
 
-bool Catalog::is_project_file(const std::string& origin) const {
-  if (!project_ || origin.starts_with("builtin:")) return false;
-  const auto real = canonical_or_self(origin);
-  if (!at_or_beneath(real, project_->dir)) return false;
-  return std::none_of(project_->exempt.begin(), project_->exempt.end(),
-                      [&](const std::string& dir) { return at_or_beneath(real, dir); });
+// The path of `origin` relative to the project when it is a project file:
+// where it is written (a symbolic link in the project that leads out is
+// still the project's: a step put it there), else where it leads.
+std::optional<std::string> Catalog::project_relative(const std::string& origin) const {
+  if (!project_ || origin.starts_with("builtin:")) return std::nullopt;
+  std::error_code ec;
+  const auto lexical = fs::absolute(origin, ec).lexically_normal().string();
+  for (const auto& path : {lexical, canonical_or_self(origin)}) {
+    if (!at_or_beneath(path, project_->dir)) continue;
+    if (std::any_of(project_->exempt.begin(), project_->exempt.end(),
+                    [&](const std::string& dir) { return at_or_beneath(path, dir); }))
+      continue;
+    return path == project_->dir ? std::string() : path.substr(project_->dir.size() + (project_->dir == "/" ? 0 : 1));
+  }
+  return std::nullopt;
 }
+
+bool Catalog::is_project_file(const std::string& origin) const { return project_relative(origin).has_value(); }
 
 const std::map<std::string, std::string>& Catalog::trusted_config() const {
   if (!checked_config_) {
@@ -117,15 +128,15 @@ std::optional<SourceText> Catalog::find_in_project(const std::string& relative, 
 }
 
 std::optional<SourceText> Catalog::find_file(const std::string& ref) const {
-  const auto real = canonical_or_self(ref);
-  if (!is_project_file(real)) {
+  const auto in_project = project_relative(ref);
+  if (!in_project) {
     auto text = read_text_file(ref);
     if (!text) return std::nullopt;
     return SourceText{ref, ref, std::move(*text), true};
   }
-  std::error_code ec;
-  if (!fs::exists(real, ec)) return std::nullopt;
-  const auto relative = real == project_->dir ? std::string() : real.substr(project_->dir.size() + (project_->dir == "/" ? 0 : 1));
+  struct stat st {};
+  if (::lstat(ref.c_str(), &st) != 0) return std::nullopt;
+  const auto& relative = *in_project;
   const auto untrusted = [&](const std::string& why) {
     return Error(ref + " is in the project (" + project_->dir + "), which a sandboxed step can write, and " + why +
                  ". airlock loads configuration from the project only as the operator approved it: review the "

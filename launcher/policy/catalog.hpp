@@ -70,6 +70,7 @@ class Catalog {
   std::optional<SourceText> find_in_project(const std::string& relative, const std::string& name,
                                             bool is_profile) const;
   std::optional<SourceText> find_file(const std::string& ref) const;
+  std::optional<std::string> project_relative(const std::string& origin) const;
   // The project's .airlock/ content, checked against the record (once);
   // throws airlock::Error listing new and changed files.
   const std::map<std::string, std::string>& trusted_config() const;

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <sstream>
+#include <filesystem>
 #include <string_view>
 
 #include "policy/trust.hpp"
@@ -56,49 +56,68 @@ std::string why_refused(const std::string& key) {
   return {};
 }
 
-bool at_or_beneath(const std::string& path, const std::string& dir) {
-  if (dir == "/") return true;
-  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
-}
-
 }  // namespace
 
 std::vector<ConfigOrder> npmrc_orders(const std::string& text) {
   std::vector<ConfigOrder> out;
-  std::istringstream in(text);
-  std::string raw;
   int number = 0;
-  while (std::getline(in, raw)) {
+  std::size_t pos = 0;
+  // npm's ini parser ends a line at \r as well as \n.
+  while (pos <= text.size()) {
+    const auto end = std::min(text.find_first_of("\r\n", pos), text.size());
+    const auto line = trim(std::string_view(text).substr(pos, end - pos));
+    if (end < text.size() && text[end] == '\r' && end + 1 < text.size() && text[end + 1] == '\n') pos = end + 2;
+    else pos = end + 1;
     ++number;
-    const auto line = trim(raw);
     if (line.empty() || line.front() == ';' || line.front() == '#' || line.front() == '[') continue;
-    const auto eq = line.find('=');
-    const auto key = normal_key(trim(std::string_view(line).substr(0, eq)));
+    const auto raw_key = trim(std::string_view(line).substr(0, line.find('=')));
+    // Quotes, escapes, inline comments and ${...} in a key are read by ini
+    // and npm in ways a second parser cannot follow exactly
+    // ("reg\u0069stry", "registry;x", "re${X?}gistry"): such a key is
+    // refused rather than guessed at.
+    if (raw_key.find_first_of("\"'\\;#$`") != std::string::npos ||
+        std::any_of(raw_key.begin(), raw_key.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f; })) {
+      out.push_back(ConfigOrder{number, raw_key, "is a key npm may read differently than it looks (quotes, escapes, comments or ${...})"});
+      continue;
+    }
+    const auto key = normal_key(raw_key);
     if (auto why = why_refused(key); !why.empty()) out.push_back(ConfigOrder{number, key, why});
   }
   return out;
 }
 
-void check_token_phase(const Policy& policy, const std::string& project, const std::string& cwd) {
+namespace {
+
+// Every .npmrc in the project (npm reads the one of its project root, and
+// `npm --prefix DIR` or a `cd` makes any directory the root), without
+// descending into node_modules, .git or a symbolic link.
+std::vector<std::string> project_npmrcs(const std::string& project) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(project, fs::directory_options::skip_permission_denied, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const auto name = it->path().filename().string();
+    if (it->is_directory(ec) && !it->is_symlink(ec) && (name == "node_modules" || name == ".git" || it.depth() > 12)) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (name == ".npmrc") out.push_back(it->path().string().substr(project.size() + (project == "/" ? 0 : 1)));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+void check_token_phase(const Policy& policy, const std::string& project) {
   const auto& tools = policy.process.token_phase;
   if (std::find(tools.begin(), tools.end(), "npm") == tools.end()) return;
-  // npm reads the .npmrc of its project root: the nearest directory from
-  // the working directory up that has a package.json. Every one on the way
-  // up to the project directory is checked.
-  std::vector<std::string> dirs;
-  std::string dir = at_or_beneath(cwd, project) ? cwd : project;
-  while (true) {
-    dirs.push_back(dir);
-    if (dir == project || dir == "/") break;
-    dir = dir.substr(0, std::max<std::size_t>(dir.rfind('/'), 1));
-  }
+  const auto files = project_npmrcs(project);
   std::string refused;
-  for (const auto& d : dirs) {
-    const auto file = (d == "/" ? "" : d) + "/.npmrc";
-    struct stat st {};
-    if (::lstat(file.c_str(), &st) != 0) continue;
-    const auto relative = file.substr(project.size() + (project == "/" ? 0 : 1));
-    const auto text = read_project_file(project, relative);  // refuses a symbolic link
+  for (const auto& relative : files) {
+    const auto file = (project == "/" ? "" : project) + "/" + relative;
+    const auto text = read_project_file(project, relative);  // refuses a symbolic link or a FIFO
     for (const auto& order : npmrc_orders(text))
       refused += "\n  " + file + ":" + std::to_string(order.line) + ": " + order.key + " " + order.why;
   }

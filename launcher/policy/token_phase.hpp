@@ -23,10 +23,11 @@ struct ConfigOrder {
 std::vector<ConfigOrder> npmrc_orders(const std::string& text);
 
 // Checks the project's configuration of every tool in
-// policy.process.token_phase: each .npmrc from the working directory up to
-// the project directory (npm reads the one of its project root). Throws
-// airlock::Error naming every refused line as file:line, or a .npmrc that
-// is a symbolic link.
-void check_token_phase(const Policy& policy, const std::string& project, const std::string& cwd);
+// policy.process.token_phase: every .npmrc in the project (npm reads the one
+// of its project root, and `npm --prefix DIR` or a `cd` in the command makes
+// any directory one), node_modules and .git left out. Throws airlock::Error
+// naming every refused line as file:line, or a .npmrc that is a symbolic
+// link or not a regular file.
+void check_token_phase(const Policy& policy, const std::string& project);
 
 }  // namespace airlock::policy

@@ -58,7 +58,9 @@ UniqueFd open_project(const std::string& project) {
 }
 
 std::string read_project_file_at(int project_fd, const std::string& relative) {
-  auto fd = open_beneath(project_fd, relative, O_RDONLY);
+  // O_NONBLOCK: a FIFO a step put there must not hang airlock (read_fd
+  // then refuses anything but a regular file).
+  auto fd = open_beneath(project_fd, relative, O_RDONLY | O_NONBLOCK);
   if (!fd) {
     const int err = errno;
     if (err == ELOOP || err == EXDEV)

@@ -48,8 +48,10 @@ Context Context::current(const std::optional<std::string>& project) {
   ctx.tmp = (tmpdir && *tmpdir == '/') ? tmpdir : "/tmp";
   ctx.uid = getuid();
   ctx.gid = getgid();
-  ctx.npm_registries = [project = ctx.project] { return npm_registry_addresses(project); };
-  ctx.pip_indexes = [project = ctx.project] { return pip_index_addresses(project); };
+  ctx.npm_registries = [hostile = sandbox::hostile_places(ctx.project, ctx.home)] {
+    return npm_registry_addresses(hostile);
+  };
+  ctx.pip_indexes = [hostile = sandbox::hostile_places(ctx.project, ctx.home)] { return pip_index_addresses(hostile); };
   return ctx;
 }
 
@@ -202,14 +204,14 @@ std::vector<RegistryAddress> registry_addresses_from_npm_config(const std::strin
   return out;
 }
 
-std::vector<RegistryAddress> npm_registry_addresses(const std::string& project) {
+std::vector<RegistryAddress> npm_registry_addresses(const std::vector<std::string>& hostile) {
   // One call sees every configuration layer but the project's (npm runs in
   // "/", so the project's .npmrc is not read): the built-in and global
   // npmrc, the user's, and the caller's npm_config_* variables; and every
   // @scope:registry key.
   sandbox::Helper npm{"npm", {"config", "list", "--json"}, {"npm_config_*", "NPM_CONFIG_*"},
                       {"npm_config_userconfig", "npm_config_globalconfig", "npm_config_prefix"}};
-  return registry_addresses_from_npm_config(sandbox::run_helper(npm, project));
+  return registry_addresses_from_npm_config(sandbox::run_helper(npm, hostile));
 }
 
 std::vector<RegistryAddress> pip_addresses_from_json(const std::string& json_text) {
@@ -235,7 +237,7 @@ std::vector<RegistryAddress> pip_addresses_from_json(const std::string& json_tex
   return out;
 }
 
-std::vector<RegistryAddress> pip_index_addresses(const std::string& project) {
+std::vector<RegistryAddress> pip_index_addresses(const std::vector<std::string>& hostile) {
   // pip's own configuration loader sees every layer (files, PIP_* variables);
   // its PyPI model names the default index and the host wheels come from.
   static constexpr const char* kQuery = R"py(
@@ -262,7 +264,7 @@ print(json.dumps({"indexes": indexes, "files": files}))
   // project, so no venv a step could write is its prefix.
   sandbox::Helper python{"python3", {"-I", "-c", kQuery}, {"PIP_*", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS"},
                          {"PIP_CONFIG_FILE", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS"}};
-  return pip_addresses_from_json(sandbox::run_helper(python, project));
+  return pip_addresses_from_json(sandbox::run_helper(python, hostile));
 }
 
 }  // namespace airlock::policy

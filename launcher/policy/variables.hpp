@@ -69,12 +69,12 @@ class Variables {
 // every "@scope:registry": `npm config list --json`, so every npm
 // configuration layer but the project's counts (sandbox/helper.hpp: npm
 // runs isolated, in "/"). Throws airlock::Error.
-std::vector<RegistryAddress> npm_registry_addresses(const std::string& project);
+std::vector<RegistryAddress> npm_registry_addresses(const std::vector<std::string>& hostile);
 
 // pip's package indexes (index-url, extra-index-url from every pip
 // configuration layer and PIP_* variables; pip's default index and its file
 // host when none is set), asked of pip itself through `python3`.
-std::vector<RegistryAddress> pip_index_addresses(const std::string& project);
+std::vector<RegistryAddress> pip_index_addresses(const std::vector<std::string>& hostile);
 
 // From the JSON our pip query prints: {"indexes": [URL...], "files": HOST}.
 std::vector<RegistryAddress> pip_addresses_from_json(const std::string& json_text);

@@ -47,6 +47,13 @@ nlohmann::json network_json(const policy::Policy& policy, const sandbox::RunResu
 
 }  // namespace
 
+nlohmann::json left_behind_json(const sandbox::RunResult& result) {
+  auto out = nlohmann::json::array();
+  for (const auto& m : result.left_behind)
+    out.push_back({{"path", m.path}, {"moved_to", m.moved_to}, {"error", m.why}});
+  return out;
+}
+
 std::string to_json(const policy::Policy& policy, const kernel::Features& features,
                     const sandbox::EnforcementPlan& plan, const sandbox::Spec& spec, const sandbox::RunResult& result) {
   using nlohmann::json;
@@ -77,7 +84,8 @@ std::string to_json(const policy::Policy& policy, const kernel::Features& featur
         {"signal", result.signal},
         {"timed_out", result.timed_out},
         {"setup_error", result.setup_error},
-        {"wall_ms", result.wall.count()}}},
+        {"wall_ms", result.wall.count()},
+        {"left_behind", left_behind_json(result)}}},
   };
   return doc.dump(2) + "\n";
 }

@@ -170,9 +170,12 @@ bool jwt(std::string_view v) {
   });
 }
 
-// scheme://user:password@host (RFC 3986 userinfo). The last '@' of the
-// authority ends the userinfo, since passwords are often not percent-encoded.
-bool url_with_password(std::string_view v) {
+// scheme://userinfo@host (RFC 3986), in any form: user:password, but also a
+// token as the user name alone (https://TOKEN@host/, https://TOKEN:@host/,
+// a private index in PIP_INDEX_URL), which cannot be told from a plain user
+// name. The last '@' of the authority ends the userinfo, since passwords
+// are often not percent-encoded.
+bool url_with_userinfo(std::string_view v) {
   for (std::size_t at = v.find("://"); at != std::string_view::npos; at = v.find("://", at + 1)) {
     std::size_t scheme_start = at;
     while (scheme_start > 0 && is_scheme(v[scheme_start - 1])) --scheme_start;
@@ -183,9 +186,7 @@ bool url_with_password(std::string_view v) {
                                         authority.begin()));
     const auto at_sign = authority.rfind('@');
     if (at_sign == std::string_view::npos) continue;
-    const auto userinfo = authority.substr(0, at_sign);
-    const auto colon = userinfo.find(':');
-    if (colon != std::string_view::npos && colon + 1 < userinfo.size()) return true;
+    if (at_sign > 0) return true;
   }
   return false;
 }
@@ -209,7 +210,7 @@ constexpr std::array<Detector, 13> kDetectors = {{
     {"OpenAI-style API key", sk_dash_key},
     {"private key", private_key_block},
     {"JWT", jwt},
-    {"URL with embedded credentials", url_with_password},
+    {"URL with embedded credentials", url_with_userinfo},
 }};
 
 // ---- Scrubbing --------------------------------------------------------------

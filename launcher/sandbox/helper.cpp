@@ -40,9 +40,13 @@ std::string real_path(const std::string& path) {
   return real ? std::string(real.get()) : path;
 }
 
-bool in_project(const std::string& path, const std::string& project) {
+bool in_hostile(const std::string& path, const std::vector<std::string>& hostile) {
   const auto lexical = normalize_absolute(path);
-  return !lexical || at_or_beneath(*lexical, project) || at_or_beneath(real_path(path), project);
+  if (!lexical) return true;
+  const auto real = real_path(path);
+  return std::any_of(hostile.begin(), hostile.end(), [&](const std::string& place) {
+    return at_or_beneath(*lexical, place) || at_or_beneath(real, place);
+  });
 }
 
 bool name_matches(const std::string& name, const std::string& pattern) {
@@ -50,7 +54,7 @@ bool name_matches(const std::string& name, const std::string& pattern) {
   return name == pattern;
 }
 
-std::string find_program(const std::string& program, const std::string& path, const std::string& project) {
+std::string find_program(const std::string& program, const std::string& path, const std::vector<std::string>& hostile) {
   std::size_t pos = 0;
   while (pos <= path.size()) {
     const auto next = std::min(path.find(':', pos), path.size());
@@ -61,11 +65,11 @@ std::string find_program(const std::string& program, const std::string& path, co
     struct stat st {};
     if (::stat(candidate.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || ::access(candidate.c_str(), X_OK) != 0)
       continue;
-    if (in_project(candidate, project)) continue;  // a symlink from a system directory into the project
+    if (in_hostile(candidate, hostile)) continue;  // a symlink from a system directory into the project
     return candidate;
   }
-  throw Error(program + " not found on PATH outside the project (" + project +
-              "): airlock only runs a package manager installed outside what a sandboxed step can write");
+  throw Error(program + " not found on PATH outside the project and the caches sandboxed steps write: airlock "
+              "only runs a package manager installed where no step can plant one");
 }
 
 // The child's confinement, built before fork so that the child only applies it.
@@ -83,8 +87,10 @@ Confinement confinement() {
   Confinement c;
   c.ruleset = landlock::build(request, landlock::probe_abi());
   seccomp::Spec spec;
+  // setsid/setpgid: the helper stays in its process group, which is
+  // killed when it ends, so it cannot leave a daemon behind.
   spec.deny = {"socket", "ptrace", "process_vm_readv", "process_vm_writev", "io_uring_setup", "io_uring_enter",
-               "io_uring_register", "bpf", "keyctl", "add_key", "request_key"};
+               "io_uring_register", "bpf", "keyctl", "add_key", "request_key", "setsid", "setpgid"};
   spec.errno_value = EACCES;
   c.programs = seccomp::compile(seccomp::build(spec));
   return c;
@@ -96,6 +102,8 @@ Confinement confinement() {
     UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     if (!null || ::dup2(null.get(), STDIN_FILENO) < 0 || ::dup2(out_fd, STDOUT_FILENO) < 0 || ::chdir("/") != 0)
       ::_exit(126);
+    check_syscall(::setpgid(0, 0), "setpgid");
+    check_syscall(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG");
     check_syscall(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs");
     if (c.ruleset.abi > 0) landlock::apply(c.ruleset);
     seccomp::apply(c.programs);
@@ -116,7 +124,7 @@ std::string read_all(int fd, pid_t pid, std::chrono::seconds timeout, const std:
     const int ready = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0 || output.size() > kMaxOutput) {
-      (void)::kill(pid, SIGKILL);  // it is ours and still running; waitpid below reaps it
+      (void)::kill(-pid, SIGKILL);  // its group: ours and still running; waitpid below reaps it
       (void)::waitpid(pid, nullptr, 0);
       throw Error("`" + shown + "` " + (ready < 0 ? "could not be read" : output.size() > kMaxOutput ? "printed too much" : "did not finish in " + std::to_string(timeout.count()) + " s") + "; it was stopped");
     }
@@ -130,7 +138,11 @@ std::string read_all(int fd, pid_t pid, std::chrono::seconds timeout, const std:
 
 }  // namespace
 
-std::string trusted_path(const std::string& caller_path, const std::string& project) {
+std::vector<std::string> hostile_places(const std::string& project, const std::string& home) {
+  return {project, home + "/.cache", home + "/.npm", home + "/.ccache"};
+}
+
+std::string trusted_path(const std::string& caller_path, const std::vector<std::string>& hostile) {
   std::string out;
   std::size_t pos = 0;
   while (pos <= caller_path.size()) {
@@ -138,14 +150,14 @@ std::string trusted_path(const std::string& caller_path, const std::string& proj
     const auto dir = caller_path.substr(pos, next - pos);
     pos = next + 1;
     // An empty entry or a relative one means the working directory.
-    if (dir.empty() || !dir.starts_with('/') || in_project(dir, project)) continue;
+    if (dir.empty() || !dir.starts_with('/') || in_hostile(dir, hostile)) continue;
     out += (out.empty() ? "" : ":") + dir;
   }
   return out;
 }
 
 std::vector<std::string> helper_environment(const Helper& helper, const std::vector<std::string>& caller_env,
-                                            const std::string& project) {
+                                            const std::vector<std::string>& hostile) {
   std::vector<std::string> out;
   std::string path;
   for (const auto& entry : caller_env) {
@@ -160,27 +172,29 @@ std::vector<std::string> helper_environment(const Helper& helper, const std::vec
     const bool pass = name == "HOME" || std::any_of(helper.pass_env.begin(), helper.pass_env.end(),
                                                      [&](const std::string& p) { return name_matches(name, p); });
     if (!pass) continue;
-    const bool names_file = std::any_of(helper.path_env.begin(), helper.path_env.end(), [&](const std::string& p) {
-      return strcasecmp(name.c_str(), p.c_str()) == 0;
-    });
+    const bool names_file = name == "HOME" || std::any_of(helper.path_env.begin(), helper.path_env.end(),
+                                                          [&](const std::string& p) {
+                                                            return strcasecmp(name.c_str(), p.c_str()) == 0;
+                                                          });
     if (names_file && !value.empty()) {
       char cwd[4096];
       const std::string absolute = value.starts_with('/') ? value : std::string(::getcwd(cwd, sizeof cwd) ? cwd : "") + "/" + value;
-      if (in_project(absolute, project))
-        throw Error(name + "=" + value + " names a file in the project (" + project +
-                    "), which a sandboxed step can write; airlock does not read configuration from there");
+      if (in_hostile(absolute, hostile))
+        throw Error(name + "=" + value + " names a place a sandboxed step can write (the project or a cache "
+                    "shipped profiles write); airlock does not let a package manager read its configuration from "
+                    "there to decide where a token may go");
     }
     out.push_back(entry);
   }
-  out.push_back("PATH=" + trusted_path(path, project));
+  out.push_back("PATH=" + trusted_path(path, hostile));
   return out;
 }
 
-std::string run_helper(const Helper& helper, const std::string& project) {
+std::string run_helper(const Helper& helper, const std::vector<std::string>& hostile) {
   std::vector<std::string> caller_env;
   for (char** e = environ; e && *e; ++e) caller_env.emplace_back(*e);
-  auto env = helper_environment(helper, caller_env, project);
-  const auto program = find_program(helper.program, env.back().substr(5), project);
+  auto env = helper_environment(helper, caller_env, hostile);
+  const auto program = find_program(helper.program, env.back().substr(5), hostile);
   std::string shown = helper.program;
   for (const auto& a : helper.args) shown += " " + (a.size() > 40 ? a.substr(0, 20) + "..." : a);
   std::vector<std::string> args{program};
@@ -200,6 +214,13 @@ std::string run_helper(const Helper& helper, const std::string& project) {
   if (pid == 0) exec_confined(confined, write_end.get(), program, argv, envp);
   write_end.reset();
   auto output = read_all(read_end.get(), pid, helper.timeout, shown);
+  // Wait for it to end without reaping it: while its leader is a zombie the
+  // group's id cannot be reused, so killing the group hits only what it
+  // started (it cannot leave the group), then reap it.
+  siginfo_t info{};
+  while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0)
+    if (errno != EINTR) throw SystemError("waitid " + helper.program, errno);
+  if (::kill(-pid, SIGKILL) != 0 && errno != ESRCH) throw SystemError("kill the helper's process group", errno);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) throw SystemError("waitpid " + helper.program, errno);

@@ -26,19 +26,26 @@ struct Helper {
   std::chrono::seconds timeout{30};
 };
 
+// Where a sandboxed step may have written: the project, the caches the
+// shipped profiles make writable (~/.cache, ~/.npm, ~/.ccache). A helper is
+// never found there, and its configuration never read from there.
+std::vector<std::string> hostile_places(const std::string& project, const std::string& home);
+
 // The PATH a helper gets: the caller's absolute entries, without those at or
-// beneath `project` (a step could plant `npm` or `python3` there). Pure.
-std::string trusted_path(const std::string& caller_path, const std::string& project);
+// beneath a hostile place (a step could plant `npm` or `python3` there). Pure.
+std::string trusted_path(const std::string& caller_path, const std::vector<std::string>& hostile);
 
 // The helper's environment, "NAME=value" strings, from the caller's
-// `environ`-style list. Throws airlock::Error when a path_env variable names
-// a file in the project. Pure.
+// `environ`-style list. Throws airlock::Error when HOME or a path_env
+// variable names a hostile place. Pure.
 std::vector<std::string> helper_environment(const Helper& helper, const std::vector<std::string>& caller_env,
-                                            const std::string& project);
+                                            const std::vector<std::string>& hostile);
 
 // Runs the helper and returns what it printed on stdout. Throws
-// airlock::Error when it cannot be found outside the project, fails, or
-// runs past its timeout (it is killed).
-std::string run_helper(const Helper& helper, const std::string& project);
+// airlock::Error when it cannot be found outside the hostile places, fails,
+// or runs past its timeout. It cannot leave its process group (seccomp
+// refuses setsid and setpgid), and the group is killed when it ends, so
+// nothing it started outlives it.
+std::string run_helper(const Helper& helper, const std::vector<std::string>& hostile);
 
 }  // namespace airlock::sandbox

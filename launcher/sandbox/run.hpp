@@ -21,7 +21,13 @@ struct RunResult {
   std::string setup_error;  // set when the sandbox could not be set up or exec failed
   std::chrono::milliseconds wall{};
   std::optional<gateway::Stats> network;  // when the egress gateway ran
+  // Control files the run created, moved aside (leftovers.hpp).
+  std::vector<MovedAside> left_behind;
 };
+
+// After a run: moves aside the control files it created, says so, and makes
+// the exit status kExitLeftControlFiles when there were any.
+void refuse_left_behind(const Spec& spec, RunResult& result);
 
 // The clone into new namespaces was refused by the kernel or a security
 // module (EPERM, EINVAL, ENOSPC, EUSERS, EACCES): nothing was started.

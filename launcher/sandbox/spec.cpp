@@ -25,6 +25,11 @@ extern char** environ;
 namespace airlock::sandbox {
 namespace {
 
+bool paths_within(const std::string& path, const std::string& dir) {
+  if (dir == "/") return true;
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
+}
+
 std::vector<std::string> rule_paths(const std::vector<policy::PathRule>& rules) {
   std::vector<std::string> out;
   for (const auto& r : rules) out.push_back(r.path);
@@ -153,7 +158,19 @@ landlock::Request landlock_request(const policy::Policy& policy, const Enforceme
   // Landlock alone must keep hidden paths out (DESIGN.md, defence in depth):
   // without namespaces it is all there is, and /etc/shadow sits in /etc.
   req = landlock::without_hidden(std::move(req), rule_paths(fs.hide), landlock::list_directory);
-  req = landlock::without_writes_to(std::move(req), rule_paths(fs.protect), landlock::list_directory);
+  // Read-only beneath writable: Landlock can only split the writable
+  // directory into its entries, and nothing new could then be created in
+  // it. The mount layer enforces protect (read-only binds, parents pinned);
+  // Landlock takes over only where there is no mount namespace, and there
+  // only outside the project: splitting the project's root would keep a
+  // build from creating anything at its top (README, "limits").
+  if (!plan.namespaces) {
+    std::vector<std::string> protect;
+    const auto project = policy.variables.find("project");
+    for (const auto& path : rule_paths(fs.protect))
+      if (project == policy.variables.end() || !paths_within(path, project->second)) protect.push_back(path);
+    req = landlock::without_writes_to(std::move(req), protect, landlock::list_directory);
+  }
   // The view itself needs the command and its loader; granting them exactly
   // (files, not directories) adds nothing else.
   if (!executable.empty()) {
@@ -236,6 +253,10 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
   spec.executable = find_executable(command.at(0), env_value(spec.env.env, "PATH"), spec.exec_errno);
 
   create_missing_write_dirs(policy.filesystem.write);
+  spec.watched = watch_absent_protected(policy.filesystem, [](const std::string& path) {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0;
+  });
   std::string resolv_conf;  // where the gateway's resolv.conf is bound, if it is
   if (plan.namespaces) {
     spec.id_map = namespaces::id_map_for(host.uid, host.gid, host.uid == 0);

@@ -15,6 +15,7 @@
 #include "sandbox/capabilities.hpp"
 #include "sandbox/environment.hpp"
 #include "sandbox/landlock.hpp"
+#include "sandbox/leftovers.hpp"
 #include "sandbox/limits.hpp"
 #include "sandbox/mounts.hpp"
 #include "sandbox/namespaces.hpp"
@@ -49,6 +50,8 @@ struct Spec {
   // Relayed signals the caller ignores (nohup, a shell's background job):
   // not relayed, and still ignored by the payload, as without airlock.
   std::vector<int> ignored_signals;
+  // Protected paths that do not exist yet: checked after the run (leftovers.hpp).
+  std::vector<WatchedPath> watched;
 };
 
 // Who brings the sandbox's loopback interface up: nobody when the command

@@ -247,6 +247,9 @@ RunResult run(const Spec& spec) {
   auto result = supervision.wait();
   sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   result.wall = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  // Everything inside is gone: what stands at a watched path now stays
+  // unless it is moved aside.
+  refuse_left_behind(spec, result);
   return result;
 }
 

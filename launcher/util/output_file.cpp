@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <deque>
 #include <cerrno>
 #include <cstdio>
 #include <vector>
@@ -32,15 +34,6 @@ bool at_or_beneath(const std::string& path, const std::string& dir) {
   return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
 }
 
-// Where an open directory is, as the kernel names it.
-std::string path_of(int fd) {
-  std::array<char, 4096> buf{};
-  const auto link = "/proc/self/fd/" + std::to_string(fd);
-  const auto n = ::readlink(link.c_str(), buf.data(), buf.size() - 1);
-  if (n < 0) throw SystemError("readlink " + link, errno);
-  return std::string(buf.data(), static_cast<std::size_t>(n));
-}
-
 std::string random_suffix() {
   std::array<std::uint8_t, 8> bytes{};
   if (::getrandom(bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size()))
@@ -48,35 +41,63 @@ std::string random_suffix() {
   return to_hex(bytes);
 }
 
-// Opens `dir` (absolute) component by component. Within `project` no
-// symbolic link is followed; outside it one is, and the walk goes on from
-// where it leads (the kernel's name for it).
-UniqueFd open_directory(const std::string& dir, const std::string& project, const std::string& what,
+bool beneath_any(const std::string& path, const std::vector<std::string>& roots) {
+  return std::any_of(roots.begin(), roots.end(), [&](const std::string& root) { return at_or_beneath(path, root); });
+}
+
+// Opens `dir` (absolute) one component at a time and never lets the kernel
+// follow a symbolic link: a link is read and its target walked the same
+// way, so a link that lies where a step can write (`hostile`) is refused
+// wherever the walk meets it, also behind a link outside those places.
+UniqueFd open_directory(const std::string& dir, const std::vector<std::string>& hostile, const std::string& what,
                         const std::string& shown) {
   UniqueFd fd(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!fd) throw SystemError("open /", errno);
   std::string here = "/";
-  for (const auto& part : components(dir)) {
+  std::deque<std::string> todo;
+  for (auto& part : components(dir)) todo.push_back(std::move(part));
+  int links = 0;
+  while (!todo.empty()) {
+    const auto part = todo.front();
+    todo.pop_front();
     if (part == ".") continue;
+    const std::string next = part == ".." ? here.substr(0, std::max<std::size_t>(here.rfind('/'), 1))
+                                          : (here == "/" ? "" : here) + "/" + part;
     struct stat st {};
-    if (::fstatat(fd.get(), part.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
-      throw SystemError(what + " " + shown + ": cannot open directory " + (here == "/" ? "" : here) + "/" + part, errno);
-    const std::string next = part == ".." ? here : (here == "/" ? "" : here) + "/" + part;
-    if (S_ISLNK(st.st_mode) && at_or_beneath(next, project))
-      throw Error(what + " " + shown + ": " + next +
-                  " is a symbolic link inside the project, which a sandboxed step can write; "
-                  "airlock does not follow it (name the real directory)");
-    UniqueFd child(::openat(fd.get(), part.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (part != ".." && ::fstatat(fd.get(), part.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+      throw SystemError(what + " " + shown + ": cannot open directory " + next, errno);
+    if (part != ".." && S_ISLNK(st.st_mode)) {
+      if (beneath_any(next, hostile))
+        throw Error(what + " " + shown + ": " + next +
+                    " is a symbolic link where a sandboxed step can write (the project or a path the profile "
+                    "makes writable); airlock does not follow it (name the real directory)");
+      // 40: the kernel's own limit on links followed in one lookup.
+      if (++links > 40) throw SystemError(what + " " + shown, ELOOP);
+      std::array<char, 4096> target{};
+      const auto n = ::readlinkat(fd.get(), part.c_str(), target.data(), target.size() - 1);
+      if (n < 0) throw SystemError(what + " " + shown + ": readlink " + next, errno);
+      const std::string link(target.data(), static_cast<std::size_t>(n));
+      auto parts = components(link);
+      todo.insert(todo.begin(), parts.begin(), parts.end());
+      if (link.starts_with('/')) {
+        fd.reset(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!fd) throw SystemError("open /", errno);
+        here = "/";
+      }
+      continue;
+    }
+    UniqueFd child(::openat(fd.get(), part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!child) throw SystemError(what + " " + shown + ": cannot open directory " + next, errno);
     fd = std::move(child);
-    here = path_of(fd.get());
+    here = next;
   }
   return fd;
 }
 
 }  // namespace
 
-OutputFile OutputFile::prepare(const std::string& path, const std::string& project, const std::string& what) {
+OutputFile OutputFile::prepare(const std::string& path, const std::vector<std::string>& hostile,
+                               const std::string& what) {
   if (path.empty()) throw Error(what + ": empty file name");
   std::string absolute = path;
   if (!path.starts_with('/')) {
@@ -89,7 +110,7 @@ OutputFile OutputFile::prepare(const std::string& path, const std::string& proje
   const auto name = absolute.substr(slash + 1);
   if (name.empty() || name == "." || name == "..")
     throw Error(what + " " + path + ": names a directory, not a file");
-  auto dir_fd = open_directory(dir, project, what, path);
+  auto dir_fd = open_directory(dir, hostile, what, path);
   // O_PATH cannot be written through; the real descriptor is opened from it.
   UniqueFd real(::openat(dir_fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!real) throw SystemError(what + " " + path + ": cannot open its directory", errno);

@@ -9,6 +9,7 @@
 // name with O_EXCL|O_NOFOLLOW in that directory, then renamed over the
 // target. A target that is a symbolic link or not a regular file is refused.
 #include <string>
+#include <vector>
 
 #include "util/fd.hpp"
 
@@ -17,10 +18,13 @@ namespace airlock {
 class OutputFile {
  public:
   // Opens the directory that will hold `path` (relative to the working
-  // directory) and checks the target. `project` is the canonical project
-  // directory: a symbolic link at or beneath it is refused, one outside it
-  // (a system's /var/run -> /run) is followed. Throws airlock::Error (125).
-  static OutputFile prepare(const std::string& path, const std::string& project, const std::string& what);
+  // directory) and checks the target. `hostile`: the places a sandboxed
+  // step can write (the project, the profile's writable paths): a symbolic
+  // link there is refused wherever the walk meets it; one elsewhere (a
+  // system's /var/run -> /run) is followed, and its target walked the same
+  // way. Throws airlock::Error (125).
+  static OutputFile prepare(const std::string& path, const std::vector<std::string>& hostile,
+                            const std::string& what);
 
   // Writes `text` atomically (a reader never sees half of it) to the file
   // prepared. Throws airlock::Error.

@@ -26,7 +26,7 @@ std::string slurp(const std::string& path) {
 
 TEST(OutputFile, WritesARegularFileAtomically) {
   TempDir project;
-  const auto out = OutputFile::prepare(project / "r.json", project.path(), "--report");
+  const auto out = OutputFile::prepare(project / "r.json", {project.path()}, "--report");
   out.write("{}\n");
   EXPECT_EQ(slurp(project / "r.json"), "{}\n");
   struct stat st {};
@@ -38,7 +38,7 @@ TEST(OutputFile, ATargetThatIsASymbolicLinkIsRefused) {
   TempDir project, home;
   home.write("victim", "keep");
   ASSERT_EQ(::symlink((home / "victim").c_str(), (project / "r.json").c_str()), 0);
-  EXPECT_THROW(OutputFile::prepare(project / "r.json", project.path(), "--report"), Error);
+  EXPECT_THROW(OutputFile::prepare(project / "r.json", {project.path()}, "--report"), Error);
   EXPECT_EQ(slurp(home / "victim"), "keep");
 }
 
@@ -50,17 +50,29 @@ TEST(OutputFile, PlantedTemporaryNamesAreNeverFollowed) {
   for (int pid = 1; pid < 2000; ++pid)
     ASSERT_EQ(::symlink((home / "victim").c_str(), (project / ("r.json.tmp." + std::to_string(pid))).c_str()), 0);
   ASSERT_EQ(::symlink((home / "victim").c_str(), (project / ("r.json.tmp." + std::to_string(getpid()))).c_str()), 0);
-  OutputFile::prepare(project / "r.json", project.path(), "--report").write("new");
+  OutputFile::prepare(project / "r.json", {project.path()}, "--report").write("new");
   EXPECT_EQ(slurp(home / "victim"), "keep");
   EXPECT_EQ(slurp(project / "r.json"), "new");
+}
+
+// A link outside the project that leads into it is followed, and the walk
+// goes on refusing links inside: a step that replaced artifacts/ with a link
+// to ~/.ssh must not get the report there through /var/tmp/artlink.
+TEST(OutputFile, ALinkOutsideThatLeadsToALinkInsideIsRefused) {
+  TempDir project, home, elsewhere;
+  ASSERT_EQ(::symlink(home.path().c_str(), (project / "artifacts").c_str()), 0);
+  ASSERT_EQ(::symlink((project / "artifacts").c_str(), (elsewhere / "artlink").c_str()), 0);
+  EXPECT_THROW(OutputFile::prepare(elsewhere / "artlink/authorized_keys", {project.path()}, "--report"), Error);
+  struct stat st {};
+  EXPECT_NE(::lstat((home / "authorized_keys").c_str(), &st), 0);
 }
 
 TEST(OutputFile, ALinkedDirectoryInsideTheProjectIsRefusedOneOutsideIsFollowed) {
   TempDir project, home, elsewhere;
   ASSERT_EQ(::symlink(home.path().c_str(), (project / "out").c_str()), 0);
-  EXPECT_THROW(OutputFile::prepare(project / "out/r.json", project.path(), "--report"), Error);
+  EXPECT_THROW(OutputFile::prepare(project / "out/r.json", {project.path()}, "--report"), Error);
   ASSERT_EQ(::symlink(home.path().c_str(), (elsewhere / "out").c_str()), 0);
-  OutputFile::prepare(elsewhere / "out/r.json", project.path(), "--report").write("x");
+  OutputFile::prepare(elsewhere / "out/r.json", {project.path()}, "--report").write("x");
   EXPECT_EQ(slurp(home / "r.json"), "x");
 }
 
@@ -70,7 +82,7 @@ TEST(OutputFile, AHardLinkAtTheTargetKeepsItsOtherName) {
   TempDir project;
   project.write("keep.txt", "keep");
   ASSERT_EQ(::link((project / "keep.txt").c_str(), (project / "r.json").c_str()), 0);
-  OutputFile::prepare(project / "r.json", project.path(), "--report").write("new");
+  OutputFile::prepare(project / "r.json", {project.path()}, "--report").write("new");
   EXPECT_EQ(slurp(project / "keep.txt"), "keep");
 }
 

