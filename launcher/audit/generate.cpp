@@ -126,7 +126,9 @@ class Planner {
       if (overlaps(path, s)) return within(path, s) ? "is a known secret" : "holds a known secret (" + s + ")";
     if (access == Access::write)
       for (const auto& w : places_.write_protected)
-        if (overlaps(path, w)) return "holds a shell start-up file (" + w + ")";
+        if (overlaps(path, w))
+          return "holds a place a later login, tool or the developer obeys (" + w +
+                 ": shell start-up, airlock or git configuration, a PATH directory, autostart, ...)";
     return {};
   }
 

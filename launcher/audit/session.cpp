@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
@@ -49,7 +50,9 @@ std::vector<std::string> path_set(const std::string& name, const policy::Context
   for (const auto& file : catalog.policy_files()) {
     policy::Diagnostics diag;
     const auto layer = policy::load_layer(file.text, file.origin, file.name, diag);
-    if (const auto it = layer.sets.find(name); it != layer.sets.end()) entries = it->second.entries;
+    // A later policy file may only add to a set (policy/document.hpp).
+    if (const auto it = layer.sets.find(name); it != layer.sets.end())
+      entries.insert(entries.end(), it->second.entries.begin(), it->second.entries.end());
   }
   policy::Variables vars(ctx, {});
   std::vector<std::string> out;
@@ -141,12 +144,47 @@ sandbox::Spec prepare(const policy::Policy& base, const sandbox::EnforcementPlan
   return spec;
 }
 
+namespace {
+
+// The absolute PATH entries (of airlock's caller) beneath `home`.
+std::vector<std::string> path_dirs_under(const std::string& home) {
+  std::vector<std::string> out;
+  const char* path = std::getenv("PATH");
+  if (!path || home.empty() || home == "/") return out;
+  const std::string_view all(path);
+  std::size_t pos = 0;
+  while (pos <= all.size()) {
+    const auto next = std::min(all.find(':', pos), all.size());
+    const std::string_view dir = all.substr(pos, next - pos);
+    pos = next + 1;
+    // Written as the caller wrote it (a trailing '/' dropped): PATH entries
+    // are rarely anything but normal, and a grant is refused for any path
+    // that overlaps one, so an odd spelling only widens the refusal.
+    std::string entry(dir);
+    while (entry.size() > 1 && entry.back() == '/') entry.pop_back();
+    if (entry.starts_with('/') && paths::within(entry, home) && entry != home) out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+}  // namespace
+
 Places places_for(const policy::Context& ctx, const policy::Catalog& catalog) {
   Places places;
   places.project = canonical(ctx.project);
   places.home = canonical(ctx.home);
   places.secrets = path_set("secret-files", ctx, catalog);
+  // Never granted for writing, read-only during the audit, and moved aside
+  // when the audit created one: shell start-up files, the other places a
+  // later login, tool or the developer obeys (@persistence), and the
+  // directories on PATH under home (a program planted there runs instead of
+  // the real one).
   places.write_protected = path_set("shell-startup", ctx, catalog);
+  for (auto& path : path_set("persistence", ctx, catalog)) places.write_protected.push_back(std::move(path));
+  for (auto& dir : path_dirs_under(ctx.home)) places.write_protected.push_back(std::move(dir));
+  std::sort(places.write_protected.begin(), places.write_protected.end());
+  places.write_protected.erase(std::unique(places.write_protected.begin(), places.write_protected.end()),
+                               places.write_protected.end());
   return places;
 }
 

@@ -117,6 +117,19 @@ TEST(AuditGenerate, ShellStartupFilesAreNeverWritable) {
   ASSERT_EQ(plan.refused.size(), 1u);
 }
 
+TEST(AuditGenerate, PersistencePointsAreNeverWritable) {
+  auto places = test_places();
+  places.write_protected.push_back("/home/u/.local/bin");
+  places.write_protected.push_back("/home/u/.config/airlock");
+  Assessment a;
+  a.needs = {need(Access::write, "/home/u/.local/bin/ls"),
+             need(Access::write, "/home/u/.config/airlock/profiles/x.toml")};
+  const auto plan = plan_profile(a, default_base(), places);
+  EXPECT_TRUE(grants(plan, Access::write).empty());
+  ASSERT_EQ(plan.refused.size(), 2u);
+  EXPECT_NE(plan.refused[0].why.find("a later login, tool or the developer obeys"), std::string::npos) << plan.refused[0].why;
+}
+
 TEST(AuditGenerate, ADirectoryTheCommandCreatedInTheHomeIsGrantedItself) {
   Need n = need(Access::write, "/home/u", "/home/u/.npm");
   n.observed = {"/home/u/.npm", "/home/u/.npm/_logs", "/home/u/.npm/_logs/x.log"};

@@ -253,3 +253,22 @@ TEST(AuditSession, PlacesExpandTheSecretSetsForThisUser) {
   EXPECT_TRUE(has(places.write_protected, dir / ".bashrc"));
   EXPECT_EQ(places.home, dir.path());
 }
+
+// Persistence points: @persistence and the PATH directories under home.
+TEST(AuditSession, PersistencePointsAreWriteProtected) {
+  test::TempDir dir;
+  policy::Context ctx;
+  ctx.project = dir / "p";
+  ctx.home = dir.path();
+  const std::string old_path = std::getenv("PATH");
+  ::setenv("PATH", (dir / "tools/bin:" + old_path).c_str(), 1);
+  const auto places = places_for(ctx, policy::Catalog({}, {}, true));
+  ::setenv("PATH", old_path.c_str(), 1);
+  auto has = [&](const std::string& s) {
+    return std::find(places.write_protected.begin(), places.write_protected.end(), s) != places.write_protected.end();
+  };
+  for (const char* p : {".config/airlock", ".local/bin", ".bash_aliases", ".gitconfig", ".config/systemd/user",
+                        ".config/autostart", "tools/bin"})
+    EXPECT_TRUE(has(dir / p)) << p;
+  EXPECT_TRUE(has("/etc/airlock"));
+}
