@@ -104,6 +104,7 @@ class Builder {
     fs.hide = paths("filesystem.hide");
     fs.devices = paths("filesystem.devices", true);
     fs.protect = paths("filesystem.protect");
+    fs.redact = paths("filesystem.redact");
   }
 
   void build_network(Network& net) {

@@ -328,6 +328,8 @@ const std::vector<FieldSpec>& schema() {
       {"filesystem", "devices", FieldType::string_list, EntryKind::paths, "extra device nodes under /dev"},
       {"filesystem", "protect", FieldType::string_list, EntryKind::paths,
        "paths kept read-only even beneath a writable path"},
+      {"filesystem", "redact", FieldType::string_list, EntryKind::paths,
+       "files shown as a read-only copy without their credentials (.git/config, .npmrc)"},
       {"network", "mode", FieldType::string, EntryKind::none, "\"none\", \"allowlist\" or \"host\""},
       {"network", "allow", FieldType::string_list, EntryKind::egress, "destinations HOST:PORT the command may reach"},
       {"network", "forward", FieldType::string_list, EntryKind::endpoints, "host loopback services reachable inside"},

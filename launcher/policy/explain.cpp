@@ -115,6 +115,7 @@ std::string to_toml(const Policy& p, bool with_origins) {
   w.paths("hide", p.filesystem.hide);
   w.paths("devices", p.filesystem.devices);
   w.paths("protect", p.filesystem.protect);
+  w.paths("redact", p.filesystem.redact);
 
   w.section("network");
   w.string("mode", mode_name(p.network.mode));

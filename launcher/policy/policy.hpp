@@ -39,6 +39,8 @@ struct Filesystem {
   // Read-only even beneath a writable path (airlock's own configuration is
   // always among them); hide wins over protect.
   std::vector<PathRule> protect;
+  // Shown as a read-only copy without credential entries (sandbox/redact.hpp).
+  std::vector<PathRule> redact;
 };
 
 enum class NetworkMode { none, allowlist, host };

@@ -10,6 +10,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -38,14 +39,55 @@ std::vector<std::string> split(const std::string& relative) {
   return out;
 }
 
-MovedAside move_aside(int dir_fd, const std::string& shown, const std::string& name) {
+// A step owns what it created, and may have taken its own permissions away
+// (chmod 555 on the project, 600 on .yarn) so that the supervisor, the same
+// user, can neither look inside nor rename. The owner may give them back:
+// u+rwx on a directory of ours, through its descriptor (never a path a link
+// could redirect); the old mode when asked to restore.
+std::optional<mode_t> make_usable(int dir_fd) {
+  struct stat st {};
+  if (::fstat(dir_fd, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) return std::nullopt;
+  if ((st.st_mode & S_IRWXU) == S_IRWXU) return std::nullopt;
+  const auto self = "/proc/self/fd/" + std::to_string(dir_fd);
+  if (::chmod(self.c_str(), (st.st_mode & 07777) | S_IRWXU) != 0) return std::nullopt;
+  return st.st_mode & 07777;
+}
+
+MovedAside move_aside(int dir_fd, const std::string& rule, const std::string& shown, const std::string& name) {
   std::array<std::uint8_t, 4> random{};
   if (::getrandom(random.data(), random.size(), 0) != static_cast<ssize_t>(random.size()))
-    return {shown, "", std::string("getrandom: ") + std::strerror(errno)};
+    return {rule, shown, "", std::string("getrandom: ") + std::strerror(errno)};
   const auto aside = name + ".airlock-refused-" + to_hex(random);
-  if (::renameat2(dir_fd, name.c_str(), dir_fd, aside.c_str(), RENAME_NOREPLACE) != 0)
-    return {shown, "", std::string("rename: ") + std::strerror(errno)};
-  return {shown, shown.substr(0, shown.size() - name.size()) + aside, ""};
+  int rc = ::renameat2(dir_fd, name.c_str(), dir_fd, aside.c_str(), RENAME_NOREPLACE);
+  if (rc != 0 && errno == EACCES) {
+    if (const auto old_mode = make_usable(dir_fd)) {
+      rc = ::renameat2(dir_fd, name.c_str(), dir_fd, aside.c_str(), RENAME_NOREPLACE);
+      const auto self = "/proc/self/fd/" + std::to_string(dir_fd);
+      (void)::chmod(self.c_str(), *old_mode);  // as it was; the rename is what mattered
+    }
+  }
+  if (rc != 0) return {rule, shown, "", std::string("rename: ") + std::strerror(errno)};
+  return {rule, shown, shown.substr(0, shown.size() - name.size()) + aside, ""};
+}
+
+// The base was a real directory before the run. When it no longer opens as
+// one (the run replaced it, or a directory above it, by a link or a file),
+// the first component on its path that does not is moved aside: a tool would
+// follow the link.
+std::optional<MovedAside> replaced_on_the_way(const WatchedPath& w) {
+  UniqueFd dir(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  std::string shown;
+  for (const auto& name : split(w.base)) {
+    shown += "/" + name;
+    UniqueFd child(::openat(dir.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (child) {
+      dir = std::move(child);
+      continue;
+    }
+    if (errno == ENOENT) return std::nullopt;  // gone: nothing stands there for a tool to obey
+    return move_aside(dir.get(), w.path, shown, name);
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -77,7 +119,7 @@ std::vector<MovedAside> move_aside_created(const std::vector<WatchedPath>& watch
     // link stands on its path now, the run put it there.
     UniqueFd dir(::open(w.base.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!dir) {
-      if (errno != ENOENT) out.push_back({w.base, "", "no longer a directory: " + std::string(std::strerror(errno))});
+      if (auto moved = replaced_on_the_way(w)) out.push_back(std::move(*moved));
       continue;
     }
     std::string shown = w.base == "/" ? "" : w.base;
@@ -85,10 +127,13 @@ std::vector<MovedAside> move_aside_created(const std::vector<WatchedPath>& watch
       const auto& name = w.below[i];
       shown += "/" + name;
       struct stat st {};
-      if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) break;  // not created
+      int rc = ::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW);
+      if (rc != 0 && errno == EACCES && make_usable(dir.get()))
+        rc = ::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW);
+      if (rc != 0) break;  // not created
       const bool last = i + 1 == w.below.size();
       if (last || S_ISLNK(st.st_mode)) {
-        out.push_back(move_aside(dir.get(), shown, name));
+        out.push_back(move_aside(dir.get(), w.path, shown, name));
         break;
       }
       if (!S_ISDIR(st.st_mode)) break;  // nothing can stand beneath a file
@@ -112,7 +157,7 @@ void refuse_left_behind(const Spec& spec, RunResult& result) {
       spdlog::error("the command created {}, a file that tools take orders from (filesystem.protect); it was moved "
                     "aside to {}. Review it; a step that must write it needs a profile that says so "
                     "(protect = [\"!?{}\"])",
-                    m.path, m.moved_to, m.path);
+                    m.path, m.moved_to, m.rule);
   }
   result.exit_status = kExitLeftControlFiles;
 }

@@ -31,6 +31,7 @@ struct WatchedPath {
 std::vector<WatchedPath> watch_absent_protected(const policy::Filesystem& fs, const mounts::ExistsFn& exists);
 
 struct MovedAside {
+  std::string rule;      // the protected path it stood at or on the way to
   std::string path;      // the control path (or the link on the way to it) the run created
   std::string moved_to;  // where it is now; empty when it could not be moved
   std::string why;       // when it could not be moved

@@ -2,12 +2,15 @@
 
 #include <elf.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <cerrno>
 #include <cstdlib>
@@ -17,6 +20,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "sandbox/redact.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 
@@ -24,6 +28,29 @@ extern char** environ;
 
 namespace airlock::sandbox {
 namespace {
+
+// filesystem.redact: a read-only copy without credentials bound over the
+// file. It is read without following any symbolic link (a step could point
+// .git at ~/.ssh); a link, or anything but a regular file, is shown empty.
+void redact_in_view(mounts::Plan& plan, const policy::PathRule& rule) {
+  open_how how{};
+  how.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS;
+  UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, AT_FDCWD, rule.path.c_str(), &how, sizeof how)));
+  if (!fd && errno == ENOENT) return;
+  struct stat st {};
+  std::string text;
+  if (fd && ::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= 1024 * 1024) {
+    std::array<char, 8192> buf{};
+    ssize_t n;
+    while ((n = ::read(fd.get(), buf.data(), buf.size())) > 0) text.append(buf.data(), static_cast<std::size_t>(n));
+    if (n < 0) throw SystemError("filesystem.redact: read " + rule.path, errno);
+    text = redact_file(rule.path, text);
+  } else if (!fd && errno != ELOOP && errno != EXDEV) {
+    throw SystemError("filesystem.redact: open " + rule.path, errno);
+  }
+  mounts::add_file(plan, rule.path, text, "redact: a copy without credentials (" + rule.where.str() + ")");
+}
 
 bool paths_within(const std::string& path, const std::string& dir) {
   if (dir == "/") return true;
@@ -157,6 +184,9 @@ landlock::Request landlock_request(const policy::Policy& policy, const Enforceme
   req.exec = rule_paths(fs.exec);
   // Landlock alone must keep hidden paths out (DESIGN.md, defence in depth):
   // without namespaces it is all there is, and /etc/shadow sits in /etc.
+  // filesystem.redact needs the mount namespace (a copy bound in the
+  // file's place); without one (best effort) it is not applied: hiding the
+  // file instead would split the project's root for Landlock.
   req = landlock::without_hidden(std::move(req), rule_paths(fs.hide), landlock::list_directory);
   // Read-only beneath writable: Landlock can only split the writable
   // directory into its entries, and nothing new could then be created in
@@ -273,6 +303,8 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
       }
     }
   }
+  if (plan.namespaces)
+    for (const auto& rule : policy.filesystem.redact) redact_in_view(spec.mounts, rule);
   spec.caps = capabilities::build(policy.process, host.uid == 0);
   auto limits = limits::defaults();
   for (const auto& [name, limit] : policy.limits.rlimits) limits.rlimits[name] = limit;
