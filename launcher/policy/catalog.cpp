@@ -12,6 +12,7 @@
 
 #include "policy/builtin.hpp"
 #include "util/error.hpp"
+#include "util/path.hpp"
 
 namespace airlock::policy {
 namespace fs = std::filesystem;
@@ -22,10 +23,6 @@ bool is_path_ref(const std::string& ref) {
   return ref.find('/') != std::string::npos || ref.ends_with(".toml");
 }
 
-bool at_or_beneath(const std::string& path, const std::string& dir) {
-  if (dir == "/") return true;
-  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
-}
 
 std::string canonical_or_self(const std::string& path) {
   std::error_code ec;
@@ -89,9 +86,9 @@ std::optional<std::string> Catalog::project_relative(const std::string& origin) 
   std::error_code ec;
   const auto lexical = fs::absolute(origin, ec).lexically_normal().string();
   for (const auto& path : {lexical, canonical_or_self(origin)}) {
-    if (!at_or_beneath(path, project_->dir)) continue;
+    if (!path_within(path, project_->dir)) continue;
     if (std::any_of(project_->exempt.begin(), project_->exempt.end(),
-                    [&](const std::string& dir) { return at_or_beneath(path, dir); }))
+                    [&](const std::string& dir) { return path_within(path, dir); }))
       continue;
     return path == project_->dir ? std::string() : path.substr(project_->dir.size() + (project_->dir == "/" ? 0 : 1));
   }

@@ -28,10 +28,6 @@ namespace {
 
 constexpr std::size_t kMaxOutput = 1024 * 1024;
 
-bool at_or_beneath(const std::string& path, const std::string& dir) {
-  if (dir == "/") return true;
-  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
-}
 
 // Where `path` really is (symlinks followed); the path itself when it does
 // not exist yet.
@@ -45,7 +41,7 @@ bool in_hostile(const std::string& path, const std::vector<std::string>& hostile
   if (!lexical) return true;
   const auto real = real_path(path);
   return std::any_of(hostile.begin(), hostile.end(), [&](const std::string& place) {
-    return at_or_beneath(*lexical, place) || at_or_beneath(real, place);
+    return path_within(*lexical, place) || path_within(real, place);
   });
 }
 

@@ -23,10 +23,6 @@
 namespace airlock::sandbox {
 namespace {
 
-bool within(const std::string& path, const std::string& dir) {
-  if (dir == "/") return true;
-  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
-}
 
 std::vector<std::string> split(const std::string& relative) {
   std::vector<std::string> out;
@@ -98,7 +94,7 @@ std::vector<WatchedPath> watch_absent_protected(const policy::Filesystem& fs, co
     const auto path = normalize_absolute(rule.path);
     if (!path || exists(*path)) continue;
     const bool writable = std::any_of(fs.write.begin(), fs.write.end(),
-                                      [&](const policy::PathRule& w) { return within(*path, w.path); });
+                                      [&](const policy::PathRule& w) { return path_within(*path, w.path); });
     if (!writable) continue;
     // The deepest ancestor that exists now; the run cannot have made it.
     std::string base = *path;

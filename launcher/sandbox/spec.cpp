@@ -22,6 +22,7 @@
 
 #include "sandbox/redact.hpp"
 #include "util/error.hpp"
+#include "util/path.hpp"
 #include "util/fd.hpp"
 
 extern char** environ;
@@ -52,10 +53,6 @@ void redact_in_view(mounts::Plan& plan, const policy::PathRule& rule) {
   mounts::add_file(plan, rule.path, text, "redact: a copy without credentials (" + rule.where.str() + ")");
 }
 
-bool paths_within(const std::string& path, const std::string& dir) {
-  if (dir == "/") return true;
-  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
-}
 
 std::vector<std::string> rule_paths(const std::vector<policy::PathRule>& rules) {
   std::vector<std::string> out;
@@ -198,7 +195,7 @@ landlock::Request landlock_request(const policy::Policy& policy, const Enforceme
     std::vector<std::string> protect;
     const auto project = policy.variables.find("project");
     for (const auto& path : rule_paths(fs.protect))
-      if (project == policy.variables.end() || !paths_within(path, project->second)) protect.push_back(path);
+      if (project == policy.variables.end() || !path_within(path, project->second)) protect.push_back(path);
     req = landlock::without_writes_to(std::move(req), protect, landlock::list_directory);
   }
   // The view itself needs the command and its loader; granting them exactly

@@ -14,6 +14,7 @@
 
 #include "util/bytes.hpp"
 #include "util/error.hpp"
+#include "util/path.hpp"
 
 namespace airlock {
 namespace {
@@ -29,10 +30,6 @@ std::vector<std::string> components(const std::string& path) {
   return out;
 }
 
-bool at_or_beneath(const std::string& path, const std::string& dir) {
-  if (dir == "/") return true;
-  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
-}
 
 std::string random_suffix() {
   std::array<std::uint8_t, 8> bytes{};
@@ -42,7 +39,7 @@ std::string random_suffix() {
 }
 
 bool beneath_any(const std::string& path, const std::vector<std::string>& roots) {
-  return std::any_of(roots.begin(), roots.end(), [&](const std::string& root) { return at_or_beneath(path, root); });
+  return std::any_of(roots.begin(), roots.end(), [&](const std::string& root) { return path_within(path, root); });
 }
 
 // Opens `dir` (absolute) one component at a time and never lets the kernel

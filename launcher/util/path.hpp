@@ -28,4 +28,11 @@ inline std::optional<std::string> normalize_absolute(std::string_view path) {
   return out;
 }
 
+// True when `path` is `dir` or lies below it ("/a/bc" is not within "/a/b").
+// Both lexical and normalised; every path is within "/".
+inline bool path_within(std::string_view path, std::string_view dir) {
+  if (dir == "/") return true;
+  return path == dir || (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
+}
+
 }  // namespace airlock
