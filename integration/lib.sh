@@ -67,6 +67,22 @@ as_user() {
   if [[ $who == root ]]; then "$@"; else setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$@"; fi
 }
 
+# as_step SECONDS DIR [NAME=VALUE...] -- CMD...: CMD as $WHO in DIR with
+# HOME=$FAKE_HOME, PATH=$BASE_PATH, LANG=C.UTF-8 and nothing else of this
+# shell's environment (NAME=VALUE adds or overrides), killed after SECONDS.
+# Sets RC, OUT and ERR.
+as_step() {
+  local seconds=$1 dir=$2 vars=()
+  shift 2
+  while [[ $1 != -- ]]; do vars+=("$1"); shift; done
+  shift
+  (cd "$dir" && as_user "$WHO" timeout -k 5 "$seconds" env -i HOME="$FAKE_HOME" PATH="$BASE_PATH" LANG=C.UTF-8 \
+     "${vars[@]}" "$@") >"$SCRATCH/step.out" 2>"$SCRATCH/step.err" </dev/null
+  RC=$?
+  OUT=$(<"$SCRATCH/step.out")
+  ERR=$(<"$SCRATCH/step.err")
+}
+
 # A project directory and a home full of planted secrets, owned by the user.
 # Sets PROJECT and FAKE_HOME.
 make_fixture() {

@@ -37,7 +37,9 @@
 # 0 under default and ci-step; a profile that opts out of protecting .git can
 # commit); the environment rule (a kept variable holding a URL with any user
 # info is dropped unless allow_secrets names it). The last section holds
-# variants of the same class: an audit as step 1, a .yarn that existed
+# variants of the same class: control files below the project's top (a
+# new nested repository, src/.envrc, tools/.cargo; an existing nested
+# repository read-only), an audit as step 1, a .yarn that existed
 # replaced by a link, a rust-toolchain.toml naming a planted toolchain, the
 # opt-out the refusal suggests, a project or directory made unwritable or
 # unsearchable to hide a plant.
@@ -93,13 +95,8 @@ own() { [[ $WHO == root ]] || chown -R "$NOBODY:$NOBODY" "$@"; }
 al() {
   local vars=()
   while [[ $1 != -- ]]; do vars+=("$1"); shift; done
-  shift
   rm -f "$REPORT"
-  (cd "$PROJECT" && as_user "$WHO" timeout -k 5 60 env -i HOME="$FAKE_HOME" PATH="$BASE_PATH" LANG=C.UTF-8 \
-     "${vars[@]}" "$AIRLOCK" "$@") >"$SCRATCH/al.out" 2>"$SCRATCH/al.err" </dev/null
-  RC=$?
-  OUT=$(<"$SCRATCH/al.out")
-  ERR=$(<"$SCRATCH/al.err")
+  as_step 60 "$PROJECT" "${vars[@]}" -- "$AIRLOCK" "${@:2}"
   read_left_behind
 }
 
@@ -602,7 +599,7 @@ for d in json.load(open(sys.argv[1]))["environment"]["dropped"]:
 
 # --- 4. variants of the class ----------------------------------------------------
 scenario_variants() {
-  local what moved
+  local what moved profile path
   # A .yarn that existed (a checked-in cache) replaced by a link to planted
   # releases: the link is on the way to .yarn/releases.
   KIND=plain
@@ -620,9 +617,41 @@ scenario_variants() {
   s2_yarn
   expect_true "$what: step 2 (yarn) did not run the planted release" test ! -e "$MARKS/yarn"
 
-  # Not covered yet (issue #18 note): control files in a subdirectory (a
-  # nested src/.git with core.fsmonitor, sub/.envrc) are neither protected
-  # nor looked for after the run.
+  # Control files below the project's top, where git, direnv and cargo
+  # look from the working directory upwards: a new repository in src/ with
+  # core.fsmonitor, src/.envrc and tools/.cargo/config.toml are moved aside
+  # (122); an existing nested repository (vendor/lib) is read-only.
+  local nested='git init -q src && git -C src config core.fsmonitor "touch $1/nested-fsmonitor; false" &&
+    printf "touch %s/nested-envrc\n" "$1" > src/.envrc &&
+    mkdir -p tools/.cargo && printf "[build]\nrustc-wrapper = \"%s/nested-cargo\"\n" "$1" > tools/.cargo/config.toml
+    git -C vendor/lib config core.fsmonitor "touch $1/nested-existing; false"; echo "existing-rc=$?"'
+  s2_nested() {
+    IN=$PROJECT/src outside git status --porcelain >/dev/null 2>&1
+    IN=$PROJECT/src outside sh -c 'if [ -f .envrc ]; then . ./.envrc; fi' >/dev/null 2>&1
+    IN=$PROJECT/vendor/lib outside git status --porcelain >/dev/null 2>&1
+    IN=$PROJECT/tools outside sh -c 'w=$(sed -n "s/^rustc-wrapper = \"\(.*\)\"$/\1/p" .cargo/config.toml 2>/dev/null); [ -z "$w" ] || touch "$w"' >/dev/null 2>&1
+  }
+  for profile in "$SCRATCH/$WHO/unprotected.toml" default ci-step; do
+    KIND=git
+    fresh git
+    IN=$PROJECT outside git init -q vendor/lib
+    what="$WHO git ${profile##*/}: nested control files"
+    al -- -q run --profile "$profile" --report "$REPORT" -- sh -c "$nested" sh "$MARKS"
+    s2_nested
+    if [[ $profile == */unprotected.toml ]]; then
+      expect_eq "$what: control: every planted command runs in step 2" \
+        "nested-cargo nested-envrc nested-existing nested-fsmonitor" "$(cd "$MARKS" && echo *)"
+      continue
+    fi
+    expect_rc "$what: exits 122" 122
+    expect_contains "$what: the existing nested .git/config is read-only" "$ERR" "Read-only file system"
+    expect_contains "$what: ... so git config failed inside" "$OUT" "existing-rc=255"
+    for path in src/.git src/.envrc tools/.cargo; do
+      expect_true "$what: $path is moved aside and listed in left_behind" \
+        test ! -e "$PROJECT/$path" -a -n "$(moved_to "$(realpath "$PROJECT")/$path")"
+    done
+    expect_eq "$what: step 2 (git status, direnv, cargo in those directories) ran nothing planted" "" "$(ls "$MARKS")"
+  done
 
   # rust-toolchain.toml names a toolchain by path: rustup's cargo and rustc
   # proxies run the binaries there whenever cargo runs in the project (as

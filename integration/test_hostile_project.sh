@@ -60,18 +60,11 @@ expect_true() {
 is_json() { /usr/bin/python3 -m json.tool "$1" >/dev/null 2>&1; }
 own() { [[ $WHO == root ]] || chown -R "$NOBODY:$NOBODY" "$@"; }
 
-# al [NAME=VALUE...] -- ARGS...: `airlock ARGS` as $WHO in $PROJECT, with
-# HOME=$FAKE_HOME, PATH=$BASE_PATH and nothing else of this shell's
-# environment (NAME=VALUE adds or overrides). Sets RC, OUT and ERR.
+# al [NAME=VALUE...] -- ARGS...: `airlock ARGS` as $WHO in $PROJECT (as_step).
 al() {
   local vars=()
   while [[ $1 != -- ]]; do vars+=("$1"); shift; done
-  shift
-  (cd "$PROJECT" && as_user "$WHO" timeout -k 5 60 env -i HOME="$FAKE_HOME" PATH="$BASE_PATH" LANG=C.UTF-8 \
-     "${vars[@]}" "$AIRLOCK" "$@") >"$SCRATCH/al.out" 2>"$SCRATCH/al.err" </dev/null
-  RC=$?
-  OUT=$(<"$SCRATCH/al.out")
-  ERR=$(<"$SCRATCH/al.err")
+  as_step 60 "$PROJECT" "${vars[@]}" -- "$AIRLOCK" "${@:2}"
 }
 
 # step LABEL PROFILE SCRIPT [ARG...]: step 1, `sh -c SCRIPT step ARG...`

@@ -12,6 +12,9 @@ packages=(
   # ldns only in the tests: it reads the DNS stub's responses back.
   libldns-dev
   iproute2 util-linux procps python3 python3-pip python3-setuptools
+  # ccache: integration/test_caches.sh builds with it (a second build is
+  # served from the project's own cache).
+  ccache
   # Packaging and its tests (integration/test_deb.sh, test_manual.sh,
   # test_report.sh, test_examples.sh): dpkg-shlibdeps (dpkg-dev) and file for
   # CPack's dependency scan, man-db to render the manual, zsh to load the zsh

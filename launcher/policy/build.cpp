@@ -69,8 +69,8 @@ class Builder {
       rule.optional = item.text.starts_with('?');
       rule.create = item.text.starts_with('+');
       rule.path = rule.optional || rule.create ? item.text.substr(1) : item.text;
-      if (rule.create && key != "filesystem.write") {
-        diag_.error(item.where, key, "\"+\" (create when missing) is only for filesystem.write");
+      if (rule.create && key != "filesystem.write" && key != "filesystem.overlay") {
+        diag_.error(item.where, key, "\"+\" (create when missing) is only for filesystem.write and filesystem.overlay");
         continue;
       }
       // A path that could not be created is skipped like an optional one.
@@ -105,6 +105,7 @@ class Builder {
     fs.devices = paths("filesystem.devices", true);
     fs.protect = paths("filesystem.protect");
     fs.redact = paths("filesystem.redact");
+    fs.overlay = paths("filesystem.overlay");
   }
 
   void build_network(Network& net) {

@@ -330,6 +330,8 @@ const std::vector<FieldSpec>& schema() {
        "paths kept read-only even beneath a writable path"},
       {"filesystem", "redact", FieldType::string_list, EntryKind::paths,
        "files shown as a read-only copy without their credentials (.git/config, .npmrc)"},
+      {"filesystem", "overlay", FieldType::string_list, EntryKind::paths,
+       "directories writable inside whose writes are discarded at exit (caches)"},
       {"network", "mode", FieldType::string, EntryKind::none, "\"none\", \"allowlist\" or \"host\""},
       {"network", "allow", FieldType::string_list, EntryKind::egress, "destinations HOST:PORT the command may reach"},
       {"network", "forward", FieldType::string_list, EntryKind::endpoints, "host loopback services reachable inside"},

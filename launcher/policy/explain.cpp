@@ -116,6 +116,7 @@ std::string to_toml(const Policy& p, bool with_origins) {
   w.paths("devices", p.filesystem.devices);
   w.paths("protect", p.filesystem.protect);
   w.paths("redact", p.filesystem.redact);
+  w.paths("overlay", p.filesystem.overlay);
 
   w.section("network");
   w.string("mode", mode_name(p.network.mode));

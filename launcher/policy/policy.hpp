@@ -24,7 +24,7 @@ struct PathRule {
   std::string path;       // absolute, variables substituted
   bool optional = false;  // written "?/path": skipped when it does not exist
   SourceLoc where;
-  bool create = false;  // written "+/path" (write only): made as a 0700 directory when missing
+  bool create = false;  // written "+/path" (write, overlay): made as a 0700 directory when missing
 };
 
 enum class View { host, minimal };
@@ -41,6 +41,10 @@ struct Filesystem {
   std::vector<PathRule> protect;
   // Shown as a read-only copy without credential entries (sandbox/redact.hpp).
   std::vector<PathRule> redact;
+  // Writable inside, but every write lands in a private layer that is
+  // discarded when the sandbox ends (an overlay): caches a step may use
+  // without leaving anything in them for the next one.
+  std::vector<PathRule> overlay;
 };
 
 enum class NetworkMode { none, allowlist, host };

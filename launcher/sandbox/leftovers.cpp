@@ -1,5 +1,6 @@
 #include "sandbox/leftovers.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/random.h>
@@ -11,6 +12,8 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <set>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -86,6 +89,29 @@ std::optional<MovedAside> replaced_on_the_way(const WatchedPath& w) {
   return std::nullopt;
 }
 
+// Walks `below` from the directory open at `dir` (shown as `shown`),
+// never through a link: the created path, or the link on the way to it,
+// is moved aside.
+std::optional<MovedAside> move_aside_below(UniqueFd dir, std::string shown, const std::vector<std::string>& below,
+                                           const std::string& rule) {
+  for (std::size_t i = 0; i < below.size(); ++i) {
+    const auto& name = below[i];
+    shown += "/" + name;
+    struct stat st {};
+    int rc = ::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW);
+    if (rc != 0 && errno == EACCES && make_usable(dir.get()))
+      rc = ::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW);
+    if (rc != 0) return std::nullopt;  // not created
+    const bool last = i + 1 == below.size();
+    if (last || S_ISLNK(st.st_mode)) return move_aside(dir.get(), rule, shown, name);
+    if (!S_ISDIR(st.st_mode)) return std::nullopt;  // nothing can stand beneath a file
+    UniqueFd child(::openat(dir.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!child) return std::nullopt;
+    dir = std::move(child);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::vector<WatchedPath> watch_absent_protected(const policy::Filesystem& fs, const mounts::ExistsFn& exists) {
@@ -118,34 +144,162 @@ std::vector<MovedAside> move_aside_created(const std::vector<WatchedPath>& watch
       if (auto moved = replaced_on_the_way(w)) out.push_back(std::move(*moved));
       continue;
     }
-    std::string shown = w.base == "/" ? "" : w.base;
-    for (std::size_t i = 0; i < w.below.size(); ++i) {
-      const auto& name = w.below[i];
-      shown += "/" + name;
-      struct stat st {};
-      int rc = ::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW);
-      if (rc != 0 && errno == EACCES && make_usable(dir.get()))
-        rc = ::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW);
-      if (rc != 0) break;  // not created
-      const bool last = i + 1 == w.below.size();
-      if (last || S_ISLNK(st.st_mode)) {
-        out.push_back(move_aside(dir.get(), w.path, shown, name));
-        break;
-      }
-      if (!S_ISDIR(st.st_mode)) break;  // nothing can stand beneath a file
-      UniqueFd child(::openat(dir.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (!child) break;
-      dir = std::move(child);
+    if (auto moved = move_aside_below(std::move(dir), w.base == "/" ? "" : w.base, w.below, w.path))
+      out.push_back(std::move(*moved));
+  }
+  return out;
+}
+
+namespace {
+
+// Each name of the directory open at `dir_fd` (no "." or ".."); nullopt when
+// it cannot be read.
+std::optional<std::vector<std::pair<std::string, unsigned char>>> entries_of(int dir_fd) {
+  const int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  DIR* dir = ::fdopendir(fd);
+  if (dir == nullptr) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  std::vector<std::pair<std::string, unsigned char>> out;
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name != "." && name != "..") out.emplace_back(name, entry->d_type);
+  }
+  ::closedir(dir);
+  return out;
+}
+
+bool is_directory(int parent_fd, const std::string& name, unsigned char type) {
+  if (type == DT_DIR) return true;
+  if (type != DT_UNKNOWN) return false;
+  struct stat st {};
+  return ::fstatat(parent_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Walks the project's directories (never through a link, never into
+// node_modules or a control path), calling visit(relative_dir, dir_fd,
+// names) for each below the top. An unreadable directory is made readable
+// when the user owns it (make_usable) or passed to `unreadable`.
+template <typename Visit, typename Unreadable>
+void walk_project(const std::string& project, const std::set<std::string>& first_names, Visit visit,
+                  Unreadable unreadable) {
+  struct Pending {
+    UniqueFd fd;
+    std::string relative;
+  };
+  std::vector<Pending> stack;
+  UniqueFd top(::open(project.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!top) return;
+  stack.push_back({std::move(top), ""});
+  while (!stack.empty()) {
+    Pending dir = std::move(stack.back());
+    stack.pop_back();
+    auto names = entries_of(dir.fd.get());
+    if (!names && errno == EACCES && make_usable(dir.fd.get())) names = entries_of(dir.fd.get());
+    if (!names) {
+      unreadable(dir.relative, errno);
+      continue;
+    }
+    if (!dir.relative.empty()) visit(dir.relative, dir.fd.get(), *names);
+    for (const auto& [name, type] : *names) {
+      if (name == "node_modules" || first_names.count(name) != 0) continue;
+      if (!is_directory(dir.fd.get(), name, type)) continue;
+      UniqueFd child(::openat(dir.fd.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!child) continue;  // replaced meanwhile; nothing runs inside a sandbox now
+      stack.push_back({std::move(child), dir.relative.empty() ? name : dir.relative + "/" + name});
     }
   }
+}
+
+std::string first_component(const std::string& relative) { return relative.substr(0, relative.find('/')); }
+
+std::set<std::string> first_components(const std::vector<std::string>& relatives) {
+  std::set<std::string> out;
+  for (const auto& relative : relatives) out.insert(first_component(relative));
+  return out;
+}
+
+// The control paths whose first component is among a directory's entries.
+std::vector<std::string> starting_here(const std::vector<std::string>& relatives,
+                                       const std::vector<std::pair<std::string, unsigned char>>& names) {
+  std::set<std::string> here;
+  for (const auto& entry : names) here.insert(entry.first);
+  std::vector<std::string> out;
+  for (const auto& relative : relatives)
+    if (here.count(first_component(relative)) != 0) out.push_back(relative);
+  return out;
+}
+
+}  // namespace
+
+NestedControl watch_nested_control(const policy::Filesystem& fs, const std::string& project,
+                                   std::vector<policy::PathRule>& protect) {
+  NestedControl nested;
+  std::unique_ptr<char, decltype(&std::free)> real(::realpath(project.c_str(), nullptr), &std::free);
+  if (!real) return nested;
+  nested.project = real.get();
+  nested.rules_project = project;
+  for (const auto& rule : fs.protect) {
+    if (rule.path == project || !path_within(rule.path, project)) continue;
+    auto relative = rule.path.substr(project == "/" ? 1 : project.size() + 1);
+    if (std::find(nested.relatives.begin(), nested.relatives.end(), relative) == nested.relatives.end())
+      nested.relatives.push_back(std::move(relative));
+  }
+  if (nested.relatives.empty()) return nested;
+  walk_project(
+      nested.project, first_components(nested.relatives),
+      [&](const std::string& dir, int dir_fd, const auto& names) {
+        for (const auto& relative : starting_here(nested.relatives, names)) {
+          struct stat st {};
+          if (::fstatat(dir_fd, relative.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+          nested.existing.push_back(dir + "/" + relative);
+          policy::PathRule rule;
+          rule.path = nested.project + "/" + dir + "/" + relative;
+          rule.where.file = "nested control file (filesystem.protect under the project)";
+          protect.push_back(std::move(rule));
+        }
+      },
+      [](const std::string&, int) {});
+  std::sort(nested.existing.begin(), nested.existing.end());
+  return nested;
+}
+
+std::vector<MovedAside> move_aside_nested(const NestedControl& nested) {
+  std::vector<MovedAside> out;
+  if (nested.relatives.empty()) return out;
+  walk_project(
+      nested.project, first_components(nested.relatives),
+      [&](const std::string& dir, int dir_fd, const auto& names) {
+        for (const auto& relative : starting_here(nested.relatives, names)) {
+          const auto path = dir + "/" + relative;
+          if (std::binary_search(nested.existing.begin(), nested.existing.end(), path)) continue;
+          UniqueFd fd(::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0));
+          if (!fd) continue;
+          // The rule to drop is the top-level one: it covers every directory.
+          if (auto moved = move_aside_below(std::move(fd), nested.project + "/" + dir, split(relative),
+                                            nested.rules_project + "/" + relative))
+            out.push_back(std::move(*moved));
+        }
+      },
+      [&](const std::string& dir, int error) {
+        const auto shown = nested.project + (dir.empty() ? "" : "/" + dir);
+        out.push_back({shown, shown, "", std::string("cannot be searched for control files: ") + std::strerror(error)});
+      });
   return out;
 }
 
 void refuse_left_behind(const Spec& spec, RunResult& result) {
   result.left_behind = move_aside_created(spec.watched);
+  for (auto& moved : move_aside_nested(spec.nested)) result.left_behind.push_back(std::move(moved));
   if (result.left_behind.empty()) return;
   for (const auto& m : result.left_behind) {
-    if (m.moved_to.empty())
+    if (m.moved_to.empty() && m.path == m.rule)
+      spdlog::error("{} {}: a control file the command left there could not be looked for; look before any tool runs "
+                    "here",
+                    m.path, m.why);
+    else if (m.moved_to.empty())
       spdlog::error("the command created {}, a file that tools take orders from (filesystem.protect), and it could "
                     "not be moved aside ({}): remove it before any tool runs here",
                     m.path, m.why);

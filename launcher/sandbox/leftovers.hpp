@@ -41,4 +41,30 @@ struct MovedAside {
 // symbolic link a step put on the way to one (a tool would follow it).
 std::vector<MovedAside> move_aside_created(const std::vector<WatchedPath>& watched);
 
+// Control files below the project's top: git finds a .git in any directory
+// it runs in, direnv an .envrc, cargo a .cargo/config.toml, yarn a
+// .yarnrc.yml, npm an .npmrc beside a package.json, mise a .tool-versions,
+// from the working directory upwards. So every protected path under the
+// project (`.git`, `.envrc`, `.yarn/releases`, ...) is protected in every
+// directory of the project as well, except under node_modules (packages
+// ship such files, and tools do not take orders from them there) and
+// inside the protected paths themselves.
+struct NestedControl {
+  std::string project;                // canonical
+  std::string rules_project;          // as the profile's rules name it (${project})
+  std::vector<std::string> relatives; // ".git", ".yarn/releases": as under the project's top
+  std::vector<std::string> existing;  // "sub/.git": nested ones there before the run (sorted)
+};
+
+// Before the run: the nested control paths that exist (bound read-only:
+// returned as protect rules) and what to compare with afterwards. Empty
+// when the profile protects nothing under the project.
+NestedControl watch_nested_control(const policy::Filesystem& fs, const std::string& project,
+                                   std::vector<policy::PathRule>& protect);
+
+// After the run: every nested control path that was not there before is
+// moved aside, like a top-level one; a directory that cannot be searched is
+// reported (nothing in it could be checked).
+std::vector<MovedAside> move_aside_nested(const NestedControl& nested);
+
 }  // namespace airlock::sandbox

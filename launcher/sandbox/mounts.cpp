@@ -100,6 +100,7 @@ class Builder {
     hide_unreached_top_level();
     add_root_and_system_steps();
     add_write_steps();
+    add_overlay_steps();
     add_read_steps();
     add_protect_steps();
     add_hide_steps();
@@ -139,6 +140,18 @@ class Builder {
     collect(fs_.hide, "hide", hides_);
     collect(fs_.devices, "devices", devices_);
     collect(fs_.protect, "protect", protects_);
+    collect(fs_.overlay, "overlay", overlays_);
+    for (const Rule& overlay : overlays_) {
+      const bool also_written = std::any_of(writes_.begin(), writes_.end(),
+                                            [&](const Rule& w) { return w.path == overlay.path; });
+      if (also_written) {
+        throw Error("filesystem.overlay: \"" + overlay.path + "\" is also in filesystem.write" +
+                    in_parens(overlay.where) + "; a path is either written through or written to a discarded layer");
+      }
+      if (!exists_(overlay.path + "/")) {
+        throw Error("filesystem.overlay: \"" + overlay.path + "\" is not a directory" + in_parens(overlay.where));
+      }
+    }
     for (Rule& hide : hides_) hide.is_dir = exists_(hide.path == "/" ? "/" : hide.path + "/");
     for (const Rule& device : devices_) {
       if (!within(device.path, "/dev") || device.path == "/dev") {
@@ -161,7 +174,7 @@ class Builder {
     for (const std::string& name : *names) {
       const std::string path = "/" + name;
       if (served_by_sandbox(path) || !exists_(path + "/")) continue;
-      if (covers(path, reads_) || covers(path, writes_) || covers(path, hides_)) continue;
+      if (covers(path, reads_) || covers(path, writes_) || covers(path, overlays_) || covers(path, hides_)) continue;
       hides_.push_back(Rule{path, "no rule covers it (unix sockets of host services live in such places)", "", true});
     }
   }
@@ -203,6 +216,13 @@ class Builder {
     }
   }
 
+  // Under /tmp (private already) an overlay would only add a layer.
+  void add_overlay_steps() {
+    for (const Rule& rule : overlays_) {
+      if (!served_by_sandbox(rule.path)) add(Op::overlay, rule.path, rule.path, rule.origin);
+    }
+  }
+
   // The step that decides what the sandbox sees at `path`: the deepest mount
   // whose target contains it, the later one when two share a target.
   static const Step* decider(const std::vector<Step>& steps, const std::string& path) {
@@ -230,8 +250,9 @@ class Builder {
   void add_read_steps() {
     std::vector<Rule> reads;
     for (const Rule& rule : reads_) {
-      const bool also_written = std::any_of(writes_.begin(), writes_.end(),
-                                            [&](const Rule& w) { return w.path == rule.path; });
+      auto same = [&](const Rule& w) { return w.path == rule.path; };
+      const bool also_written = std::any_of(writes_.begin(), writes_.end(), same) ||
+                                std::any_of(overlays_.begin(), overlays_.end(), same);
       if (!also_written && !served_by_sandbox(rule.path)) reads.push_back(rule);
     }
     if (plan_.view == policy::View::minimal) {
@@ -309,7 +330,7 @@ class Builder {
   const ExistsFn& exists_;
   const ListFn& list_;
   Plan plan_;
-  std::vector<Rule> reads_, writes_, hides_, devices_, protects_;
+  std::vector<Rule> reads_, writes_, hides_, devices_, protects_, overlays_;
 };
 
 }  // namespace
@@ -362,6 +383,7 @@ std::string follow_host_symlinks(const std::string& path) {
 }
 
 void limit_private_tmp(Plan& plan, std::uint64_t bytes) {
+  plan.overlay_upper += ",size=" + std::to_string(bytes);
   for (auto& step : plan.steps)
     if (step.op == Op::tmpfs && (step.target == "/tmp" || step.target == "/dev/shm"))
       step.source += ",size=" + std::to_string(bytes);
@@ -398,6 +420,7 @@ std::string_view op_name(Op op) {
     case Op::devpts: return "devpts";
     case Op::dev_node: return "dev_node";
     case Op::symlink: return "symlink";
+    case Op::overlay: return "overlay";
     case Op::remount_ro: return "remount_ro";
   }
   return "?";
@@ -410,7 +433,8 @@ std::string describe(const Plan& plan) {
     line.resize(std::max<std::size_t>(line.size() + 1, 14), ' ');
     line += step.target;
     const std::size_t target_column = line.size() - step.target.size();
-    const bool binds = step.op == Op::bind_ro || step.op == Op::bind_rw || step.op == Op::dev_node;
+    const bool binds =
+        step.op == Op::bind_ro || step.op == Op::bind_rw || step.op == Op::dev_node || step.op == Op::overlay;
     if (step.op == Op::symlink) {
       line += " -> " + step.source;
     } else if (step.op == Op::bind_content) {

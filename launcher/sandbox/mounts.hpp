@@ -33,6 +33,9 @@ enum class Op {
   dev_node,    // bind one host device node
   symlink,     // create a symlink: target -> source (the link text)
   remount_ro,  // make the mount at target read-only (applied after all mounts)
+  overlay,     // the host directory `source` as the lower layer of an overlay whose
+               // upper layer is a private tmpfs: writable, and every write is
+               // discarded with the sandbox
 };
 
 struct Step {
@@ -49,6 +52,8 @@ struct Plan {
   policy::View view = policy::View::host;
   std::vector<Step> steps;           // in the order apply() performs them
   std::vector<std::string> skipped;  // optional ("?path") rules whose path does not exist
+  // Options of the tmpfs that holds each overlay's writes (limits.tmp bounds it).
+  std::string overlay_upper = "mode=0755";
 };
 
 // Whether a host path exists. build() asks it for "path" and, to learn whether
@@ -87,9 +92,9 @@ Plan build(const policy::Filesystem& fs, const ExistsFn& exists, const ListFn& l
 // nothing: it already holds descriptors to that terminal.
 void add_terminal(Plan& plan, const std::string& host_tty);
 
-// Bounds the private /tmp and /dev/shm tmpfs steps to `bytes` each
-// (limits.tmp; 0: no limit, as tmpfs reads size=0). A write past it fails
-// with ENOSPC.
+// Bounds the private /tmp and /dev/shm tmpfs steps, and the layer that holds
+// each overlay's writes, to `bytes` each (limits.tmp; 0: no limit, as tmpfs
+// reads size=0). A write past it fails with ENOSPC.
 void limit_private_tmp(Plan& plan, std::uint64_t bytes);
 
 // The real ExistsFn: stat(2) on the host.

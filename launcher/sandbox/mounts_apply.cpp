@@ -165,8 +165,11 @@ class RootBuilder {
       case Op::bind_content: return bind_content(step);
       case Op::symlink: return make_symlink(step);
       case Op::remount_ro: return remount_ro(step);
+      case Op::overlay: return overlay(step, kNoSuid | kNoDev);
     }
   }
+
+  void set_overlay_upper(std::string options) { overlay_upper_ = std::move(options); }
 
   // pivot_root(".", ".") stacks the staging root on top of the new root;
   // detaching "." then drops it together with the host root below it
@@ -319,6 +322,55 @@ class RootBuilder {
     attach(tree, mount_point(step.target, false), step);
   }
 
+  // The layers live in the staging tmpfs, under names no path given to the
+  // kernel needs escaping for: the host directory is bound there (resolved
+  // in the host's root, so its symlinks mean what they mean on the host) and
+  // a private tmpfs there holds the upper and work directories. Overlayfs
+  // keeps its own private clones of both, so they outlive the staging tree,
+  // which is detached with the old root; the writes go when the sandbox does.
+  // userxattr: in a user namespace overlayfs may keep its metadata only in
+  // user.* extended attributes.
+  void overlay(const Step& step, std::uint64_t attrs) {
+    const std::string what = "overlay " + step.source + " on " + step.target;
+    const std::string dir = ".airlock-overlay-" + std::to_string(overlays_++);
+    UniqueFd lower_source = resolve_in(oldroot_.get(), step.source);
+    if (!lower_source) throw SystemError(what, errno);
+    struct stat lower_st {};
+    check_syscall(::fstat(lower_source.get(), &lower_st), what);
+    if (!S_ISDIR(lower_st.st_mode)) throw Error(what + ": not a directory");
+
+    check_syscall(::mkdirat(staging_.get(), dir.c_str(), 0700), what + ": create " + dir);
+    const std::string lower_name = dir + "/lower";
+    const std::string upper_name = dir + "/layer";
+    check_syscall(::mkdirat(staging_.get(), lower_name.c_str(), 0700), what + ": create " + lower_name);
+    check_syscall(::mkdirat(staging_.get(), upper_name.c_str(), 0700), what + ": create " + upper_name);
+    UniqueFd lower(as_fd(::syscall(SYS_open_tree, lower_source.get(), "",
+                                   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE),
+                         what));
+    set_attributes(lower.get(), MOUNT_ATTR_RDONLY | attrs, true, what);
+    attach(lower, UniqueFd(as_fd(::openat(staging_.get(), lower_name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC),
+                                 what)),
+           step);
+    UniqueFd layer = new_filesystem("tmpfs", overlay_upper_, attrs);
+    attach(layer, UniqueFd(as_fd(::openat(staging_.get(), upper_name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC),
+                                 what)),
+           step);
+    UniqueFd layer_root(as_fd(::openat(staging_.get(), upper_name.c_str(), O_DIRECTORY | O_CLOEXEC), what));
+    check_syscall(::mkdirat(layer_root.get(), "upper", 0755), what + ": create the upper layer");
+    check_syscall(::mkdirat(layer_root.get(), "work", 0700), what + ": create the work directory");
+    // The overlay's root shows the upper directory's owner and mode: the
+    // host directory's, so the sandbox sees the cache as its own.
+    check_syscall(::fchmodat(layer_root.get(), "upper", lower_st.st_mode & 07777, 0), what + ": chmod the upper layer");
+    check_syscall(::fchownat(layer_root.get(), "upper", lower_st.st_uid, lower_st.st_gid, AT_SYMLINK_NOFOLLOW),
+                  what + ": chown the upper layer");
+    const std::string base = "/" + dir;
+    UniqueFd tree = new_filesystem("overlay",
+                                   "lowerdir=" + base + "/lower,upperdir=" + base + "/layer/upper,workdir=" + base +
+                                       "/layer/work,userxattr",
+                                   attrs);
+    attach(tree, mount_point(step.target, true), step);
+  }
+
   void make_symlink(const Step& step) const {
     const auto [parent, name] = split_parent(step.target);
     UniqueFd dir = mount_point(parent, true);
@@ -337,6 +389,8 @@ class RootBuilder {
   std::string empty_dir_options_;
   bool empty_file_made_ = false;
   unsigned content_files_ = 0;
+  unsigned overlays_ = 0;
+  std::string overlay_upper_ = "mode=0755";
 };
 
 }  // namespace
@@ -344,6 +398,7 @@ class RootBuilder {
 void apply(const Plan& plan) {
   RootBuilder builder;
   builder.enter_staging();
+  builder.set_overlay_upper(plan.overlay_upper);
   for (const Step& step : plan.steps) builder.perform(step);
   builder.enter_new_root();
 }

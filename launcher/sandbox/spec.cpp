@@ -179,6 +179,10 @@ landlock::Request landlock_request(const policy::Policy& policy, const Enforceme
   req.read = rule_paths(fs.read);
   req.write = rule_paths(fs.write);
   req.exec = rule_paths(fs.exec);
+  // An overlay is writable only where there is a mount namespace to hold
+  // one; without it (best effort) the directory stays read-only, never
+  // written through to the host.
+  for (auto& path : rule_paths(fs.overlay)) (plan.namespaces ? req.write : req.read).push_back(std::move(path));
   // Landlock alone must keep hidden paths out (DESIGN.md, defence in depth):
   // without namespaces it is all there is, and /etc/shadow sits in /etc.
   // filesystem.redact needs the mount namespace (a copy bound in the
@@ -280,14 +284,20 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
   spec.executable = find_executable(command.at(0), env_value(spec.env.env, "PATH"), spec.exec_errno);
 
   create_missing_write_dirs(policy.filesystem.write);
+  create_missing_write_dirs(policy.filesystem.overlay);
   spec.watched = watch_absent_protected(policy.filesystem, [](const std::string& path) {
     struct stat st {};
     return ::lstat(path.c_str(), &st) == 0;
   });
+  // Control files below the project's top: the ones there are bound
+  // read-only like the top-level ones, new ones are refused after the run.
+  auto view = policy.filesystem;
+  if (const auto project = policy.variables.find("project"); project != policy.variables.end())
+    spec.nested = watch_nested_control(policy.filesystem, project->second, view.protect);
   std::string resolv_conf;  // where the gateway's resolv.conf is bound, if it is
   if (plan.namespaces) {
     spec.id_map = namespaces::id_map_for(host.uid, host.gid, host.uid == 0);
-    spec.mounts = mounts::build(policy.filesystem, mounts::host_path_exists, landlock::list_directory);
+    spec.mounts = mounts::build(view, mounts::host_path_exists, landlock::list_directory);
     if (const auto size = limits::tmp_size(policy.limits)) mounts::limit_private_tmp(spec.mounts, *size);
     if (!host.terminal.empty()) mounts::add_terminal(spec.mounts, host.terminal);
     if (gateway::needed(policy.network)) {

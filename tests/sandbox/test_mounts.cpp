@@ -441,5 +441,50 @@ TEST(MountsBuild, ReadOnlyStepsPinEveryDirectoryBetween) {
   EXPECT_EQ(read_only_steps("/a/b", "/a/b", "why").size(), 1u);
 }
 
+TEST(MountsBuild, AnOverlayIsItsOwnStepAndNotAWritableBind) {
+  Filesystem fs;
+  fs.overlay = {rule("/home/u/.cache")};
+  fs.read = {rule("/home/u/.cache/node-gyp")};
+  fs.protect = {rule("/home/u/.cache/x")};
+  Plan plan = build(fs, fake_host({"/home/", "/home/u/", "/home/u/.cache/", "/home/u/.cache/node-gyp/",
+                                   "/home/u/.cache/x"}));
+  const auto at = index_of(plan, Op::overlay, "/home/u/.cache");
+  ASSERT_GE(at, 0) << describe(plan);
+  EXPECT_EQ(plan.steps[static_cast<std::size_t>(at)].source, "/home/u/.cache");
+  EXPECT_EQ(index_of(plan, Op::bind_rw, "/home/u/.cache"), -1);
+  // Read through the overlay, not bound back from the host over it; a
+  // protected path beneath it needs nothing (its writes are discarded).
+  EXPECT_EQ(index_of(plan, Op::bind_ro, "/home/u/.cache/node-gyp"), -1) << describe(plan);
+  EXPECT_EQ(index_of(plan, Op::bind_ro, "/home/u/.cache/x"), -1) << describe(plan);
+  EXPECT_NE(describe(plan).find("overlay"), std::string::npos);
+  EXPECT_EQ(plan.overlay_upper, "mode=0755");
+  limit_private_tmp(plan, 4096);
+  EXPECT_EQ(plan.overlay_upper, "mode=0755,size=4096");
+}
+
+TEST(MountsBuild, AnOverlayThatIsAlsoWrittenOrNoDirectoryIsAnError) {
+  Filesystem both;
+  both.overlay = {rule("/home/u/.cache", false, "p.toml", 3, 12)};
+  both.write = {rule("/home/u/.cache")};
+  try {
+    build(both, fake_host({"/home/", "/home/u/", "/home/u/.cache/"}));
+    ADD_FAILURE() << "an overlay also written was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("also in filesystem.write (p.toml:3:12)"), std::string::npos) << e.what();
+  }
+  Filesystem file;
+  file.overlay = {rule("/home/u/.cache")};
+  try {
+    build(file, fake_host({"/home/", "/home/u/", "/home/u/.cache"}));
+    ADD_FAILURE() << "an overlay on a file was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is not a directory"), std::string::npos) << e.what();
+  }
+  Filesystem missing;
+  missing.overlay = {rule("/home/u/.ccache", true)};
+  const Plan plan = build(missing, fake_host({"/home/", "/home/u/"}));
+  EXPECT_EQ(index_of(plan, Op::overlay, "/home/u/.ccache"), -1);
+}
+
 }  // namespace
 }  // namespace airlock::mounts

@@ -401,5 +401,54 @@ TEST(MountsApply, APathThatVanishesBeforeApplyFailsTheSetUp) {
   EXPECT_NE(run.values()["exception"].find(fx.dir / "project"), std::string::npos) << run.output;
 }
 
+// A cache a step may use but not leave anything in: the step writes, reads
+// back and removes through the overlay; the host directory is untouched,
+// and a symbolic link the step makes there is not on the host either.
+TEST(MountsApply, AnOverlayIsWritableInsideAndItsWritesAreDiscarded) {
+  Fixture fx;
+  make_fixture_dir(fx.dir / "cache");
+  make_fixture_dir(fx.dir / "cache/node-gyp");
+  write_text(fx.dir / "cache/node-gyp/common.gypi", "original");
+  write_text(fx.dir / "cache/keep", "keep");
+  Filesystem fs;
+  fs.overlay = {rule(fx.dir / "cache")};
+  Plan plan = build(fs, host_path_exists);
+  limit_private_tmp(plan, 1u << 20);
+
+  const SandboxRun run = run_with_plan(plan, [&](std::string& out) {
+    out += "before=" + contents(fx.dir / "cache/node-gyp/common.gypi") + "\n";
+    write_text(fx.dir / "cache/node-gyp/common.gypi", "planted");
+    out += "after=" + contents(fx.dir / "cache/node-gyp/common.gypi") + "\n";
+    out += "create=" + create_file(fx.dir / "cache/new") + "\n";
+    out += "mkdir=" + make_dir(fx.dir / "cache/npx") + "\n";
+    out += "remove=" + std::string(::unlink((fx.dir / "cache/keep").c_str()) == 0 ? "ok" : errno_name(errno)) + "\n";
+    out += "link=" + std::string(::symlink("/etc", (fx.dir / "cache/link").c_str()) == 0 ? "ok" : errno_name(errno)) + "\n";
+    out += "mode=" + mode_of(fx.dir / "cache") + "\n";
+    // The layer is bounded like the private /tmp: a write past it fails.
+    const int fd = ::open((fx.dir / "cache/big").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    std::string big(4u << 20, 'x');
+    const ssize_t n = fd < 0 ? -1 : ::write(fd, big.data(), big.size());
+    out += "big=" + std::string(n == static_cast<ssize_t>(big.size()) ? "written" : "short") + "\n";
+    if (fd >= 0) ::close(fd);
+  });
+
+  ASSERT_EQ(run.status, 0) << run.output;
+  auto v = run.values();
+  EXPECT_EQ(v["before"], "original");
+  EXPECT_EQ(v["after"], "planted");
+  EXPECT_EQ(v["create"], "ok");
+  EXPECT_EQ(v["mkdir"], "ok");
+  EXPECT_EQ(v["remove"], "ok");
+  EXPECT_EQ(v["link"], "ok");
+  EXPECT_EQ(v["mode"], "755");
+  EXPECT_EQ(v["big"], "short");
+  EXPECT_EQ(slurp(fx.dir / "cache/node-gyp/common.gypi"), "original");
+  EXPECT_EQ(slurp(fx.dir / "cache/keep"), "keep");
+  EXPECT_EQ(present(fx.dir / "cache/new"), "ENOENT");
+  EXPECT_EQ(present(fx.dir / "cache/npx"), "ENOENT");
+  EXPECT_EQ(present(fx.dir / "cache/link"), "ENOENT");
+  EXPECT_EQ(present(fx.dir / "cache/big"), "ENOENT");
+}
+
 }  // namespace
 }  // namespace airlock::mounts
