@@ -694,6 +694,15 @@ scenario_variants() {
     expect_true "$what: .envrc moved aside" test -n "$(moved_to "$PROJECT/.envrc")" -a ! -e "$PROJECT/.envrc"
     s2_commit
     expect_true "$what: step 2 (commit) did not run a planted hook" test ! -e "$MARKS/hook"
+    fresh git
+    IN=$PROJECT outside git init -q vendor/lib
+    what="$WHO git audit: nested control files"
+    al -- -q audit -o "$SCRATCH/$WHO/generated.toml" --report "$REPORT" -- sh -c '
+      git -C vendor/lib config core.fsmonitor "touch $1/nested-existing; false"; echo "existing-rc=$?"
+      printf "touch %s/nested-envrc\n" "$1" > src/.envrc' sh "$MARKS"
+    expect_rc "$what: a new src/.envrc fails the audit with 122" 122
+    expect_contains "$what: the existing vendor/lib/.git/config is read-only" "$OUT" "existing-rc=255"
+    expect_true "$what: src/.envrc moved aside" test ! -e "$PROJECT/src/.envrc"
   else
     note "$WHO: no seccomp user notification; audit not tried"
   fi

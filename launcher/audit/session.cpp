@@ -119,7 +119,14 @@ sandbox::Spec prepare(const policy::Policy& base, const sandbox::EnforcementPlan
   layers.landlock_tcp = false;
   layers.seccomp = false;
   sandbox::Spec spec = sandbox::prepare(relaxed, layers, command, host);
-  if (plan.namespaces) spec.mounts = view(base.filesystem, places, mounts::host_path_exists);
+  if (plan.namespaces) {
+    // Control files below the project's top that exist stay read-only, as
+    // in a run (sandbox::prepare found them; new ones are refused after).
+    policy::Filesystem fs = base.filesystem;
+    for (const auto& nested : spec.nested.existing)
+      fs.protect.push_back(policy::PathRule{spec.nested.project + "/" + nested, true, {}, false});
+    spec.mounts = view(fs, places, mounts::host_path_exists);
+  }
   // The host tree is writable during an audit: a protected path or shell
   // start-up file that does not exist yet (a fresh user's ~/.config/airlock,
   // ~/.bashrc; /etc/airlock as root) could be created, and is moved aside
