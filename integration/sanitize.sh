@@ -18,4 +18,4 @@ source "$root/integration/sanitizer_build.sh"
 configure_sanitizer_build
 cmake --build "$SANITIZE_BUILD_DIR" -j"$(nproc)"
 cd "$SANITIZE_BUILD_DIR"
-ctest --output-on-failure --timeout 900 -j1 "$@"
+ctest --output-on-failure --timeout 900 -j"$(nproc)" "$@"

@@ -23,7 +23,7 @@ stage_tests() {
   bash packaging/deps.sh &&
     cmake -S . -B "$build" -DAIRLOCK_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
     cmake --build "$build" -j"$(nproc)" &&
-    (cd "$build" && ctest --output-on-failure --timeout 600 -j1 "$@")
+    (cd "$build" && ctest --output-on-failure --timeout 600 -j"$(nproc)" "$@")
 }
 stage_sanitizers() { bash integration/sanitize.sh "$@"; }
 stage_fuzz() { FUZZ_SECONDS=${FUZZ_SECONDS:-30} bash integration/fuzz.sh; }
