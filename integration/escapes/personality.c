@@ -1,9 +1,9 @@
 /*
- * personality: change the execution domain. Allowed in airlock's default
- * (builds use `setarch -R`); the question is whether it grants anything:
- * the flags must not survive into a program that runs with more privilege
- * (no setuid program gains any here), MMAP_PAGE_ZERO must not map page 0,
- * and UNAME26 must not leak kernel memory.
+ * personality: change the execution domain. airlock's fixed seccomp rule
+ * allows only PER_LINUX and the query, so setting flags is refused; and
+ * were it not, the flags must not survive into a program that runs with
+ * more privilege (no setuid program gains any here), MMAP_PAGE_ZERO must
+ * not map page 0, and UNAME26 must not leak kernel memory.
  *
  * Modelled on CVE-2009-1895 (PER_CLEAR_ON_SETID missed MMAP_PAGE_ZERO, so
  * a setuid program ran with page 0 mapped and NULL dereferences in the
@@ -35,7 +35,7 @@ int main(int argc, char **argv) {
   if (personality(ADDR_NO_RANDOMIZE | READ_IMPLIES_EXEC) < 0) {
     held("set", "personality(ADDR_NO_RANDOMIZE|READ_IMPLIES_EXEC): %s", errname(errno));
   } else {
-    held("set", "personality() is allowed (was 0x%x); alone it only weakens this process's own ASLR and W^X", before);
+    escaped("set", "personality(ADDR_NO_RANDOMIZE|READ_IMPLIES_EXEC) is allowed (was 0x%x): ASLR and W^X are off for what runs next", before);
   }
 
   /* Into a setuid program: the kernel must clear the dangerous flags, and

@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 
 #include "policy/egress.hpp"
+#include "policy/socket_families.hpp"
 #include "policy/units.hpp"
 #include "util/path.hpp"
 
@@ -203,6 +204,13 @@ class Builder {
         sc.errno_value = *value;
       else
         diag_.error(f->scalar.where, "syscalls.errno", "unknown errno \"" + f->scalar.text + "\"; expected e.g. \"EPERM\"");
+    }
+    for (const auto& item : list("syscalls.socket_families")) {
+      if (!socket_family(item.text))
+        diag_.error(item.where, "syscalls.socket_families",
+                    "unknown address family \"" + item.text + "\"; known: " + socket_family_names());
+      else if (std::find(sc.socket_families.begin(), sc.socket_families.end(), item.text) == sc.socket_families.end())
+        sc.socket_families.push_back(item.text);
     }
   }
 

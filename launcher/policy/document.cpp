@@ -347,6 +347,8 @@ const std::vector<FieldSpec>& schema() {
       {"syscalls", "deny", FieldType::string_list, EntryKind::syscalls, "syscalls refused"},
       {"syscalls", "action", FieldType::string, EntryKind::none, "\"errno\", \"kill\" or \"log\""},
       {"syscalls", "errno", FieldType::string, EntryKind::none, "errno name for the errno action, e.g. \"EPERM\""},
+      {"syscalls", "socket_families", FieldType::string_list, EntryKind::none,
+       "address families sockets may have (\"unix\", \"inet\", \"inet6\", \"netlink\", ...); others fail with EAFNOSUPPORT"},
       {"process", "timeout", FieldType::string, EntryKind::none, "duration before SIGTERM"},
       {"process", "grace", FieldType::string, EntryKind::none, "duration between SIGTERM and SIGKILL"},
       {"process", "capabilities", FieldType::string_list, EntryKind::capabilities, "capabilities kept"},

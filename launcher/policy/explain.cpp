@@ -141,6 +141,7 @@ std::string to_toml(const Policy& p, bool with_origins) {
   w.strings("deny", p.syscalls.deny);
   w.string("action", action_name(p.syscalls.action));
   w.string("errno", errno_name(p.syscalls.errno_value));
+  w.strings("socket_families", p.syscalls.socket_families);
 
   w.section("process");
   if (p.process.timeout) w.string("timeout", format_duration(*p.process.timeout));

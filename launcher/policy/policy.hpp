@@ -105,6 +105,9 @@ struct Syscalls {
   std::vector<std::string> deny;   // syscall names, @sets expanded
   SyscallAction action = SyscallAction::errno_;
   int errno_value = 1;  // EPERM
+  // Address families socket(2) and socketpair(2) may create ("unix",
+  // "inet", ...); every other one fails with EAFNOSUPPORT. Empty: any.
+  std::vector<std::string> socket_families;
 };
 
 struct Process {

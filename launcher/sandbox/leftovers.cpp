@@ -178,41 +178,6 @@ bool is_directory(int parent_fd, const std::string& name, unsigned char type) {
   return ::fstatat(parent_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
-// Walks the project's directories (never through a link, never into
-// node_modules or a control path), calling visit(relative_dir, dir_fd,
-// names) for each below the top. An unreadable directory is made readable
-// when the user owns it (make_usable) or passed to `unreadable`.
-template <typename Visit, typename Unreadable>
-void walk_project(const std::string& project, const std::set<std::string>& first_names, Visit visit,
-                  Unreadable unreadable) {
-  struct Pending {
-    UniqueFd fd;
-    std::string relative;
-  };
-  std::vector<Pending> stack;
-  UniqueFd top(::open(project.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!top) return;
-  stack.push_back({std::move(top), ""});
-  while (!stack.empty()) {
-    Pending dir = std::move(stack.back());
-    stack.pop_back();
-    auto names = entries_of(dir.fd.get());
-    if (!names && errno == EACCES && make_usable(dir.fd.get())) names = entries_of(dir.fd.get());
-    if (!names) {
-      unreadable(dir.relative, errno);
-      continue;
-    }
-    if (!dir.relative.empty()) visit(dir.relative, dir.fd.get(), *names);
-    for (const auto& [name, type] : *names) {
-      if (name == "node_modules" || first_names.count(name) != 0) continue;
-      if (!is_directory(dir.fd.get(), name, type)) continue;
-      UniqueFd child(::openat(dir.fd.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (!child) continue;  // replaced meanwhile; nothing runs inside a sandbox now
-      stack.push_back({std::move(child), dir.relative.empty() ? name : dir.relative + "/" + name});
-    }
-  }
-}
-
 std::string first_component(const std::string& relative) { return relative.substr(0, relative.find('/')); }
 
 std::set<std::string> first_components(const std::vector<std::string>& relatives) {
@@ -232,6 +197,74 @@ std::vector<std::string> starting_here(const std::vector<std::string>& relatives
   return out;
 }
 
+// Walks the project's directories (never through a link, never into
+// node_modules, a control path or another filesystem mounted below),
+// calling visit(relative_dir, dir_fd, names) for each below the top.
+// Depth first, holding one descriptor per level. A directory that cannot
+// be opened or read is made usable when the user owns it (make_usable), or
+// passed to unreadable(relative_dir, errno). walk() is false when it
+// stopped at the limits (NestedControl::max_directories, max_depth).
+template <typename Visit, typename Unreadable>
+class ProjectWalk {
+ public:
+  ProjectWalk(const NestedControl& limits, const std::set<std::string>& first_names, Visit visit,
+              Unreadable unreadable)
+      : limits_(limits), first_names_(first_names), visit_(visit), unreadable_(unreadable) {}
+
+  bool walk(const std::string& project) {
+    UniqueFd top(::open(project.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!top || ::fstat(top.get(), &top_st_) != 0) return true;
+    return walk_dir(top.get(), "", 0);
+  }
+
+ private:
+  bool walk_dir(int fd, const std::string& relative, std::size_t depth) {
+    if (++walked_ > limits_.max_directories || depth > limits_.max_depth) return false;
+    auto names = entries_of(fd);
+    if (!names && errno == EACCES && make_usable(fd)) names = entries_of(fd);
+    if (!names) {
+      unreadable_(relative, errno);
+      return true;
+    }
+    if (!relative.empty()) visit_(relative, fd, *names);
+    for (const auto& [name, type] : *names) {
+      if (name == "node_modules" || first_names_.count(name) != 0) continue;
+      if (!is_directory(fd, name, type)) continue;
+      const auto child_relative = relative.empty() ? name : relative + "/" + name;
+      UniqueFd child(::openat(fd, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!child) {
+        // Gone or replaced by a link since it was listed: nothing runs in
+        // the sandbox any more, so only the caller's own doing.
+        if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP) unreadable_(child_relative, errno);
+        continue;
+      }
+      struct stat st {};
+      if (::fstat(child.get(), &st) != 0 || st.st_dev != top_st_.st_dev) continue;
+      if (!walk_dir(child.get(), child_relative, depth + 1)) return false;
+    }
+    return true;
+  }
+
+  const NestedControl& limits_;
+  const std::set<std::string>& first_names_;
+  Visit visit_;
+  Unreadable unreadable_;
+  struct stat top_st_ {};
+  std::size_t walked_ = 0;
+};
+
+template <typename Visit, typename Unreadable>
+bool walk_project(const NestedControl& nested, Visit visit, Unreadable unreadable) {
+  return ProjectWalk<Visit, Unreadable>(nested, first_components(nested.relatives), visit, unreadable)
+      .walk(nested.project);
+}
+
+void warn_incomplete(const NestedControl& nested) {
+  spdlog::warn("{} has more than {} directories or is more than {} deep: control files below its top are neither "
+               "protected nor looked for (run airlock from the project's own directory)",
+               nested.project, nested.max_directories, nested.max_depth);
+}
+
 }  // namespace
 
 NestedControl watch_nested_control(const policy::Filesystem& fs, const std::string& project,
@@ -248,8 +281,8 @@ NestedControl watch_nested_control(const policy::Filesystem& fs, const std::stri
       nested.relatives.push_back(std::move(relative));
   }
   if (nested.relatives.empty()) return nested;
-  walk_project(
-      nested.project, first_components(nested.relatives),
+  const bool complete = walk_project(
+      nested,
       [&](const std::string& dir, int dir_fd, const auto& names) {
         for (const auto& relative : starting_here(nested.relatives, names)) {
           struct stat st {};
@@ -262,15 +295,17 @@ NestedControl watch_nested_control(const policy::Filesystem& fs, const std::stri
         }
       },
       [](const std::string&, int) {});
+  nested.complete = complete;
+  if (!complete) warn_incomplete(nested);
   std::sort(nested.existing.begin(), nested.existing.end());
   return nested;
 }
 
 std::vector<MovedAside> move_aside_nested(const NestedControl& nested) {
   std::vector<MovedAside> out;
-  if (nested.relatives.empty()) return out;
-  walk_project(
-      nested.project, first_components(nested.relatives),
+  if (nested.relatives.empty() || !nested.complete) return out;
+  const bool complete = walk_project(
+      nested,
       [&](const std::string& dir, int dir_fd, const auto& names) {
         for (const auto& relative : starting_here(nested.relatives, names)) {
           const auto path = dir + "/" + relative;
@@ -287,6 +322,12 @@ std::vector<MovedAside> move_aside_nested(const NestedControl& nested) {
         const auto shown = nested.project + (dir.empty() ? "" : "/" + dir);
         out.push_back({shown, shown, "", std::string("cannot be searched for control files: ") + std::strerror(error)});
       });
+  // The tree was small enough before the run: a step that grew it past the
+  // limit could hide a control file beyond it.
+  if (!complete)
+    out.push_back({nested.project, nested.project, "",
+                   "has more than " + std::to_string(nested.max_directories) + " directories or is more than " +
+                       std::to_string(nested.max_depth) + " deep since the run, so not all were searched for control files"});
   return out;
 }
 

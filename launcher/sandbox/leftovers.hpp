@@ -54,6 +54,14 @@ struct NestedControl {
   std::string rules_project;          // as the profile's rules name it (${project})
   std::vector<std::string> relatives; // ".git", ".yarn/releases": as under the project's top
   std::vector<std::string> existing;  // "sub/.git": nested ones there before the run (sorted)
+  // False when the project was too large to walk before the run (a warning
+  // said so): nested control files are then neither protected nor looked for.
+  bool complete = true;
+  // How much of the tree is walked: a project is a source tree, not a home
+  // directory or a disk, and past these the walk stops rather than make
+  // every run pay for a tree no build has.
+  std::size_t max_directories = 100000;
+  std::size_t max_depth = 128;
 };
 
 // Before the run: the nested control paths that exist (bound read-only:
@@ -63,8 +71,9 @@ NestedControl watch_nested_control(const policy::Filesystem& fs, const std::stri
                                    std::vector<policy::PathRule>& protect);
 
 // After the run: every nested control path that was not there before is
-// moved aside, like a top-level one; a directory that cannot be searched is
-// reported (nothing in it could be checked).
+// moved aside, like a top-level one; a directory that cannot be searched,
+// or a tree the run grew past what is walked, is reported (what is in it
+// could not be checked), which fails the run as a control file does.
 std::vector<MovedAside> move_aside_nested(const NestedControl& nested);
 
 }  // namespace airlock::sandbox

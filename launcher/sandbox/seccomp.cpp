@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "policy/socket_families.hpp"
 #include "util/error.hpp"
 
 namespace airlock::seccomp {
@@ -115,9 +116,65 @@ void add_handoff_rules(std::vector<Rule>& rules) {
   rules.push_back(fixed_errno_rule("sendmmsg", EOPNOTSUPP, {{3, kMsgFastOpen, kMsgFastOpen}}, why));
 }
 
+// personality(2) takes an unsigned int: the kernel keeps the low 32 bits.
+// PER_LINUX (0) and the query (0xffffffff) are what a program uses; every
+// other value sets an execution domain or a flag that weakens the process
+// (ADDR_NO_RANDOMIZE turns ASLR off for what it runs next,
+// READ_IMPLIES_EXEC makes every readable mapping executable, MMAP_PAGE_ZERO
+// maps page 0). 32-bit programs are killed anyway, so PER_LINUX32 has no use.
+// A value is 0 or 0xffffffff exactly when each of its low bits equals bit
+// 31: one masked comparison per bit and way, as libseccomp compares an
+// argument once per rule; any upper bit set is refused too.
+constexpr std::uint64_t kBit31 = 1ULL << 31;
+
+void add_personality_rules(std::vector<Rule>& rules) {
+  const char* why =
+      "only PER_LINUX and the query: other execution domains and flags turn off ASLR (ADDR_NO_RANDOMIZE), make "
+      "data executable (READ_IMPLIES_EXEC) or map page 0 (MMAP_PAGE_ZERO)";
+  const char* shown = "arg0 neither PER_LINUX (0) nor the query (0xffffffff)";
+  for (unsigned bit = 0; bit < 31; ++bit) {
+    const std::uint64_t b = 1ULL << bit;
+    rules.push_back(fixed_errno_rule("personality", EPERM, {{0, b | kBit31, b}}, why));
+    rules.push_back(fixed_errno_rule("personality", EPERM, {{0, b | kBit31, kBit31}}, why));
+  }
+  rules.push_back(fixed_errno_rule("personality", EPERM, {{0, 0, kLow32, ArgMatch::Cmp::greater}}, why));
+  for (auto it = rules.end() - 63; it != rules.end(); ++it) it->shown = shown;
+}
+
+// The number of address families the kernel knows (AF_MAX): a family at or
+// above it is refused by the kernel already (EAFNOSUPPORT), and by the rule
+// for "greater than the last one" here.
+constexpr int kAddressFamilies = 46;
+
+// socket(2) and socketpair(2) with a family the profile does not name:
+// EAFNOSUPPORT, what a kernel built without that family answers. A network
+// namespace covers inet and inet6 only: vsock reaches the hypervisor host,
+// and the others reach hardware, kernel crypto (alg) or their own protocol
+// stacks, which no build needs. The family is an int the kernel truncates;
+// a value with upper bits set is refused.
+void add_socket_family_rules(const std::vector<int>& allowed, std::vector<Rule>& rules) {
+  std::string names;
+  for (int family : allowed) names += (names.empty() ? "" : ", ") + policy::socket_family_name(family);
+  const std::string why = "address families the profile does not name (syscalls.socket_families)";
+  const std::string shown = "arg0 (family) not one of " + names;
+  for (const char* call : {"socket", "socketpair"}) {
+    for (int family = 0; family < kAddressFamilies; ++family) {
+      if (std::find(allowed.begin(), allowed.end(), family) != allowed.end()) continue;
+      rules.push_back(fixed_errno_rule(call, EAFNOSUPPORT, {{0, ~0ULL, static_cast<std::uint64_t>(family)}}, why));
+      rules.back().shown = shown;
+    }
+    rules.push_back(fixed_errno_rule(call, EAFNOSUPPORT,
+                                     {{0, 0, static_cast<std::uint64_t>(kAddressFamilies - 1), ArgMatch::Cmp::greater}},
+                                     why));
+    rules.back().shown = shown;
+  }
+}
+
 std::vector<Rule> fixed_rules(const Spec& spec) {
   std::vector<Rule> rules;
   add_terminal_injection_rules(rules);
+  add_personality_rules(rules);
+  if (!spec.socket_families.empty()) add_socket_family_rules(spec.socket_families, rules);
   if (spec.notify_connect) add_handoff_rules(rules);
   // clone3 passes its flags in memory, which seccomp cannot read; ENOSYS
   // makes glibc (>= 2.34) fall back to clone, whose flags are checked.
@@ -303,7 +360,10 @@ void describe_fixed(const Filter& filter, std::ostringstream& out) {
     const std::vector<const Rule*> run(fixed.begin() + static_cast<std::ptrdiff_t>(i),
                                        fixed.begin() + static_cast<std::ptrdiff_t>(end));
     out << "    " << fixed[i]->syscall;
-    if (!fixed[i]->when.empty()) out << " [" << conditions(run) << "]";
+    if (!fixed[i]->shown.empty())
+      out << " [" << fixed[i]->shown << "]";
+    else if (!fixed[i]->when.empty())
+      out << " [" << conditions(run) << "]";
     out << ": " << answer(fixed[i]->action, fixed[i]->errno_value) << " - " << fixed[i]->why
         << "\n";
     i = end;

@@ -4,7 +4,8 @@
 //
 // A Filter is loaded as up to two stacked kernel filters:
 //   1. the baseline: airlock's fixed rules (TIOCSTI/TIOCLINUX, namespace
-//      flags of clone/unshare, clone3), default allow;
+//      flags of clone/unshare, clone3, personality, the socket families),
+//      default allow;
 //   2. the policy: the profile's deny list (default allow) or allow list
 //      (default deny); omitted when it would allow everything.
 // Two filters because libseccomp cannot express "allow ioctl except when
@@ -32,11 +33,15 @@ enum class Action {
   notify,  // SECCOMP_RET_USER_NOTIF: the supervisor answers (gateway handoff)
 };
 
-// The argument `arg` (0-based) matches when (value_of_arg & mask) == value.
+// The argument `arg` (0-based) matches when (value_of_arg & mask) == value,
+// or, with cmp = greater, when value_of_arg > value (mask unused).
+// libseccomp takes one comparison per argument in a rule.
 struct ArgMatch {
+  enum class Cmp { masked_eq, greater };
   unsigned arg;
   std::uint64_t mask;
   std::uint64_t value;
+  Cmp cmp = Cmp::masked_eq;
 };
 
 struct Rule {
@@ -47,6 +52,9 @@ struct Rule {
   std::vector<ArgMatch> when;  // all must match; empty: always
   std::string why;
   bool fixed = false;  // airlock's own rule, loaded in the baseline filter
+  // For describe(): the condition of a run of rules in words, where listing
+  // their comparisons would not read ("arg0 not PER_LINUX or the query").
+  std::string shown = {};
 };
 
 // What the integrator builds from policy::Syscalls (@groups already expanded).
@@ -61,6 +69,9 @@ struct Spec {
   int errno_value = EPERM;
   // If false, clone/unshare with any CLONE_NEW* flag are refused (EPERM).
   bool allow_user_namespaces = false;
+  // Address families (AF_*) socket(2) and socketpair(2) may create; every
+  // other one fails with EAFNOSUPPORT. Empty: any.
+  std::vector<int> socket_families = {};
   // Gateway handoff: every connect(), bind() and listen() waits for the
   // supervisor, and TCP Fast Open sends (which connect without connect())
   // are refused, EOPNOTSUPP.

@@ -67,7 +67,10 @@ Context new_context(std::uint32_t default_action, const Filter& filter) {
 void add_rule(void* ctx, const Rule& rule) {
   std::vector<scmp_arg_cmp> cmps;
   for (const auto& m : rule.when) {
-    cmps.push_back(scmp_arg_cmp{m.arg, SCMP_CMP_MASKED_EQ, m.mask, m.value});
+    if (m.cmp == ArgMatch::Cmp::greater)
+      cmps.push_back(scmp_arg_cmp{m.arg, SCMP_CMP_GT, m.value, 0});
+    else
+      cmps.push_back(scmp_arg_cmp{m.arg, SCMP_CMP_MASKED_EQ, m.mask, m.value});
   }
   check_scmp(seccomp_rule_add_exact_array(ctx, to_scmp(rule.action, rule.errno_value), rule.nr,
                                           static_cast<unsigned>(cmps.size()), cmps.data()),

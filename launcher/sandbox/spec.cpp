@@ -20,6 +20,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "policy/socket_families.hpp"
 #include "sandbox/redact.hpp"
 #include "util/error.hpp"
 #include "util/path.hpp"
@@ -234,6 +235,8 @@ seccomp::Spec seccomp_spec(const policy::Policy& policy, bool handoff) {
               : policy.syscalls.action == policy::SyscallAction::log ? seccomp::Action::log
                                                                      : seccomp::Action::errno_;
   sc.errno_value = policy.syscalls.errno_value;
+  for (const auto& name : policy.syscalls.socket_families)
+    if (const auto family = policy::socket_family(name)) sc.socket_families.push_back(*family);
   return sc;
 }
 

