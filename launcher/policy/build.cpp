@@ -282,6 +282,15 @@ class Builder {
     const auto& text = f.scalar.text;
     if (text == "unlimited") return Limit{Limit::Kind::unlimited, RLIM_INFINITY};
     if (text == "keep") return Limit{Limit::Kind::keep, 0};
+    if (name == "tmp" && text.size() > 1 && text.back() == '%') {
+      const auto digits = text.substr(0, text.size() - 1);
+      if (digits.size() <= 3 && digits.find_first_not_of("0123456789") == std::string::npos) {
+        const auto percent = std::stoull(digits);
+        if (percent >= 1 && percent <= 100) return Limit{Limit::Kind::percent_of_ram, percent};
+      }
+      diag_.error(f.scalar.where, key, "\"" + text + "\" is not a percentage of memory from 1% to 100%");
+      return {};
+    }
     std::string why;
     std::optional<std::uint64_t> value;
     if (name == "cpu") {

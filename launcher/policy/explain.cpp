@@ -85,6 +85,7 @@ std::string limit_text(const std::string& name, const Limit& limit) {
   switch (limit.kind) {
     case Limit::Kind::unlimited: return quote("unlimited");
     case Limit::Kind::keep: return quote("keep");
+    case Limit::Kind::percent_of_ram: return quote(std::to_string(limit.value) + "%");
     case Limit::Kind::value:
       if (name == "fsize" || name == "as" || name == "stack" || name == "core" || name == "tmp")
         return quote(format_size(limit.value));

@@ -127,7 +127,9 @@ struct Process {
 
 // One rlimit: a number, "unlimited", or "keep" (inherit).
 struct Limit {
-  enum class Kind { value, unlimited, keep };
+  // percent_of_ram: `value` percent of the machine's memory (limits.tmp
+  // only: tmpfs sizes are memory).
+  enum class Kind { value, unlimited, keep, percent_of_ram };
   Kind kind = Kind::keep;
   std::uint64_t value = 0;
 };

@@ -1,6 +1,7 @@
 #include "sandbox/limits.hpp"
 
 #include <sys/resource.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -70,6 +71,14 @@ std::vector<Entry> build(const policy::Limits& limits) {
 std::optional<std::uint64_t> tmp_size(const policy::Limits& limits) {
   const auto it = limits.rlimits.find(std::string(kTmp));
   if (it == limits.rlimits.end() || it->second.kind == policy::Limit::Kind::keep) return std::nullopt;
+  if (it->second.kind == policy::Limit::Kind::percent_of_ram) {
+    struct sysinfo info {};
+    check_syscall(::sysinfo(&info), "sysinfo (limits.tmp is a share of memory)");
+    const std::uint64_t ram = static_cast<std::uint64_t>(info.totalram) * info.mem_unit;
+    // A whole number of pages: tmpfs rounds the size up to one anyway.
+    const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    return std::max<std::uint64_t>(ram / 100 * it->second.value / page * page, page);
+  }
   return it->second.kind == policy::Limit::Kind::unlimited ? 0 : it->second.value;
 }
 

@@ -189,7 +189,7 @@ class Builder {
     } else {
       add(Op::tmpfs, "/", "mode=0755", "empty root (minimal view)");
     }
-    add(Op::proc, "/proc", "", "fresh /proc of the sandbox's pid namespace; sys, sysrq-trigger, irq, bus read-only");
+    add(Op::proc, "/proc", "", "fresh /proc of the sandbox's pid namespace; sys, sysrq-trigger, irq, bus read-only; what container engines mask (timer_list, keys, kcore, acpi, ...) and kernel addresses (kallsyms, vmallocinfo) empty");
     add(Op::tmpfs, "/tmp", "mode=1777", "private /tmp");
     add(Op::dev, "/dev", "mode=0755", "minimal /dev");
     for (const char* name : kHostDevices) {

@@ -27,7 +27,8 @@ enum class Op {
   bind_content,  // a read-only 0444 file holding `source` bound over a file
                  // (created if missing): the sandbox's own /etc/resolv.conf
   proc,        // a fresh proc of the sandbox's pid namespace; its kernel-wide
-               // knobs (sys, sysrq-trigger, irq, bus) read-only
+               // knobs (sys, sysrq-trigger, irq, bus) read-only, what container
+               // engines mask and kernel addresses empty (mounts_apply.cpp)
   dev,         // the tmpfs that holds the minimal /dev
   devpts,      // a private devpts instance (ptmxmode=0666)
   dev_node,    // bind one host device node

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <array>
 #include <cstdint>
 #include <utility>
 
@@ -270,9 +271,10 @@ class RootBuilder {
   // host's own; they are made read-only, as bubblewrap does. A uid 0 that is
   // the host's uid 0 (the root id map) would otherwise pass their uid-based
   // permission checks.
-  void mount_proc(const Step& step, std::uint64_t attrs) const {
+  void mount_proc(const Step& step, std::uint64_t attrs) {
     UniqueFd proc = new_filesystem("proc", step.source, attrs);
     attach(proc, mount_point(step.target, true), step);
+    mask_proc(proc.get());
     for (const char* knob : {"sys", "sysrq-trigger", "irq", "bus"}) {
       const std::string what = "make " + step.target + "/" + knob + " read-only";
       UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, proc.get(), knob, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
@@ -284,19 +286,59 @@ class RootBuilder {
     }
   }
 
-  void hide_file(const Step& step) {
+  // A detached read-only bind of the staging tree's empty file.
+  UniqueFd empty_file_tree(const std::string& what) {
     if (!empty_file_made_) {
       check_syscall(::mknodat(staging_.get(), kEmptyFile, S_IFREG | 0444, 0), "create the empty file");
       // mknod honours the umask; the mode must not depend on it.
       check_syscall(::fchmodat(staging_.get(), kEmptyFile, 0444, 0), "chmod the empty file");
       empty_file_made_ = true;
     }
-    const std::string what = "hide_file " + step.target;
     UniqueFd tree(as_fd(::syscall(SYS_open_tree, staging_.get(), kEmptyFile, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC),
                         what));
     set_attributes(tree.get(), MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
                    false, what);
-    attach(tree, existing_target(step), step);
+    return tree;
+  }
+
+  void hide_file(const Step& step) {
+    const std::string what = "hide_file " + step.target;
+    attach(empty_file_tree(what), existing_target(step), step);
+  }
+
+  // What container engines mask in /proc (runc's default masked paths), and
+  // the files that show kernel addresses or the kernel's internal state: a
+  // fresh proc shows the host kernel's, and a uid 0 that is the host's
+  // (the root id map) would pass their permission checks. Files get the
+  // empty file, directories an empty read-only tmpfs; what this kernel does
+  // not have is skipped.
+  static constexpr std::array kMaskedProcFiles = {
+      "kcore", "keys", "key-users", "latency_stats", "timer_list", "timer_stats", "sched_debug", "slabinfo",
+      "vmallocinfo", "kallsyms", "modules", "iomem", "ioports", "kpagecount", "kpageflags", "kpagecgroup",
+      "pagetypeinfo", "kmsg", "config.gz"};
+  static constexpr std::array kMaskedProcDirs = {"acpi", "asound", "scsi", "driver", "fs"};
+
+  void mask_proc(int proc) {
+    for (const char* name : kMaskedProcFiles) {
+      const std::string what = std::string("mask /proc/") + name;
+      UniqueFd target(::openat(proc, name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+      if (!target && errno == ENOENT) continue;
+      if (!target) throw SystemError(what, errno);
+      check_syscall(::syscall(SYS_move_mount, empty_file_tree(what).get(), "", target.get(), "",
+                              MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
+                    what);
+    }
+    for (const char* name : kMaskedProcDirs) {
+      const std::string what = std::string("mask /proc/") + name;
+      UniqueFd target(::openat(proc, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!target && errno == ENOENT) continue;
+      if (!target) throw SystemError(what, errno);
+      UniqueFd empty = new_filesystem("tmpfs", "mode=0555,size=0",
+                                      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+      check_syscall(::syscall(SYS_move_mount, empty.get(), "", target.get(), "",
+                              MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
+                    what);
+    }
   }
 
   // The file is written in the staging tmpfs, which is detached with the

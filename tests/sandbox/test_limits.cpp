@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -91,6 +92,23 @@ TEST(LimitsBuild, TmpIsTheSizeOfThePrivateTmpNotAnRlimit) {
   policy.rlimits["tmp"] = keep();
   EXPECT_EQ(limits::tmp_size(policy), std::nullopt);
   EXPECT_EQ(limits::tmp_size(Limits{}), std::nullopt);
+}
+
+TEST(LimitsBuild, TmpAsAShareOfMemoryIsThatShareInWholePages) {
+  struct sysinfo info {};
+  ASSERT_EQ(::sysinfo(&info), 0);
+  const std::uint64_t ram = static_cast<std::uint64_t>(info.totalram) * info.mem_unit;
+  const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  Limits policy;
+  policy.rlimits["tmp"] = Limit{Limit::Kind::percent_of_ram, 12};
+  const auto size = limits::tmp_size(policy);
+  ASSERT_TRUE(size.has_value());
+  EXPECT_EQ(*size % page, 0u);
+  EXPECT_LE(*size, ram * 12 / 100);
+  EXPECT_GT(*size + page, ram / 100 * 12);
+  policy.rlimits["tmp"] = Limit{Limit::Kind::percent_of_ram, 100};
+  EXPECT_LE(*limits::tmp_size(policy), ram);
+  EXPECT_GT(*limits::tmp_size(policy), ram / 100 * 99);
 }
 
 TEST(LimitsDefaults, OnlyCoreDumpsAreLimited) {

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The shipped profiles hold as shipped (issue #20), as root and as uid 65534,
+# with no limit added by the test:
+#   - the private /tmp and /dev/shm are bounded to 12% of memory each
+#     (limits.tmp = "12%" in default): every shipped profile shows that size,
+#     and a step writing past it in /tmp gets ENOSPC (the write stops; the
+#     host's memory is not filled);
+#   - a cached directory's overlay layer (ci-step's ~/.cache) is bounded the
+#     same way;
+#   - personality flags and address families outside the profile's list
+#     are refused with their errno in every shipped profile (the escape
+#     suite's personality and socket_families probes attack them in depth);
+#   - /proc shows none of what container engines mask (timer_list,
+#     sched_debug, keys, kcore, acpi, ...) nor kernel addresses
+#     (vmallocinfo, kallsyms).
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+doctor=$(cd "$SCRATCH" && "$AIRLOCK" doctor 2>/dev/null)
+grep -q '^ok   user namespaces' <<<"$doctor" || skip "user namespaces are not available"
+BASE_PATH=/usr/bin:/bin
+PY=/usr/bin/python3
+PROFILES=(default ci-step make-build npm-build npm-test npm-ci npm-scripts pip-install node-service)
+$PY -c 'import pip' 2>/dev/null || PROFILES=("${PROFILES[@]/pip-install/}")
+PATH=$BASE_PATH command -v npm >/dev/null || PROFILES=("${PROFILES[@]/npm-ci/}")
+
+mem_kib=$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)
+page_kib=$(($(getconf PAGESIZE) / 1024))
+# 12% of memory, rounded down to whole pages, in KiB (limits.cpp: tmp_size).
+# shellcheck disable=SC2017 # the same order of operations as tmp_size in limits.cpp
+want_kib=$((mem_kib * 1024 / 100 * 12 / 1024 / page_kib * page_kib))
+
+al() { as_step 120 "$PROJECT" -- "$AIRLOCK" "$@"; }
+
+# The probe: sizes of /tmp and /dev/shm, personality and socket answers.
+PROBE='import ctypes, errno, os, socket
+def size(p):
+    s = os.statvfs(p); return s.f_blocks * s.f_frsize // 1024
+print("tmp", size("/tmp")); print("shm", size("/dev/shm"))
+libc = ctypes.CDLL(None, use_errno=True)
+for name, value in (("query", 0xffffffff), ("linux", 0), ("no_randomize", 0x0040000), ("read_implies_exec", 0x0400000)):
+    rc = libc.personality(ctypes.c_ulong(value)); e = ctypes.get_errno()
+    print("personality", name, "ok" if rc != -1 else errno.errorcode[e])
+for name, family in (("unix", socket.AF_UNIX), ("inet", socket.AF_INET), ("vsock", 40), ("packet", 17), ("alg", 38)):
+    try:
+        socket.socket(family, socket.SOCK_DGRAM if family == 17 else socket.SOCK_STREAM if family != 38 else socket.SOCK_SEQPACKET).close(); print("socket", name, "ok")
+    except OSError as e:
+        print("socket", name, errno.errorcode[e.errno])
+for name in ("timer_list", "vmallocinfo", "kallsyms", "keys", "sched_debug", "kcore"):
+    try:
+        with open("/proc/" + name, "rb") as f: print("proc", name, len(f.read(4096)))
+    except FileNotFoundError: print("proc", name, "absent")
+    except OSError as e: print("proc", name, errno.errorcode[e.errno])
+print("procdir acpi", len(os.listdir("/proc/acpi")) if os.path.isdir("/proc/acpi") else "absent")'
+
+# The control: on the host, root reads the kernel's timer list.
+if [[ $(head -c 4096 /proc/timer_list | wc -c) -gt 0 ]]; then
+  pass "control: the host's /proc/timer_list is not empty"
+else
+  fail "control: the host's /proc/timer_list is empty: the masks below prove nothing"
+fi
+
+for WHO in root nobody; do
+  make_fixture "$WHO"
+  mkdir -p "$PROJECT/node_modules" "$PROJECT/data" "$FAKE_HOME/.cache"
+  [[ $WHO == root ]] || chown -R "$NOBODY:$NOBODY" "$PROJECT" "$FAKE_HOME"
+  for profile in "${PROFILES[@]}"; do
+    [[ -n $profile ]] || continue
+    what="$WHO $profile"
+    al -q run --profile "$profile" -- "$PY" -c "$PROBE"
+    if [[ $RC != 0 ]]; then
+      fail "$what: the probe did not run (exit $RC): $ERR"
+      continue
+    fi
+    expect_eq "$what: /tmp is bounded to 12% of memory" "tmp $want_kib" "$(grep '^tmp ' <<<"$OUT")"
+    expect_eq "$what: /dev/shm is bounded to 12% of memory" "shm $want_kib" "$(grep '^shm ' <<<"$OUT")"
+    expect_contains "$what: the personality query works" "$OUT" "personality query ok"
+    expect_contains "$what: PER_LINUX works" "$OUT" "personality linux ok"
+    expect_contains "$what: ADDR_NO_RANDOMIZE is refused (EPERM)" "$OUT" "personality no_randomize EPERM"
+    expect_contains "$what: READ_IMPLIES_EXEC is refused (EPERM)" "$OUT" "personality read_implies_exec EPERM"
+    expect_contains "$what: unix sockets work" "$OUT" "socket unix ok"
+    expect_contains "$what: inet sockets work" "$OUT" "socket inet ok"
+    # What container engines mask in /proc, and kernel addresses: empty (or
+    # unreadable) inside; the control below shows the host's are not.
+    for name in timer_list vmallocinfo kallsyms keys sched_debug kcore; do
+      got=$(awk -v n="$name" '$1 == "proc" && $2 == n { print $3 }' <<<"$OUT")
+      if [[ $got == 0 || $got == absent || $got == E* ]]; then
+        pass "$what: /proc/$name shows nothing ($got)"
+      else
+        fail "$what: /proc/$name shows $got bytes"
+      fi
+    done
+    expect_contains "$what: /proc/acpi is an empty directory" "$OUT" "procdir acpi 0"
+    for family in vsock packet alg; do
+      expect_contains "$what: $family sockets are refused (EAFNOSUPPORT)" "$OUT" "socket $family EAFNOSUPPORT"
+    done
+  done
+
+  # Filling /tmp: the write stops at the bound with ENOSPC.
+  al -q run -- "$PY" -c '
+import errno, os
+total = 0
+chunk = b"x" * (1 << 20)
+try:
+    with open("/tmp/fill", "wb") as f:
+        while total < (64 << 30):
+            f.write(chunk); total += len(chunk)
+            f.flush()
+    print("filled", total >> 10)
+except OSError as e:
+    print("stopped", errno.errorcode[e.errno], total >> 10)'
+  read -r verdict err written <<<"$OUT"
+  expect_eq "$WHO default: writing /tmp full stops with ENOSPC" "stopped ENOSPC" "$verdict $err"
+  if [[ -n $written && $written -le $want_kib ]]; then
+    pass "$WHO default: no more than the bound was written ($written KiB of $want_kib)"
+  else
+    fail "$WHO default: wrote ${written:-?} KiB, past the bound of $want_kib KiB"
+  fi
+
+  # ci-step's ~/.cache overlay: its layer is bounded the same way.
+  al -q run --profile ci-step -- "$PY" -c '
+import os
+s = os.statvfs(os.path.expanduser("~/.cache")); print("cache", s.f_blocks * s.f_frsize // 1024)'
+  expect_eq "$WHO ci-step: the ~/.cache overlay's layer is bounded to 12% of memory" "cache $want_kib" "$OUT"
+done
+finish
