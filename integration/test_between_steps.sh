@@ -653,6 +653,23 @@ scenario_variants() {
     expect_eq "$what: step 2 (git status, direnv, cargo in those directories) ran nothing planted" "" "$(ls "$MARKS")"
   done
 
+  # A checked-in control file that is a symbolic link is protected where it
+  # leads, never bound through the link: sub/.cargo and .vscode pointing at
+  # ~/.ssh must not bring the hidden key back; .envrc pointing at a
+  # directory in the project makes that directory read-only.
+  KIND=plain
+  fresh plain
+  mkdir -p "$PROJECT/sub" "$PROJECT/envdir"
+  ln -s "$FAKE_HOME/.ssh" "$PROJECT/sub/.cargo"
+  ln -s "$FAKE_HOME/.ssh" "$PROJECT/.vscode"
+  ln -s envdir "$PROJECT/.envrc"
+  own "$PROJECT"
+  what="$WHO plain default: control files that are links (sub/.cargo, .vscode -> ~/.ssh; .envrc -> envdir)"
+  al -- -q run --report "$REPORT" -- sh -c 'cat sub/.cargo/id_rsa .vscode/id_rsa 2>&1; touch envdir/x 2>&1; true'
+  expect_rc "$what: runs" 0
+  expect_not_contains "$what: the key behind the links stays hidden" "$OUT" "planted-ssh-key"
+  expect_contains "$what: where .envrc leads is read-only" "$OUT" "Read-only file system"
+
   # rust-toolchain.toml names a toolchain by path: rustup's cargo and rustc
   # proxies run the binaries there whenever cargo runs in the project (as
   # .cargo/config.toml's rustc-wrapper does, which is protected). Step 2 is

@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
+#include <sys/utsname.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -115,6 +116,22 @@ Probe probe_mount_setattr() {
   return {true, "mount_setattr(2) available: recursive read-only views"};
 }
 
+// filesystem.overlay: overlayfs mounted in the sandbox's user namespace
+// keeps its metadata in user.* extended attributes of the upper layer, a
+// tmpfs, which has them from Linux 6.6 on; before that some operations on
+// an overlay fail (EIO), so overlays are read-only instead.
+Probe probe_overlay() {
+  utsname name {};
+  if (::uname(&name) != 0) return {false, "uname(2) failed: overlays are read-only"};
+  unsigned major = 0, minor = 0;
+  if (std::sscanf(name.release, "%u.%u", &major, &minor) != 2)
+    return {false, std::string("kernel release \"") + name.release + "\" not understood: overlays are read-only"};
+  if (major > 6 || (major == 6 && minor >= 6))
+    return {true, "overlayfs in a user namespace on tmpfs with user xattrs (Linux 6.6+)"};
+  return {false, std::string("Linux ") + name.release +
+                     " has no user xattrs on tmpfs (needs 6.6+): filesystem.overlay directories are read-only"};
+}
+
 Probe probe_cgroups() {
   struct statfs fs {};
   if (statfs("/sys/fs/cgroup", &fs) != 0) return {false, "/sys/fs/cgroup is not mounted"};
@@ -170,6 +187,7 @@ Features probe(ProbeDepth depth) {
   f.seccomp_notify = probe_seccomp_notify();
   f.handoff = probe_handoff(f.seccomp_notify.available);
   f.mount_setattr = probe_mount_setattr();
+  f.overlay = probe_overlay();
   f.cgroups = probe_cgroups();
   f.tiocsti = probe_tiocsti();
   return f;

@@ -21,6 +21,7 @@ struct Features {
   Probe seccomp_notify;    // SECCOMP_RET_USER_NOTIF (audit mode)
   Probe handoff;           // the gateway's handoff: pidfd_getfd, SO_NETNS_COOKIE, ptrace access to the sandbox
   Probe mount_setattr;     // recursive read-only bind mounts
+  Probe overlay;           // copy-on-write overlays in a user namespace (filesystem.overlay)
   Probe cgroups;           // informational: which hierarchy, which controllers
   Probe tiocsti;           // informational: is legacy TIOCSTI injection live here
   bool running_as_root = false;

@@ -197,6 +197,16 @@ std::vector<std::string> starting_here(const std::vector<std::string>& relatives
   return out;
 }
 
+// The mount a directory is on: its mount ID where statx(2) reports one
+// (Linux >= 5.8), else its device. Not the device alone: each btrfs
+// subvolume, which any user may create, has a device number of its own.
+std::optional<std::pair<std::uint64_t, std::uint64_t>> mount_of(int fd) {
+  struct statx stx {};
+  if (::statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) != 0) return std::nullopt;
+  if ((stx.stx_mask & STATX_MNT_ID) != 0) return std::pair<std::uint64_t, std::uint64_t>{0, stx.stx_mnt_id};
+  return std::pair<std::uint64_t, std::uint64_t>{stx.stx_dev_major, stx.stx_dev_minor};
+}
+
 // Walks the project's directories (never through a link, never into
 // node_modules, a control path or another filesystem mounted below),
 // calling visit(relative_dir, dir_fd, names) for each below the top.
@@ -213,7 +223,12 @@ class ProjectWalk {
 
   bool walk(const std::string& project) {
     UniqueFd top(::open(project.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!top || ::fstat(top.get(), &top_st_) != 0) return true;
+    if (!top) return true;
+    top_mount_ = mount_of(top.get());
+    if (!top_mount_) {
+      unreadable_("", errno);
+      return true;
+    }
     return walk_dir(top.get(), "", 0);
   }
 
@@ -238,8 +253,12 @@ class ProjectWalk {
         if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP) unreadable_(child_relative, errno);
         continue;
       }
-      struct stat st {};
-      if (::fstat(child.get(), &st) != 0 || st.st_dev != top_st_.st_dev) continue;
+      const auto mount = mount_of(child.get());
+      if (!mount) {
+        unreadable_(child_relative, errno);
+        continue;
+      }
+      if (*mount != *top_mount_) continue;  // another filesystem mounted here: not the project's
       if (!walk_dir(child.get(), child_relative, depth + 1)) return false;
     }
     return true;
@@ -249,7 +268,7 @@ class ProjectWalk {
   const std::set<std::string>& first_names_;
   Visit visit_;
   Unreadable unreadable_;
-  struct stat top_st_ {};
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> top_mount_;
   std::size_t walked_ = 0;
 };
 
@@ -259,11 +278,6 @@ bool walk_project(const NestedControl& nested, Visit visit, Unreadable unreadabl
       .walk(nested.project);
 }
 
-void warn_incomplete(const NestedControl& nested) {
-  spdlog::warn("{} has more than {} directories or is more than {} deep: control files below its top are neither "
-               "protected nor looked for (run airlock from the project's own directory)",
-               nested.project, nested.max_directories, nested.max_depth);
-}
 
 }  // namespace
 
@@ -294,9 +308,9 @@ NestedControl watch_nested_control(const policy::Filesystem& fs, const std::stri
           protect.push_back(std::move(rule));
         }
       },
-      [](const std::string&, int) {});
+      [&](const std::string& dir, int) { nested.unreadable.push_back(dir); });
   nested.complete = complete;
-  if (!complete) warn_incomplete(nested);
+  std::sort(nested.unreadable.begin(), nested.unreadable.end());
   std::sort(nested.existing.begin(), nested.existing.end());
   return nested;
 }
@@ -319,6 +333,7 @@ std::vector<MovedAside> move_aside_nested(const NestedControl& nested) {
         }
       },
       [&](const std::string& dir, int error) {
+        if (std::binary_search(nested.unreadable.begin(), nested.unreadable.end(), dir)) return;
         const auto shown = nested.project + (dir.empty() ? "" : "/" + dir);
         out.push_back({shown, shown, "", std::string("cannot be searched for control files: ") + std::strerror(error)});
       });

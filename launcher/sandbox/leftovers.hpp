@@ -54,8 +54,12 @@ struct NestedControl {
   std::string rules_project;          // as the profile's rules name it (${project})
   std::vector<std::string> relatives; // ".git", ".yarn/releases": as under the project's top
   std::vector<std::string> existing;  // "sub/.git": nested ones there before the run (sorted)
-  // False when the project was too large to walk before the run (a warning
-  // said so): nested control files are then neither protected nor looked for.
+  // Directories the user could not read before the run (another user's):
+  // not reported afterwards when still so, as the step could not write them.
+  std::vector<std::string> unreadable;
+  // False when the project was too large to walk before the run: airlock
+  // refuses the run then, unless best effort was accepted (a warning says
+  // so), and nested control files are neither protected nor looked for.
   bool complete = true;
   // How much of the tree is walked: a project is a source tree, not a home
   // directory or a disk, and past these the walk stops rather than make

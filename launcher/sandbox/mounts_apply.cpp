@@ -75,6 +75,8 @@ namespace {
 // system has, inside our own mount namespace, so the host never sees it.
 constexpr const char* kStaging = "/tmp";
 constexpr const char* kEmptyFile = ".airlock-empty";
+constexpr const char* kOverlayLayers = ".airlock-overlay-layers";
+constexpr const char* kOverlayLowers = ".airlock-overlay-lower-";
 
 int as_fd(long rc, const std::string& what) { return static_cast<int>(check_syscall(rc, what)); }
 
@@ -374,18 +376,15 @@ class RootBuilder {
   // user.* extended attributes.
   void overlay(const Step& step, std::uint64_t attrs) {
     const std::string what = "overlay " + step.source + " on " + step.target;
-    const std::string dir = ".airlock-overlay-" + std::to_string(overlays_++);
+    const std::string n = std::to_string(overlays_++);
     UniqueFd lower_source = resolve_in(oldroot_.get(), step.source);
     if (!lower_source) throw SystemError(what, errno);
     struct stat lower_st {};
     check_syscall(::fstat(lower_source.get(), &lower_st), what);
     if (!S_ISDIR(lower_st.st_mode)) throw Error(what + ": not a directory");
 
-    check_syscall(::mkdirat(staging_.get(), dir.c_str(), 0700), what + ": create " + dir);
-    const std::string lower_name = dir + "/lower";
-    const std::string upper_name = dir + "/layer";
+    const std::string lower_name = std::string(kOverlayLowers) + n;
     check_syscall(::mkdirat(staging_.get(), lower_name.c_str(), 0700), what + ": create " + lower_name);
-    check_syscall(::mkdirat(staging_.get(), upper_name.c_str(), 0700), what + ": create " + upper_name);
     UniqueFd lower(as_fd(::syscall(SYS_open_tree, lower_source.get(), "",
                                    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE),
                          what));
@@ -393,24 +392,40 @@ class RootBuilder {
     attach(lower, UniqueFd(as_fd(::openat(staging_.get(), lower_name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC),
                                  what)),
            step);
-    UniqueFd layer = new_filesystem("tmpfs", overlay_upper_, attrs);
-    attach(layer, UniqueFd(as_fd(::openat(staging_.get(), upper_name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC),
-                                 what)),
-           step);
-    UniqueFd layer_root(as_fd(::openat(staging_.get(), upper_name.c_str(), O_DIRECTORY | O_CLOEXEC), what));
-    check_syscall(::mkdirat(layer_root.get(), "upper", 0755), what + ": create the upper layer");
-    check_syscall(::mkdirat(layer_root.get(), "work", 0700), what + ": create the work directory");
+    UniqueFd layers = overlay_layers(step, attrs);
+    const std::string upper = "upper" + n;
+    const std::string work = "work" + n;
+    check_syscall(::mkdirat(layers.get(), upper.c_str(), 0755), what + ": create the upper layer");
+    check_syscall(::mkdirat(layers.get(), work.c_str(), 0700), what + ": create the work directory");
     // The overlay's root shows the upper directory's owner and mode: the
-    // host directory's, so the sandbox sees the cache as its own.
-    check_syscall(::fchmodat(layer_root.get(), "upper", lower_st.st_mode & 07777, 0), what + ": chmod the upper layer");
-    check_syscall(::fchownat(layer_root.get(), "upper", lower_st.st_uid, lower_st.st_gid, AT_SYMLINK_NOFOLLOW),
-                  what + ": chown the upper layer");
-    const std::string base = "/" + dir;
+    // host directory's, so the sandbox sees the cache as its own. An owner
+    // this user namespace does not map cannot be given (EINVAL): the root
+    // then stays init's, as the directory would look unmapped anyway.
+    check_syscall(::fchmodat(layers.get(), upper.c_str(), lower_st.st_mode & 07777, 0),
+                  what + ": chmod the upper layer");
+    if (::fchownat(layers.get(), upper.c_str(), lower_st.st_uid, lower_st.st_gid, AT_SYMLINK_NOFOLLOW) != 0 &&
+        errno != EINVAL)
+      throw SystemError(what + ": chown the upper layer", errno);
+    const std::string base = std::string("/") + kOverlayLayers + "/";
     UniqueFd tree = new_filesystem("overlay",
-                                   "lowerdir=" + base + "/lower,upperdir=" + base + "/layer/upper,workdir=" + base +
-                                       "/layer/work,userxattr",
+                                   "lowerdir=/" + lower_name + ",upperdir=" + base + upper + ",workdir=" + base + work +
+                                       ",userxattr",
                                    attrs);
     attach(tree, mount_point(step.target, true), step);
+  }
+
+  // One tmpfs holds every overlay's upper and work directories, so that
+  // limits.tmp bounds all their writes together, not each.
+  UniqueFd overlay_layers(const Step& step, std::uint64_t attrs) {
+    if (!overlay_layers_made_) {
+      const std::string what = "overlay layers";
+      check_syscall(::mkdirat(staging_.get(), kOverlayLayers, 0700), what + ": create");
+      UniqueFd layer = new_filesystem("tmpfs", overlay_upper_, attrs);
+      attach(layer, UniqueFd(as_fd(::openat(staging_.get(), kOverlayLayers, O_PATH | O_DIRECTORY | O_CLOEXEC), what)),
+             step);
+      overlay_layers_made_ = true;
+    }
+    return UniqueFd(as_fd(::openat(staging_.get(), kOverlayLayers, O_DIRECTORY | O_CLOEXEC), "open the overlay layers"));
   }
 
   void make_symlink(const Step& step) const {
@@ -432,6 +447,7 @@ class RootBuilder {
   bool empty_file_made_ = false;
   unsigned content_files_ = 0;
   unsigned overlays_ = 0;
+  bool overlay_layers_made_ = false;
   std::string overlay_upper_ = "mode=0755";
 };
 

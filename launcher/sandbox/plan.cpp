@@ -114,6 +114,15 @@ EnforcementPlan plan_enforcement(const policy::Policy& policy, const kernel::Fea
          view_ok ? (policy.filesystem.view == policy::View::host ? "host tree read-only, secrets hidden, private /tmp"
                                                                  : "minimal root with only the listed paths")
                  : (plan.namespaces ? f.mount_setattr.detail : "needs namespaces; only Landlock guards the filesystem"));
+  plan.overlays = view_ok && f.overlay.available;
+  if (!policy.filesystem.overlay.empty()) {
+    // Read-only is stricter than an overlay, so not a refusal: a tool that
+    // must write its cache there fails instead of writing through.
+    plan.layers.push_back({"overlays", plan.overlays,
+                           plan.overlays ? "filesystem.overlay writable, writes discarded at exit"
+                                         : (view_ok ? f.overlay.detail : "needs the filesystem view") +
+                                               std::string("; those directories are read-only instead")});
+  }
   decide(plan, "landlock", f.landlock_abi > 0,
          f.landlock_abi > 0 ? "ABI " + std::to_string(f.landlock_abi) + ": read/write/exec allow-lists" : f.landlock.detail);
   decide(plan, "seccomp", plan.seccomp, plan.seccomp ? "syscall filter loaded last" : f.seccomp.detail);

@@ -22,6 +22,8 @@ struct EnforcementPlan {
   int landlock_abi = 0;     // 0: no Landlock
   bool landlock_tcp = false;  // Landlock narrows TCP connect/bind (ABI >= 4)
   bool seccomp = false;
+  // filesystem.overlay is writable (an overlay); false: read-only instead.
+  bool overlays = false;
   // The gateway hands allowed connections over (gateway/handoff.hpp)
   // rather than relaying them: an allow-list with network.handoff, io_uring
   // refused, and namespaces, Landlock ABI 4, seccomp user notification and

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <cerrno>
 #include <cstdlib>
+#include <memory>
 #include <filesystem>
 #include <set>
 #include <string_view>
@@ -121,6 +122,33 @@ void create_missing_write_dirs(const std::vector<policy::PathRule>& write) {
   }
 }
 
+// A protected path reached through a symbolic link (a checked-in
+// `sub/.cargo -> ~/.ssh`, a `~/.config` kept in a dotfiles repository) is
+// bound by where it leads, never through the link: binding the link's
+// target as the host sees it would bring back whatever it points at, even a
+// hidden directory. Where it leads is protected if the step could write it
+// there; elsewhere the step cannot write it anyway, and it is left alone.
+std::vector<policy::PathRule> protect_where_links_lead(std::vector<policy::PathRule> protect,
+                                                       const std::vector<policy::PathRule>& write) {
+  std::vector<policy::PathRule> out;
+  for (auto& rule : protect) {
+    std::unique_ptr<char, decltype(&std::free)> real(::realpath(rule.path.c_str(), nullptr), &std::free);
+    if (!real || rule.path == real.get()) {
+      out.push_back(std::move(rule));
+      continue;
+    }
+    const std::string target = real.get();
+    const bool writable = std::any_of(write.begin(), write.end(), [&](const policy::PathRule& w) {
+      std::unique_ptr<char, decltype(&std::free)> root(::realpath(w.path.c_str(), nullptr), &std::free);
+      return root && path_within(target, root.get());
+    });
+    if (!writable) continue;
+    rule.path = target;
+    out.push_back(std::move(rule));
+  }
+  return out;
+}
+
 }  // namespace
 
 HostState current_host_state() {
@@ -180,10 +208,10 @@ landlock::Request landlock_request(const policy::Policy& policy, const Enforceme
   req.read = rule_paths(fs.read);
   req.write = rule_paths(fs.write);
   req.exec = rule_paths(fs.exec);
-  // An overlay is writable only where there is a mount namespace to hold
-  // one; without it (best effort) the directory stays read-only, never
+  // An overlay is writable only where one can be mounted (plan.overlays:
+  // namespaces, Linux 6.6+); elsewhere the directory stays read-only, never
   // written through to the host.
-  for (auto& path : rule_paths(fs.overlay)) (plan.namespaces ? req.write : req.read).push_back(std::move(path));
+  for (auto& path : rule_paths(fs.overlay)) (plan.overlays ? req.write : req.read).push_back(std::move(path));
   // Landlock alone must keep hidden paths out (DESIGN.md, defence in depth):
   // without namespaces it is all there is, and /etc/shadow sits in /etc.
   // filesystem.redact needs the mount namespace (a copy bound in the
@@ -295,8 +323,25 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
   // Control files below the project's top: the ones there are bound
   // read-only like the top-level ones, new ones are refused after the run.
   auto view = policy.filesystem;
-  if (const auto project = policy.variables.find("project"); project != policy.variables.end())
+  if (const auto project = policy.variables.find("project"); project != policy.variables.end()) {
     spec.nested = watch_nested_control(policy.filesystem, project->second, view.protect);
+    // Too large a tree to walk: its nested control files could be neither
+    // bound read-only nor looked for afterwards, less than the profile asks.
+    if (!spec.nested.complete && !policy.enforcement.best_effort)
+      throw Error(project->second + " has more than " + std::to_string(spec.nested.max_directories) +
+                  " directories (node_modules aside) or is more than " + std::to_string(spec.nested.max_depth) +
+                  " deep, so its control files below the top cannot all be protected; run airlock from the "
+                  "project's own directory (--project), or accept the run without that with --best-effort");
+    if (!spec.nested.complete)
+      spdlog::warn("{} is too large to walk: control files below its top are neither protected nor looked for "
+                   "(best effort)",
+                   project->second);
+  }
+  view.protect = protect_where_links_lead(std::move(view.protect), view.write);
+  if (!plan.overlays) {
+    view.read.insert(view.read.end(), view.overlay.begin(), view.overlay.end());
+    view.overlay.clear();
+  }
   std::string resolv_conf;  // where the gateway's resolv.conf is bound, if it is
   if (plan.namespaces) {
     spec.id_map = namespaces::id_map_for(host.uid, host.gid, host.uid == 0);
