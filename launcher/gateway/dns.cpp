@@ -57,9 +57,12 @@ std::optional<Name> read_name(std::span<const std::uint8_t> message, std::size_t
 // compression pointer; 0 when it uses one. A question's name is echoed byte
 // for byte (case included: resolvers that randomize case, DNS 0x20, check
 // that it comes back unchanged), which is only sound without pointers.
+// 0 too past 255 octets (RFC 1035, 2.3.4): c-ares decodes longer names, but
+// an echo of one would be a response no resolver can read.
 std::size_t uncompressed_length(std::span<const std::uint8_t> message, std::size_t at) {
+  constexpr std::size_t kMaxName = 255;
   std::size_t pos = at;
-  while (pos < message.size()) {
+  while (pos < message.size() && pos - at < kMaxName) {
     const std::uint8_t label = message[pos];
     if (label == 0) return pos + 1 - at;
     if ((label & 0xc0) != 0) return 0;

@@ -165,6 +165,22 @@ TEST(GatewayDns, AQuestionNameWithACompressionPointerIsRefusedAsMalformed) {
   EXPECT_EQ(question_name(pointing), std::nullopt);
 }
 
+// A name is at most 255 octets on the wire (RFC 1035, 2.3.4); echoing a
+// longer one (found by fuzz_dns) would send a reply resolvers cannot parse.
+TEST(GatewayDns, AQuestionNameLongerThan255OctetsIsMalformed) {
+  const std::string label(63, 'a');
+  const std::string longest = label + "." + label + "." + label + "." + std::string(61, 'b');  // 255 on the wire
+  const auto fits = answer(query(longest, kA), table());
+  EXPECT_EQ(fits.result, Outcome::Result::refused) << fits.detail;
+  EXPECT_EQ(parse(fits.response).rcode(), LDNS_RCODE_NXDOMAIN);
+
+  const auto over = query(longest + "c", kA);
+  const auto out = answer(over, table());
+  EXPECT_EQ(out.result, Outcome::Result::malformed);
+  EXPECT_EQ(parse(out.response).rcode(), LDNS_RCODE_FORMERR);
+  EXPECT_EQ(question_name(over), std::nullopt);
+}
+
 // Resolvers add an EDNS OPT record (RFC 6891) in the additional section: it
 // is walked, not used, and must be whole.
 TEST(GatewayDns, RecordsAfterTheQuestionMustBeWholeAndAreIgnored) {
