@@ -12,7 +12,11 @@
 #     suite's personality and socket_families probes attack them in depth);
 #   - /proc shows none of what container engines mask (timer_list,
 #     sched_debug, keys, kcore, acpi, ...) nor kernel addresses
-#     (vmallocinfo, kallsyms).
+#     (vmallocinfo, kallsyms);
+#   - the sandbox's mount table holds only what the view grants: a host
+#     mount the test makes outside every granted path is not in it, nor are
+#     the host's /sys, cgroup and /dev mounts, and every bind names as its
+#     source the path it is mounted at (no other host path).
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -51,7 +55,16 @@ for name in ("timer_list", "vmallocinfo", "kallsyms", "keys", "sched_debug", "kc
         with open("/proc/" + name, "rb") as f: print("proc", name, len(f.read(4096)))
     except FileNotFoundError: print("proc", name, "absent")
     except OSError as e: print("proc", name, errno.errorcode[e.errno])
-print("procdir acpi", len(os.listdir("/proc/acpi")) if os.path.isdir("/proc/acpi") else "absent")'
+print("procdir acpi", len(os.listdir("/proc/acpi")) if os.path.isdir("/proc/acpi") else "absent")
+for line in open("/proc/self/mountinfo"):
+    f = line.split(); print("mount", f[4], f[3], f[f.index("-") + 1])'
+
+# A host mount outside every path a profile grants (like a disk under /mnt):
+# the sandbox must not list it.
+HOST_MOUNT="$SCRATCH/host-only-mount"
+mkdir -p "$HOST_MOUNT"
+mount -t tmpfs -o size=1m airlock-host-only "$HOST_MOUNT" || skip "cannot mount a tmpfs for the host-mount check"
+trap 'umount "$HOST_MOUNT"; cleanup_scratch' EXIT
 
 # The control: on the host, root reads the kernel's timer list.
 if [[ $(head -c 4096 /proc/timer_list | wc -c) -gt 0 ]]; then
@@ -94,6 +107,15 @@ for WHO in root nobody; do
     for family in vsock packet alg; do
       expect_contains "$what: $family sockets are refused (EAFNOSUPPORT)" "$OUT" "socket $family EAFNOSUPPORT"
     done
+    mounts=$(grep '^mount ' <<<"$OUT")
+    expect_contains "$what: the mount table is readable" "$mounts" "mount /proc / proc"
+    expect_eq "$what: a host mount outside the granted paths is not in the mount table" "" \
+      "$(grep -F " $HOST_MOUNT " <<<"$mounts")"
+    expect_eq "$what: no host sysfs, cgroup or devtmpfs tree is in the mount table" "" \
+      "$(awk '$4 ~ /^(sysfs|cgroup|cgroup2|securityfs|debugfs|tracefs|bpf|mqueue|hugetlbfs)$/ ||
+              ($4 == "devtmpfs" && $3 != substr($2, 5))' <<<"$mounts")"
+    expect_eq "$what: every bind of a host path names the path it is mounted at" "" \
+      "$(awk '$4 !~ /^(tmpfs|proc|devpts|overlay|devtmpfs)$/ && $2 != $3' <<<"$mounts")"
   done
 
   # Filling /tmp: the write stops at the bound with ENOSPC.

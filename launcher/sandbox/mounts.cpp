@@ -2,6 +2,8 @@
 // The effects live in mounts_apply.cpp.
 #include "sandbox/mounts.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +11,7 @@
 #include <array>
 #include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -72,7 +75,7 @@ bool served_by_sandbox(std::string_view path) {
 }
 
 // Steps that mount something a later path lookup can land in.
-bool is_mount(Op op) { return op != Op::symlink && op != Op::remount_ro; }
+bool is_mount(Op op) { return op != Op::symlink && op != Op::remount_ro && op != Op::dir; }
 
 // An empty tmpfs shows nothing below its root: a path under it is not there.
 bool shows_nothing_below(Op op) { return op == Op::tmpfs || op == Op::tmpfs_ro || op == Op::dev; }
@@ -90,13 +93,14 @@ struct Rule {
 
 class Builder {
  public:
-  Builder(const policy::Filesystem& fs, const ExistsFn& exists, const ListFn& list)
-      : fs_(fs), exists_(exists), list_(list) {
+  Builder(const policy::Filesystem& fs, const ExistsFn& exists, const ListFn& list, const TopLevelFn& top)
+      : fs_(fs), exists_(exists), list_(list), top_(top) {
     plan_.view = fs.view;
   }
 
   Plan run() {
     collect_rules();
+    choose_root();
     hide_unreached_top_level();
     add_root_and_system_steps();
     add_write_steps();
@@ -161,6 +165,70 @@ class Builder {
     }
   }
 
+  static const Rule* find(const std::vector<Rule>& rules, const std::string& path) {
+    const auto it = std::find_if(rules.begin(), rules.end(), [&](const Rule& r) { return r.path == path; });
+    return it == rules.end() ? nullptr : &*it;
+  }
+
+  // See build() in mounts.hpp: an empty root that receives the top-level
+  // entries one by one, when the host's "/" can be listed and no rule
+  // grants all of it.
+  void choose_root() {
+    if (plan_.view != policy::View::host || !list_ || !top_) return;
+    for (const auto* rules : {&reads_, &writes_, &overlays_})
+      if (find(*rules, "/") != nullptr) return;
+    auto entries = top_();
+    if (!entries) return;
+    top_entries_ = std::move(*entries);
+    root_from_top_level_ = true;
+    for (auto* rules : {&reads_, &writes_, &hides_, &protects_, &overlays_}) {
+      std::vector<Rule> read_through;
+      for (Rule& rule : *rules) {
+        rule.path = through_top_links(rule.path);
+        if (find(read_through, rule.path) == nullptr) read_through.push_back(std::move(rule));
+      }
+      *rules = std::move(read_through);
+    }
+  }
+
+  // `path` with a leading top-level symlink replaced by where it leads
+  // (/bin/sh -> /usr/bin/sh), again while the result starts with one.
+  std::string through_top_links(std::string path) const {
+    // 40: the kernel's own limit on symlinks followed in one lookup.
+    for (int hops = 0; hops < 40 && path != "/"; ++hops) {
+      const std::size_t end = std::min(path.find('/', 1), path.size());
+      const std::string name = path.substr(1, end - 1);
+      const auto link = std::find_if(top_entries_.begin(), top_entries_.end(), [&](const TopEntry& e) {
+        return e.kind == TopEntry::Kind::symlink && e.name == name;
+      });
+      if (link == top_entries_.end()) break;
+      const std::string base = link->link.starts_with('/') ? link->link : "/" + link->link;
+      path = std::filesystem::path(base + path.substr(end)).lexically_normal().string();
+      if (path.size() > 1 && path.back() == '/') path.pop_back();
+    }
+    return path;
+  }
+
+  // The top-level host entries the view shows, one step each.
+  void add_top_level_steps() {
+    for (const TopEntry& entry : top_entries_) {
+      const std::string path = "/" + entry.name;
+      if (served_by_sandbox(path)) continue;
+      switch (entry.kind) {
+        case TopEntry::Kind::directory:
+          if (const Rule* hide = find(hides_, path)) {
+            add(Op::dir, path, "", hide->origin);
+          } else if (find(writes_, path) == nullptr && find(overlays_, path) == nullptr) {
+            add(Op::bind_ro, path, path, "host " + path + ", read-only");
+          }
+          break;
+        case TopEntry::Kind::file: add(Op::bind_ro, path, path, "host file, read-only"); break;
+        case TopEntry::Kind::symlink: add(Op::symlink, path, entry.link, "as on the host"); break;
+        case TopEntry::Kind::other: break;  // a socket or device at the top of the host tree stays there
+      }
+    }
+  }
+
   // See build() in mounts.hpp: the top-level host directories no rule covers
   // whole become hides; add_read_steps() and add_write_steps() bind back
   // the rules that lie inside them.
@@ -184,7 +252,10 @@ class Builder {
   }
 
   void add_root_and_system_steps() {
-    if (plan_.view == policy::View::host) {
+    if (root_from_top_level_) {
+      add(Op::tmpfs, "/", "mode=0755", "empty root: the host's top-level entries follow one by one");
+      add_top_level_steps();
+    } else if (plan_.view == policy::View::host) {
       add(Op::bind_ro, "/", "/", "host tree, read-only");
     } else {
       add(Op::tmpfs, "/", "mode=0755", "empty root (minimal view)");
@@ -314,8 +385,8 @@ class Builder {
       remounts.push_back(Step{Op::remount_ro, step.target, "", "hidden directory"});
     }
     remounts.push_back(Step{Op::remount_ro, "/dev", "", "minimal /dev"});
-    if (plan_.view == policy::View::minimal) {
-      remounts.push_back(Step{Op::remount_ro, "/", "", "empty root (minimal view)"});
+    if (plan_.view == policy::View::minimal || root_from_top_level_) {
+      remounts.push_back(Step{Op::remount_ro, "/", "", "empty root"});
     }
     steps.insert(steps.end(), remounts.begin(), remounts.end());
   }
@@ -329,14 +400,42 @@ class Builder {
   const policy::Filesystem& fs_;
   const ExistsFn& exists_;
   const ListFn& list_;
+  const TopLevelFn& top_;
+  bool root_from_top_level_ = false;
+  std::vector<TopEntry> top_entries_;
   Plan plan_;
   std::vector<Rule> reads_, writes_, hides_, devices_, protects_, overlays_;
 };
 
 }  // namespace
 
-Plan build(const policy::Filesystem& fs, const ExistsFn& exists, const ListFn& list) {
-  return Builder(fs, exists, list).run();
+Plan build(const policy::Filesystem& fs, const ExistsFn& exists, const ListFn& list, const TopLevelFn& top) {
+  return Builder(fs, exists, list, top).run();
+}
+
+std::optional<std::vector<TopEntry>> host_top_level() {
+  const std::unique_ptr<DIR, int (*)(DIR*)> root(::opendir("/"), ::closedir);
+  if (!root) return std::nullopt;
+  std::vector<TopEntry> entries;
+  while (const dirent* e = ::readdir(root.get())) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat st {};
+    if (::fstatat(::dirfd(root.get()), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone meanwhile
+    TopEntry entry{name, TopEntry::Kind::other, {}};
+    if (S_ISDIR(st.st_mode)) entry.kind = TopEntry::Kind::directory;
+    if (S_ISREG(st.st_mode)) entry.kind = TopEntry::Kind::file;
+    if (S_ISLNK(st.st_mode)) {
+      std::array<char, 4096> buf{};
+      const ssize_t n = ::readlinkat(::dirfd(root.get()), e->d_name, buf.data(), buf.size() - 1);
+      if (n < 0) continue;
+      entry.kind = TopEntry::Kind::symlink;
+      entry.link.assign(buf.data(), static_cast<std::size_t>(n));
+    }
+    entries.push_back(std::move(entry));
+  }
+  std::sort(entries.begin(), entries.end(), [](const TopEntry& a, const TopEntry& b) { return a.name < b.name; });
+  return entries;
 }
 
 std::vector<Step> read_only_steps(const std::string& path, const std::string& writable, const std::string& detail) {
@@ -422,6 +521,7 @@ std::string_view op_name(Op op) {
     case Op::symlink: return "symlink";
     case Op::overlay: return "overlay";
     case Op::remount_ro: return "remount_ro";
+    case Op::dir: return "dir";
   }
   return "?";
 }

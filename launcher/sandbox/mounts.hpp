@@ -37,6 +37,8 @@ enum class Op {
   overlay,     // the host directory `source` as the lower layer of an overlay whose
                // upper layer is a private tmpfs: writable, and every write is
                // discarded with the sandbox
+  dir,         // an empty directory on the root tmpfs: a top-level host
+               // directory the view does not show
 };
 
 struct Step {
@@ -66,6 +68,20 @@ using ExistsFn = std::function<bool(const std::string&)>;
 // is the real one); nullopt when it cannot be listed.
 using ListFn = std::function<std::optional<std::vector<std::string>>(const std::string& dir)>;
 
+// An entry at the top of the host tree, as lstat(2) sees it.
+struct TopEntry {
+  enum class Kind { directory, file, symlink, other };
+  std::string name;
+  Kind kind = Kind::other;
+  std::string link;  // the link text, for a symlink
+
+  bool operator==(const TopEntry&) const = default;
+};
+
+// The entries of the host's "/" (host_top_level is the real one); nullopt
+// when it cannot be listed.
+using TopLevelFn = std::function<std::optional<std::vector<TopEntry>>()>;
+
 // Pure: the plan for `fs`, asking `exists` about host paths. Throws
 // airlock::Error naming the path and its profile location when a
 // non-optional read/write/exec/hide/devices path does not exist.
@@ -82,7 +98,24 @@ using ListFn = std::function<std::optional<std::vector<std::string>>(const std::
 // connect(2) on a unix socket file, and host services (session buses,
 // agents, databases, container engines) keep theirs in such places, under
 // names no list can foresee. Landlock refuses reading those trees anyway.
-Plan build(const policy::Filesystem& fs, const ExistsFn& exists, const ListFn& list = {});
+//
+// In the host view, given `top` as well, the root is an empty tmpfs that
+// receives the host's top-level entries one by one: a directory the view
+// shows is bound (with the mounts beneath it), a hidden one is an empty
+// directory, a symlink is made again, a regular file is bound; anything
+// else is left out. A host mount outside every shown tree (a disk under
+// /mnt, the host's /dev, /proc and /sys mounts) is then absent from the
+// sandbox's mount table, not merely covered: a recursive bind of the host
+// root would carry it along, and in a user namespace such inherited mounts
+// are locked and cannot be detached. Paths are read through the top-level
+// symlinks (/bin -> usr/bin): a hide of /bin/x must land on /usr/bin/x.
+// Without `top`, or when a rule grants "/" itself, the root is the host's
+// tree bound read-only.
+Plan build(const policy::Filesystem& fs, const ExistsFn& exists, const ListFn& list = {},
+           const TopLevelFn& top = {});
+
+// The real TopLevelFn: the host's "/" through opendir(3), lstat(2), readlink(2).
+std::optional<std::vector<TopEntry>> host_top_level();
 
 // Binds the caller's terminal (`host_tty`, a host device path such as
 // /dev/pts/3, from ttyname(3)) at /dev/console, keeping the plan's order.

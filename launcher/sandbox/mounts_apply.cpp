@@ -169,6 +169,7 @@ class RootBuilder {
       case Op::symlink: return make_symlink(step);
       case Op::remount_ro: return remount_ro(step);
       case Op::overlay: return overlay(step, kNoSuid | kNoDev);
+      case Op::dir: return static_cast<void>(mount_point(step.target, true));
     }
   }
 

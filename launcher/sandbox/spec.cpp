@@ -345,7 +345,7 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
   std::string resolv_conf;  // where the gateway's resolv.conf is bound, if it is
   if (plan.namespaces) {
     spec.id_map = namespaces::id_map_for(host.uid, host.gid, host.uid == 0);
-    spec.mounts = mounts::build(view, mounts::host_path_exists, landlock::list_directory);
+    spec.mounts = mounts::build(view, mounts::host_path_exists, landlock::list_directory, mounts::host_top_level);
     if (const auto size = limits::tmp_size(policy.limits)) mounts::limit_private_tmp(spec.mounts, *size);
     if (!host.terminal.empty()) mounts::add_terminal(spec.mounts, host.terminal);
     if (gateway::needed(policy.network)) {

@@ -133,6 +133,70 @@ TEST(MountsUnreached, OnlyTheHostViewAndOnlyWithALister) {
   EXPECT_LT(index_of(build(default_like(), host.exists()), Op::tmpfs_ro, "/run"), 0);
 }
 
+// The top of a typical merged-/usr host, as host_top_level() lists it.
+TopLevelFn typical_top() {
+  using K = TopEntry::Kind;
+  return [] {
+    return std::optional<std::vector<TopEntry>>({{"bin", K::symlink, "usr/bin"}, {"data", K::directory, ""},
+                                                 {"dev", K::directory, ""}, {"etc", K::directory, ""},
+                                                 {"home", K::directory, ""}, {"opt", K::directory, ""},
+                                                 {"proc", K::directory, ""}, {"run", K::directory, ""},
+                                                 {"sock", K::other, ""}, {"srv", K::directory, ""},
+                                                 {"sys", K::directory, ""}, {"tmp", K::directory, ""},
+                                                 {"usr", K::directory, ""}, {"var", K::directory, ""},
+                                                 {"vmlinuz", K::file, ""}});
+  };
+}
+
+// With the top level listed, the root is an empty tmpfs and the host's
+// top-level entries come one by one: host mounts outside what the view
+// shows (under /data, /sys, the host's /dev) are not carried in.
+TEST(MountsUnreached, TheRootIsBuiltFromTheTopLevelEntries) {
+  const FakeHost host = typical_host();
+  const Plan plan = build(default_like(), host.exists(), host.lister(), typical_top());
+  ASSERT_FALSE(plan.steps.empty());
+  EXPECT_EQ(plan.steps.front(), (Step{Op::tmpfs, "/", "mode=0755", plan.steps.front().detail})) << describe(plan);
+  EXPECT_LT(index_of(plan, Op::bind_ro, "/"), 0);
+  for (const char* shown : {"/usr", "/etc", "/opt", "/vmlinuz"}) EXPECT_GE(index_of(plan, Op::bind_ro, shown), 0) << shown;
+  for (const char* hidden : {"/data", "/home", "/run", "/srv", "/sys", "/var"}) {
+    EXPECT_GE(index_of(plan, Op::dir, hidden), 0) << hidden;
+    EXPECT_LT(index_of(plan, Op::bind_ro, hidden), 0) << hidden;
+    EXPECT_LT(index_of(plan, Op::tmpfs_ro, hidden), 0) << "an empty directory, not a mount: " << hidden;
+  }
+  EXPECT_GE(index_of(plan, Op::symlink, "/bin"), 0);
+  EXPECT_EQ(plan.steps[static_cast<std::size_t>(index_of(plan, Op::symlink, "/bin"))].source, "usr/bin");
+  EXPECT_LT(index_of(plan, Op::bind_ro, "/sock"), 0) << "a socket at the top is not bound";
+  for (const char* own : {"/proc", "/dev", "/tmp"}) EXPECT_LT(index_of(plan, Op::bind_ro, own), 0) << own;
+  // The project under hidden /home is bound into the empty directory, and
+  // the root turns read-only once every mount is made.
+  EXPECT_GT(index_of(plan, Op::bind_rw, "/home/u/src/app"), index_of(plan, Op::dir, "/home"));
+  EXPECT_GT(index_of(plan, Op::remount_ro, "/"), index_of(plan, Op::bind_rw, "/home/u/src/app"));
+}
+
+// A rule through a top-level link lands where the link leads: a hide of
+// /bin/x that stayed at /bin/x would be decided by the empty root and
+// skipped, while /usr/bin/x stayed visible.
+TEST(MountsUnreached, RulesAreReadThroughTopLevelLinks) {
+  FakeHost host = typical_host();
+  host.files.insert({"/usr/bin/token-helper", "/bin", "/bin/token-helper"});  // stat(2) follows the link
+  Filesystem fs = default_like();
+  fs.read.push_back(rule("/bin"));
+  fs.hide = {rule("/bin/token-helper")};
+  const Plan plan = build(fs, host.exists(), host.lister(), typical_top());
+  EXPECT_GE(index_of(plan, Op::hide_file, "/usr/bin/token-helper"), 0) << describe(plan);
+  EXPECT_LT(index_of(plan, Op::bind_ro, "/bin"), 0) << "/usr/bin is shown with /usr already";
+  EXPECT_LT(index_of(plan, Op::bind_ro, "/usr/bin"), 0) << describe(plan);
+}
+
+TEST(MountsUnreached, ARuleOnTheRootKeepsTheHostTree) {
+  const FakeHost host = typical_host();
+  Filesystem fs = default_like();
+  fs.read.push_back(rule("/"));
+  const Plan plan = build(fs, host.exists(), host.lister(), typical_top());
+  EXPECT_EQ(index_of(plan, Op::bind_ro, "/"), 0) << describe(plan);
+  EXPECT_LT(index_of(plan, Op::dir, "/home"), 0);
+}
+
 TEST(MountsUnreached, DescribeSaysWhy) {
   const FakeHost host = typical_host();
   const std::string text = describe(build(default_like(), host.exists(), host.lister()));

@@ -49,7 +49,10 @@ TEST(OutputFile, PlantedTemporaryNamesAreNeverFollowed) {
   home.write("victim", "keep");
   for (int pid = 1; pid < 2000; ++pid)
     ASSERT_EQ(::symlink((home / "victim").c_str(), (project / ("r.json.tmp." + std::to_string(pid))).c_str()), 0);
-  ASSERT_EQ(::symlink((home / "victim").c_str(), (project / ("r.json.tmp." + std::to_string(getpid()))).c_str()), 0);
+  // Our own pid is among those when the host's pids have wrapped below 2000.
+  if (getpid() >= 2000) {
+    ASSERT_EQ(::symlink((home / "victim").c_str(), (project / ("r.json.tmp." + std::to_string(getpid()))).c_str()), 0);
+  }
   OutputFile::prepare(project / "r.json", {project.path()}, "--report").write("new");
   EXPECT_EQ(slurp(home / "victim"), "keep");
   EXPECT_EQ(slurp(project / "r.json"), "new");
