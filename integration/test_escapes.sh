@@ -61,8 +61,9 @@ for src in "$ESCAPES"/*.c; do
   fi
 done
 chmod -R 755 "$PROBES"
-# What runs in every profile; fork_bomb and disk_fill run under profiles
-# that set the limit they test.
+# What runs in one sandbox per profile; fork_bomb and disk_fill run in
+# every profile too, each in a sandbox of its own (a bomb left running or a
+# full /tmp would stop the probes after it).
 MATRIX_PROBES=()
 for src in "$ESCAPES"/*.c; do
   name=$(basename "$src" .c)
@@ -230,7 +231,7 @@ profiles_of() {
 }
 
 # ---- running a probe ------------------------------------------------------
-# launch WHO LABEL WRITABLE [--terminal] [--outside] [--profile P] [--cwd DIR] PROBE [ARGS...]:
+# launch WHO LABEL WRITABLE [--report FILE] [--terminal] [--outside] [--profile P] [--cwd DIR] PROBE [ARGS...]:
 # runs PROBE as WHO from the project (or DIR) with fd 7 open on a secret and fd 8
 # on the outside directory, inside `airlock run` unless --outside; the
 # process that becomes airlock passes its own pid (supervisor=PID).
@@ -239,9 +240,10 @@ profiles_of() {
 # other (each in its own process), each preceded by a line "@@PROBE NAME".
 launch() {
   local who=$1 label=$2 writable=$3; shift 3
-  local terminal=0 outside=0 profile=default cwd=$PROJECT
+  local terminal=0 outside=0 profile=default cwd=$PROJECT report=()
   while [[ $1 == --* && $1 != --many ]]; do
     case $1 in
+      --report) report=(--report "$2"); shift 2 ;;
       --terminal) terminal=1; shift ;;
       --outside) outside=1; shift ;;
       --profile) profile=$2; shift 2 ;;
@@ -259,7 +261,7 @@ launch() {
     shift
   fi
   cmd+=("$@")
-  ((outside)) || cmd=("$AIRLOCK" -q run --timeout 4m --profile "$profile" --allow-exec "$PROBES" -- "${cmd[@]}")
+  ((outside)) || cmd=("$AIRLOCK" -q run --timeout 4m --profile "$profile" "${report[@]}" --allow-exec "$PROBES" -- "${cmd[@]}")
   # The keyctl probe looks for a key the caller keeps in its session keyring.
   cmd=("$PROBES/keyctl" --plant "needle=$NEEDLE_HEX" -- "${cmd[@]}")
   cmd=(sh -c 'exec 7<"$1" 8<"$2"; shift 2; exec "$@" "supervisor=$$"' sh "$FD_SECRET" "$OUTSIDE" "${cmd[@]}")
@@ -363,7 +365,33 @@ run_matrix() {
     done
     out=$(launch "$who" "sandbox-$name-$who" "$writable" --terminal --profile "$profile" --cwd "$cwd" terminal_injection)
     judge "$who $name" terminal_injection "$out"
+    run_exhaustion "$who" "$name" "$profile" "$writable" "$cwd" "as shipped"
   done < <(profiles_of)
+}
+
+# The fork bomb and the disk fill in one profile: each must stop at the
+# limit, the run must end by itself with nothing left running, and airlock
+# must say which limit the command reached.
+run_exhaustion() {
+  local who=$1 name=$2 profile=$3 writable=$4 cwd=$5 how=$6 out start report="$SCRATCH/$who/exhaustion.json"
+  start=$SECONDS
+  out=$(launch "$who" "sandbox-$name-$who" "$writable" --report "$report" --profile "$profile" --cwd "$cwd" fork_bomb)
+  judge "$who $name ($how)" fork_bomb "$out"
+  ((SECONDS - start < 30)) && pass "$who $name: the fork bomb's run ended by itself" ||
+    fail "$who $name: the fork bomb's run took $((SECONDS - start))s"
+  if wait_until 5 no_process_of "$PROBES/fork_bomb"; then
+    pass "$who $name: no process of the fork bomb is left"
+  else
+    fail "$who $name: fork bomb processes are left: $(pgrep -f "^$PROBES/fork_bomb" | wc -l)"
+  fi
+  expect_eq "$who $name: the report says the process limit was reached" '["processes"]' "$(limits_reached "$report")"
+  out=$(launch "$who" "sandbox-$name-$who" "$writable" --report "$report" --profile "$profile" --cwd "$cwd" disk_fill)
+  judge "$who $name ($how)" disk_fill "$out"
+  expect_eq "$who $name: the report says /tmp was filled" '["tmp"]' "$(limits_reached "$report")"
+}
+
+limits_reached() {
+  python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))["result"]["limits_reached"]))' "$1" 2>&1
 }
 
 # Limits: a fork bomb against limits.nproc must stop at the limit and be

@@ -5,6 +5,9 @@
 #     (limits.tmp = "12%" in default): every shipped profile shows that size,
 #     and a step writing past it in /tmp gets ENOSPC (the write stops; the
 #     host's memory is not filled);
+#   - every shipped profile holds the command to limits.processes (2048
+#     tasks) through the sandbox's own pid_max (the escape suite's fork_bomb
+#     attacks it in every profile);
 #   - a cached directory's overlay layer (ci-step's ~/.cache) is bounded the
 #     same way;
 #   - personality flags and address families outside the profile's list
@@ -22,6 +25,7 @@ source "$(dirname "$0")/lib.sh"
 
 doctor=$(cd "$SCRATCH" && "$AIRLOCK" doctor 2>/dev/null)
 grep -q '^ok   user namespaces' <<<"$doctor" || skip "user namespaces are not available"
+grep -q '^ok   process limit' <<<"$doctor" || skip "no pid_max per pid namespace (Linux 6.14+): limits.processes cannot hold root"
 BASE_PATH=/usr/bin:/bin
 PY=/usr/bin/python3
 PROFILES=(default ci-step make-build npm-build npm-test npm-ci npm-scripts pip-install node-service)
@@ -55,6 +59,7 @@ for name in ("timer_list", "vmallocinfo", "kallsyms", "keys", "sched_debug", "kc
         with open("/proc/" + name, "rb") as f: print("proc", name, len(f.read(4096)))
     except FileNotFoundError: print("proc", name, "absent")
     except OSError as e: print("proc", name, errno.errorcode[e.errno])
+print("pid_max", open("/proc/sys/kernel/pid_max").read().strip())
 print("procdir acpi", len(os.listdir("/proc/acpi")) if os.path.isdir("/proc/acpi") else "absent")
 for line in open("/proc/self/mountinfo"):
     f = line.split(); print("mount", f[4], f[3], f[f.index("-") + 1])'
@@ -107,6 +112,8 @@ for WHO in root nobody; do
     for family in vsock packet alg; do
       expect_contains "$what: $family sockets are refused (EAFNOSUPPORT)" "$OUT" "socket $family EAFNOSUPPORT"
     done
+    # 2048 tasks: pids 2 and 300 .. 2346 (limits.cpp, pid_range_for).
+    expect_contains "$what: the sandbox's pid_max holds 2048 tasks" "$OUT" "pid_max 2347"
     mounts=$(grep '^mount ' <<<"$OUT")
     expect_contains "$what: the mount table is readable" "$mounts" "mount /proc / proc"
     expect_eq "$what: a host mount outside the granted paths is not in the mount table" "" \
@@ -118,8 +125,9 @@ for WHO in root nobody; do
       "$(awk '$4 !~ /^(tmpfs|proc|devpts|overlay|devtmpfs)$/ && $2 != $3' <<<"$mounts")"
   done
 
-  # Filling /tmp: the write stops at the bound with ENOSPC.
-  al -q run -- "$PY" -c '
+  # Filling /tmp: the write stops at the bound with ENOSPC, and the report
+  # says the limit was reached.
+  al -q run --report "$PROJECT/fill.json" -- "$PY" -c '
 import errno, os
 total = 0
 chunk = b"x" * (1 << 20)
@@ -138,6 +146,8 @@ except OSError as e:
   else
     fail "$WHO default: wrote ${written:-?} KiB, past the bound of $want_kib KiB"
   fi
+  expect_eq "$WHO default: the report says /tmp was filled" '["tmp"]' \
+    "$($PY -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))["result"]["limits_reached"]))' "$PROJECT/fill.json")"
 
   # ci-step's ~/.cache overlay: its layer is bounded the same way.
   al -q run --profile ci-step -- "$PY" -c '

@@ -120,16 +120,39 @@ Probe probe_mount_setattr() {
 // keeps its metadata in user.* extended attributes of the upper layer, a
 // tmpfs, which has them from Linux 6.6 on; before that some operations on
 // an overlay fail (EIO), so overlays are read-only instead.
-Probe probe_overlay() {
-  utsname name {};
-  if (::uname(&name) != 0) return {false, "uname(2) failed: overlays are read-only"};
+// The running kernel's release, or why it could not be read; `at_least`
+// compares its major.minor.
+struct Release {
+  std::string text;
   unsigned major = 0, minor = 0;
-  if (std::sscanf(name.release, "%u.%u", &major, &minor) != 2)
-    return {false, std::string("kernel release \"") + name.release + "\" not understood: overlays are read-only"};
-  if (major > 6 || (major == 6 && minor >= 6))
-    return {true, "overlayfs in a user namespace on tmpfs with user xattrs (Linux 6.6+)"};
-  return {false, std::string("Linux ") + name.release +
+  bool known = false;
+  bool at_least(unsigned want_major, unsigned want_minor) const {
+    return known && (major > want_major || (major == want_major && minor >= want_minor));
+  }
+};
+
+Release kernel_release() {
+  utsname name {};
+  if (::uname(&name) != 0) return {"(uname(2) failed)"};
+  Release r{name.release};
+  r.known = std::sscanf(name.release, "%u.%u", &r.major, &r.minor) == 2;
+  return r;
+}
+
+Probe probe_overlay(const Release& release) {
+  if (!release.known)
+    return {false, "kernel release \"" + release.text + "\" not understood: overlays are read-only"};
+  if (release.at_least(6, 6)) return {true, "overlayfs in a user namespace on tmpfs with user xattrs (Linux 6.6+)"};
+  return {false, "Linux " + release.text +
                      " has no user xattrs on tmpfs (needs 6.6+): filesystem.overlay directories are read-only"};
+}
+
+// limits.processes: from Linux 6.14 each pid namespace has its own
+// kernel.pid_max, which its owner may lower; before, the file is the host's.
+Probe probe_pid_max(const Release& release) {
+  if (release.at_least(6, 14)) return {true, "a pid_max of the sandbox's own (Linux 6.14+)"};
+  return {false, "Linux " + (release.known ? release.text : "\"" + release.text + "\"") +
+                     " has no pid_max per pid namespace (needs 6.14+)"};
 }
 
 Probe probe_cgroups() {
@@ -187,7 +210,9 @@ Features probe(ProbeDepth depth) {
   f.seccomp_notify = probe_seccomp_notify();
   f.handoff = probe_handoff(f.seccomp_notify.available);
   f.mount_setattr = probe_mount_setattr();
-  f.overlay = probe_overlay();
+  const Release release = kernel_release();
+  f.overlay = probe_overlay(release);
+  f.pid_max = probe_pid_max(release);
   f.cgroups = probe_cgroups();
   f.tiocsti = probe_tiocsti();
   return f;

@@ -22,6 +22,7 @@ struct Features {
   Probe handoff;           // the gateway's handoff: pidfd_getfd, SO_NETNS_COOKIE, ptrace access to the sandbox
   Probe mount_setattr;     // recursive read-only bind mounts
   Probe overlay;           // copy-on-write overlays in a user namespace (filesystem.overlay)
+  Probe pid_max;           // a pid namespace of its own pid_max (limits.processes)
   Probe cgroups;           // informational: which hierarchy, which controllers
   Probe tiocsti;           // informational: is legacy TIOCSTI injection live here
   bool running_as_root = false;

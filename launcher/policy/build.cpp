@@ -311,6 +311,11 @@ class Builder {
       diag_.error(f.scalar.where, key, "\"" + text + "\" is not " + why + ", \"unlimited\" or \"keep\"");
       return {};
     }
+    // The command itself is one; the kernel's pid_max cannot go lower.
+    if (name == "processes" && *value < 2) {
+      diag_.error(f.scalar.where, key, "\"" + text + "\" is too few: at least 2 (the command and one more)");
+      return {};
+    }
     return Limit{Limit::Kind::value, *value};
   }
 

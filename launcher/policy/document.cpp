@@ -367,6 +367,8 @@ const std::vector<FieldSpec>& schema() {
       {"limits", "as", FieldType::limit, EntryKind::none, "address space"},
       {"limits", "stack", FieldType::limit, EntryKind::none, "stack size"},
       {"limits", "tmp", FieldType::limit, EntryKind::none, "size of the private /tmp and of /dev/shm"},
+      {"limits", "processes", FieldType::limit, EntryKind::none,
+       "tasks (processes and threads) the command may have at once"},
       {"enforcement", "require", FieldType::string_list, EntryKind::requirements, "layers that must be enforced"},
       {"enforcement", "best_effort", FieldType::boolean, EntryKind::none, "run with what the kernel offers"},
   };

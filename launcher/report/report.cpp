@@ -85,7 +85,8 @@ std::string to_json(const policy::Policy& policy, const kernel::Features& featur
         {"timed_out", result.timed_out},
         {"setup_error", result.setup_error},
         {"wall_ms", result.wall.count()},
-        {"left_behind", left_behind_json(result)}}},
+        {"left_behind", left_behind_json(result)},
+        {"limits_reached", result.limits_reached}}},
   };
   return doc.dump(2) + "\n";
 }

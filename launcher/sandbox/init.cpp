@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "gateway/inside.hpp"
+#include "sandbox/limit_watch.hpp"
 #include "sandbox/run.hpp"
 #include "util/fd.hpp"
 
@@ -111,13 +112,15 @@ void kill_descendants() {
   }
 }
 
-[[noreturn]] void supervise_payload(const Spec& spec, pid_t payload, int signals, int gateway_fd) {
+[[noreturn]] void supervise_payload(const Spec& spec, pid_t payload, int signals, int gateway_fd,
+                                   LimitWatcher& limits) {
   int payload_status = 0;
   while (true) {
     // poll(2) skips a negative descriptor: without a gateway only signals count.
-    pollfd fds[2] = {{signals, POLLIN, 0}, {gateway_fd, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) continue;  // EINTR: nothing to do but wait again
+    pollfd fds[3] = {{signals, POLLIN, 0}, {gateway_fd, POLLIN, 0}, {limits.fd(), POLLIN, 0}};
+    if (poll(fds, 3, -1) < 0) continue;  // EINTR: nothing to do but wait again
     if (fds[1].revents != 0) gateway_fd = serve_gateway(gateway_fd);
+    if (fds[2].revents & POLLIN) limits.tick();
     if ((fds[0].revents & POLLIN) == 0) continue;
     signalfd_siginfo info{};
     if (read(signals, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) continue;
@@ -130,6 +133,8 @@ void kill_descendants() {
     if (static_cast<pid_t>(info.ssi_pid) == getpid()) continue;
     kill(-getpgrp(), sig);
   }
+  // A last look, before what the payload left running is killed.
+  limits.look_after_command();
   // The payload is gone: whatever it left running (daemons, stray children)
   // goes too. With a pid namespace kill(-1) reaches exactly the sandbox;
   // without one it would reach every process of the user.
@@ -194,7 +199,7 @@ void build_sandbox(const Spec& spec, int gateway_fd) {
 
 }  // namespace
 
-void init_main(const Spec& spec, int sync_fd, int error_fd, int gateway_fd) {
+void init_main(const Spec& spec, int sync_fd, int error_fd, int gateway_fd, int notes_fd) {
   pid_t payload = -1;
   try {
     // init lives as long as the sandbox; it must not hold the caller's
@@ -226,6 +231,7 @@ void init_main(const Spec& spec, int sync_fd, int error_fd, int gateway_fd) {
     if (payload < 0) throw SystemError("fork of the payload", errno);
     if (payload == 0) {
       close(sync_fd);
+      close(notes_fd);
       if (gateway_fd >= 0) close(gateway_fd);
       ready.write.reset();
       payload_main(spec, error_fd, ready.read.get());
@@ -239,7 +245,8 @@ void init_main(const Spec& spec, int sync_fd, int error_fd, int gateway_fd) {
     if (write(ready.write.get(), &kGoAhead, 1) != 1 && errno != EPIPE) throw SystemError("write to the payload", errno);
     ready.write.reset();
     close(error_fd);
-    supervise_payload(spec, payload, signals.get(), spec.gateway ? gateway_fd : -1);
+    LimitWatcher limits(spec.watch_limits, notes_fd);
+    supervise_payload(spec, payload, signals.get(), spec.gateway ? gateway_fd : -1, limits);
   } catch (const std::exception& e) {
     // Without a pid namespace our death would not take the waiting payload
     // with it; its EOF on `ready` would, but not before this message.

@@ -27,6 +27,9 @@ constexpr std::array<std::pair<std::string_view, int>, 7> kResources = {{
 }};
 
 constexpr std::string_view kTmp = "tmp";
+constexpr std::string_view kProcesses = "processes";
+// kernel/pid.c: pids below this are not reused once the count passed it.
+constexpr std::uint64_t kReservedPids = 300;
 
 int resource_named(const std::string& name) {
   const auto it = std::find_if(kResources.begin(), kResources.end(),
@@ -34,7 +37,8 @@ int resource_named(const std::string& name) {
   if (it != kResources.end()) return it->second;
   std::string known;
   for (const auto& r : kResources) known += (known.empty() ? "" : ", ") + std::string(r.first);
-  throw Error("unknown limit '" + name + "' in [limits] (known: " + known + ", " + std::string(kTmp) + ")");
+  throw Error("unknown limit '" + name + "' in [limits] (known: " + known + ", " + std::string(kTmp) + ", " +
+              std::string(kProcesses) + ")");
 }
 
 std::string show(rlim_t value) {
@@ -64,8 +68,19 @@ rlim_t wanted_value(const policy::Limit& limit) {
 std::vector<Entry> build(const policy::Limits& limits) {
   std::vector<Entry> entries;
   for (const auto& [name, limit] : limits.rlimits)
-    if (name != kTmp) entries.push_back({resource_named(name), name, limit});
+    if (name != kTmp && name != kProcesses) entries.push_back({resource_named(name), name, limit});
   return entries;
+}
+
+std::optional<std::uint64_t> process_limit(const policy::Limits& limits) {
+  const auto it = limits.rlimits.find(std::string(kProcesses));
+  if (it == limits.rlimits.end() || it->second.kind != policy::Limit::Kind::value) return std::nullopt;
+  return it->second.value;
+}
+
+PidRange pid_range_for(std::uint64_t processes) {
+  // Init holds pid 1 and the command pid 2; the rest come from 300 on.
+  return {kReservedPids + std::max<std::uint64_t>(processes, 2) - 1, kReservedPids - 1};
 }
 
 std::optional<std::uint64_t> tmp_size(const policy::Limits& limits) {

@@ -27,6 +27,24 @@ struct Entry {
 // `tmp` is not an rlimit (tmp_size).
 std::vector<Entry> build(const policy::Limits& limits);
 
+// limits.processes: how many tasks (processes and threads) the command and
+// everything it starts may have at once, or nullopt for "keep" and
+// "unlimited". Not an rlimit: the sandbox's pid namespace gets a pid_max
+// (pid_max_for) where the kernel has one per namespace (Linux 6.14+);
+// elsewhere RLIMIT_NPROC stands in for it (nproc_fallback).
+std::optional<std::uint64_t> process_limit(const policy::Limits& limits);
+
+// The kernel.pid_max and kernel.ns_last_pid that hold a fresh pid namespace
+// to `processes` tasks besides its init. Once the kernel has handed out pid
+// 300 it never again hands out one below (RESERVED_PIDS, kernel/pid.c), so
+// ns_last_pid starts the count there: pids 300 .. pid_max - 1 are what is
+// left after init (1) and the command (2).
+struct PidRange {
+  std::uint64_t pid_max = 0;
+  std::uint64_t last_pid = 0;
+};
+PidRange pid_range_for(std::uint64_t processes);
+
 // limits.tmp: the size of the sandbox's private /tmp and of its /dev/shm
 // (each a tmpfs, mounts::limit_private_tmp), or nullopt for "keep": the
 // kernel's default, half of the machine's memory. RLIMIT_FSIZE bounds one

@@ -57,6 +57,10 @@ struct Plan {
   std::vector<std::string> skipped;  // optional ("?path") rules whose path does not exist
   // Options of the tmpfs that holds each overlay's writes (limits.tmp bounds it).
   std::string overlay_upper = "mode=0755";
+  // Written to the fresh /proc's sys/kernel before it turns read-only
+  // (limits.processes, limits::pid_range_for); 0: left as they are.
+  std::uint64_t pid_max = 0;
+  std::uint64_t last_pid = 0;
 };
 
 // Whether a host path exists. build() asks it for "path" and, to learn whether

@@ -174,6 +174,10 @@ class RootBuilder {
   }
 
   void set_overlay_upper(std::string options) { overlay_upper_ = std::move(options); }
+  void set_pid_range(std::uint64_t pid_max, std::uint64_t last_pid) {
+    pid_max_ = pid_max;
+    last_pid_ = last_pid;
+  }
 
   // pivot_root(".", ".") stacks the staging root on top of the new root;
   // detaching "." then drops it together with the host root below it
@@ -278,6 +282,7 @@ class RootBuilder {
     UniqueFd proc = new_filesystem("proc", step.source, attrs);
     attach(proc, mount_point(step.target, true), step);
     mask_proc(proc.get());
+    if (pid_max_ != 0) limit_pids(proc.get());
     for (const char* knob : {"sys", "sysrq-trigger", "irq", "bus"}) {
       const std::string what = "make " + step.target + "/" + knob + " read-only";
       UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, proc.get(), knob, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
@@ -287,6 +292,21 @@ class RootBuilder {
       UniqueFd target(as_fd(::openat(proc.get(), knob, O_PATH | O_NOFOLLOW | O_CLOEXEC), what));
       attach(tree, target, step);
     }
+  }
+
+  // The sysctls are those of the calling task's pid namespace, the
+  // sandbox's (Linux 6.14+; kernel::Features::pid_max): a fork past
+  // pid_max fails with EAGAIN, in nested pid namespaces too, as each level
+  // allocates a pid of its own.
+  void limit_pids(int proc) const {
+    const auto write_knob = [proc](const char* name, std::uint64_t value) {
+      const std::string what = std::string("write /proc/sys/kernel/") + name + " (limits.processes)";
+      UniqueFd knob(as_fd(::openat(proc, (std::string("sys/kernel/") + name).c_str(), O_WRONLY | O_CLOEXEC), what));
+      const std::string text = std::to_string(value);
+      if (::write(knob.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) throw SystemError(what, errno);
+    };
+    write_knob("pid_max", pid_max_);
+    write_knob("ns_last_pid", last_pid_);
   }
 
   // A detached read-only bind of the staging tree's empty file.
@@ -450,6 +470,8 @@ class RootBuilder {
   unsigned overlays_ = 0;
   bool overlay_layers_made_ = false;
   std::string overlay_upper_ = "mode=0755";
+  std::uint64_t pid_max_ = 0;
+  std::uint64_t last_pid_ = 0;
 };
 
 }  // namespace
@@ -458,6 +480,7 @@ void apply(const Plan& plan) {
   RootBuilder builder;
   builder.enter_staging();
   builder.set_overlay_upper(plan.overlay_upper);
+  builder.set_pid_range(plan.pid_max, plan.last_pid);
   for (const Step& step : plan.steps) builder.perform(step);
   builder.enter_new_root();
 }

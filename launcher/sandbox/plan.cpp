@@ -129,11 +129,31 @@ EnforcementPlan plan_enforcement(const policy::Policy& policy, const kernel::Fea
   decide_network(plan, policy);
   plan.layers.push_back({"capabilities", true, "all sets emptied except process.capabilities"});
   plan.layers.push_back({"environment", true, "scrubbed: keep-list, secret names and secret-looking values dropped"});
-  const auto nproc = limits::nproc_unenforceable(policy.limits, limits::payload_is_host_root(policy.process));
+  const bool host_root = limits::payload_is_host_root(policy.process);
+  const auto nproc = limits::nproc_unenforceable(policy.limits, host_root);
   std::string limits_detail = "rlimits from [limits]";
   if (const auto tmp = limits::tmp_size(policy.limits); tmp && *tmp > 0)
     limits_detail += "; the private /tmp and /dev/shm hold at most " + std::to_string(*tmp) + " bytes each";
-  decide(plan, "limits", !nproc, nproc.value_or(limits_detail));
+  std::optional<std::string> processes_missing;
+  if (const auto processes = limits::process_limit(policy.limits)) {
+    const std::string n = std::to_string(*processes);
+    if (plan.namespaces && f.pid_max.available) {
+      plan.process_fence = EnforcementPlan::ProcessFence::pid_max;
+      limits_detail += "; at most " + n + " tasks at once (the sandbox's own pid_max)";
+    } else if (!host_root) {
+      plan.process_fence = EnforcementPlan::ProcessFence::rlimit;
+      limits_detail += "; at most " + n + " tasks at once (RLIMIT_NPROC: " +
+                       (plan.namespaces ? f.pid_max.detail : std::string("no pid namespace")) +
+                       "; it also counts the user's processes outside the sandbox that share its user namespace)";
+    } else {
+      processes_missing = "limits.processes = " + n + " cannot be held: " +
+                          (plan.namespaces ? f.pid_max.detail : std::string("no pid namespace of its own")) +
+                          ", and RLIMIT_NPROC does not stop a command running as root; set process.user to an "
+                          "unprivileged user or run on Linux 6.14+";
+    }
+  }
+  decide(plan, "limits", !nproc && !processes_missing,
+         nproc ? *nproc : processes_missing.value_or(limits_detail));
   check_requirements(plan, policy, f);
   return plan;
 }

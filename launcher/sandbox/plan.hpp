@@ -29,6 +29,12 @@ struct EnforcementPlan {
   // refused, and namespaces, Landlock ABI 4, seccomp user notification and
   // kernel::Features::handoff. A speed-up only: without it they are relayed.
   bool handoff = false;
+  // How limits.processes is held: the sandbox pid namespace's own pid_max
+  // (namespaces and kernel::Features::pid_max), or RLIMIT_NPROC where the
+  // command does not run as the host's root; none when the profile sets
+  // no such limit, or when neither can hold it (then it is missing).
+  enum class ProcessFence { none, pid_max, rlimit };
+  ProcessFence process_fence = ProcessFence::none;
   std::vector<LayerDecision> layers;
   std::vector<std::string> missing;  // each: a feature the profile needs that is not here
   std::vector<std::string> unmet_requirements;  // the `enforcement.require` part of `missing`

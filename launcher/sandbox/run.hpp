@@ -23,6 +23,9 @@ struct RunResult {
   std::optional<gateway::Stats> network;  // when the egress gateway ran
   // Control files the run created, moved aside (leftovers.hpp).
   std::vector<MovedAside> left_behind;
+  // Limits the sandbox reached while the command ran: "processes", "tmp"
+  // (limit_watch.hpp).
+  std::vector<std::string> limits_reached;
 };
 
 // After a run: moves aside the control files it created, says so, and makes
@@ -40,7 +43,8 @@ RunResult run(const Spec& spec);
 
 // Internal: the processes inside. They never return. `gateway_fd` is init's
 // end of the gateway channel (-1 without a gateway).
-[[noreturn]] void init_main(const Spec& spec, int sync_fd, int error_fd, int gateway_fd);
+// `notes_fd`: where init says which limits were reached (limit_watch.hpp).
+[[noreturn]] void init_main(const Spec& spec, int sync_fd, int error_fd, int gateway_fd, int notes_fd);
 [[noreturn]] void payload_main(const Spec& spec, int error_fd, int ready_fd);
 
 // Reports a set-up failure to the supervisor through the error pipe as

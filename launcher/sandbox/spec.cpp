@@ -346,7 +346,17 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
   if (plan.namespaces) {
     spec.id_map = namespaces::id_map_for(host.uid, host.gid, host.uid == 0);
     spec.mounts = mounts::build(view, mounts::host_path_exists, landlock::list_directory, mounts::host_top_level);
-    if (const auto size = limits::tmp_size(policy.limits)) mounts::limit_private_tmp(spec.mounts, *size);
+    if (const auto size = limits::tmp_size(policy.limits)) {
+      mounts::limit_private_tmp(spec.mounts, *size);
+      spec.watch_limits.tmp = *size != 0;
+    }
+    if (plan.process_fence == EnforcementPlan::ProcessFence::pid_max) {
+      const auto processes = limits::process_limit(policy.limits).value();
+      const auto range = limits::pid_range_for(processes);
+      spec.mounts.pid_max = range.pid_max;
+      spec.mounts.last_pid = range.last_pid;
+      spec.watch_limits.processes = processes;
+    }
     if (!host.terminal.empty()) mounts::add_terminal(spec.mounts, host.terminal);
     if (gateway::needed(policy.network)) {
       spec.gateway = gateway::build(policy.network);
@@ -363,6 +373,12 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
   spec.caps = capabilities::build(policy.process, host.uid == 0);
   auto limits = limits::defaults();
   for (const auto& [name, limit] : policy.limits.rlimits) limits.rlimits[name] = limit;
+  if (plan.process_fence == EnforcementPlan::ProcessFence::rlimit) {
+    const auto processes = limits::process_limit(policy.limits).value();
+    auto& nproc = limits.rlimits["nproc"];
+    if (nproc.kind != policy::Limit::Kind::value || nproc.value > processes)
+      nproc = policy::Limit{policy::Limit::Kind::value, processes};
+  }
   spec.limits = limits::build(limits);
 
   if (plan.landlock_abi > 0) {

@@ -53,6 +53,13 @@ struct Spec {
   // Protected paths that do not exist yet: checked after the run (leftovers.hpp).
   std::vector<WatchedPath> watched;
   NestedControl nested;  // control files below the project's top (leftovers.hpp)
+  // What init looks at while the command runs, to tell the supervisor that
+  // a limit was reached (RunResult::limits_reached).
+  struct LimitWatch {
+    std::uint64_t processes = 0;  // limits.processes held by pid_max; 0: not watched
+    bool tmp = false;             // /tmp and /dev/shm are bounded (limits.tmp)
+    bool any() const { return processes != 0 || tmp; }
+  } watch_limits;
 };
 
 // Who brings the sandbox's loopback interface up: nobody when the command

@@ -21,6 +21,7 @@
 #include "audit/observer.hpp"
 #include "gateway/channel.hpp"
 #include "gateway/gateway.hpp"
+#include "sandbox/limit_watch.hpp"
 #include "sandbox/run.hpp"
 #include "util/fd.hpp"
 
@@ -194,6 +195,20 @@ class Supervision {
   std::string error_text_;
 };
 
+// A step that ends at a limit fails in ways that do not name it (EAGAIN
+// from fork, ENOSPC from a write): say which and how to raise it.
+void say_limits_reached(const Spec& spec, const RunResult& result) {
+  for (const auto& limit : result.limits_reached) {
+    if (limit == "processes")
+      spdlog::warn("the command reached limits.processes ({} tasks at once): forks and new threads failed with "
+                   "EAGAIN while it was there; a build that needs more sets a higher limits.processes",
+                   spec.watch_limits.processes);
+    else if (limit == "tmp")
+      spdlog::warn("the command filled the private /tmp or /dev/shm (limits.tmp): writes there failed with ENOSPC; "
+                   "a build that needs more sets a larger limits.tmp, or writes into the project");
+  }
+}
+
 }  // namespace
 
 RunResult run(const Spec& spec) {
@@ -203,6 +218,7 @@ RunResult run(const Spec& spec) {
   // So does the gateway's handoff (the listener of its connect() notifications).
   const bool handoff = spec.gateway && spec.gateway->handoff;
   auto errors = spec.audit || handoff ? make_socket_pair() : make_pipe();
+  auto notes = make_pipe();
   UniqueFd gateway_inside, gateway_outside;
   if (spec.gateway) std::tie(gateway_inside, gateway_outside) = gateway::channel::make_pair();
   sigset_t old_mask;
@@ -213,11 +229,14 @@ RunResult run(const Spec& spec) {
     sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     sync.write.reset();
     errors.read.reset();
+    notes.read.reset();
     gateway_outside.reset();
-    init_main(spec, sync.read.get(), errors.write.get(), gateway_inside ? gateway_inside.get() : -1);
+    init_main(spec, sync.read.get(), errors.write.get(), gateway_inside ? gateway_inside.get() : -1,
+              notes.write.get());
   }
   sync.read.reset();
   errors.write.reset();
+  notes.write.reset();
   gateway_inside.reset();
   std::unique_ptr<gateway::Gateway> gateway;
   try {
@@ -247,6 +266,9 @@ RunResult run(const Spec& spec) {
   auto result = supervision.wait();
   sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   result.wall = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  // init has exited: every note it wrote is in the pipe, and EOF follows.
+  result.limits_reached = read_limit_notes(notes.read.get());
+  say_limits_reached(spec, result);
   // Everything inside is gone: what stands at a watched path now stays
   // unless it is moved aside.
   refuse_left_behind(spec, result);

@@ -94,6 +94,29 @@ TEST(LimitsBuild, TmpIsTheSizeOfThePrivateTmpNotAnRlimit) {
   EXPECT_EQ(limits::tmp_size(Limits{}), std::nullopt);
 }
 
+// limits.processes is the sandbox pid namespace's pid_max, not an rlimit:
+// pids 1 (init) and 2 (the command), then 300 and up (the kernel reuses no
+// pid below 300 once it has passed it), so that `processes` tasks fit.
+TEST(LimitsBuild, ProcessesIsAPidRangeNotAnRlimit) {
+  Limits policy;
+  policy.rlimits = {{"nofile", value(64)}, {"processes", value(2048)}};
+  const auto entries = limits::build(policy);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].name, "nofile");
+  EXPECT_EQ(limits::process_limit(policy), std::optional<std::uint64_t>(2048));
+  const auto range = limits::pid_range_for(2048);
+  EXPECT_EQ(range.last_pid, 299u);
+  EXPECT_EQ(range.pid_max, 2347u);
+  // The command (pid 2) and pids 300 .. 2346: 2048 tasks.
+  EXPECT_EQ(1 + (range.pid_max - (range.last_pid + 1)), 2048u);
+  // The kernel's least pid_max is 301.
+  EXPECT_EQ(limits::pid_range_for(2).pid_max, 301u);
+  policy.rlimits["processes"] = unlimited();
+  EXPECT_EQ(limits::process_limit(policy), std::nullopt);
+  policy.rlimits["processes"] = keep();
+  EXPECT_EQ(limits::process_limit(policy), std::nullopt);
+}
+
 TEST(LimitsBuild, TmpAsAShareOfMemoryIsThatShareInWholePages) {
   struct sysinfo info {};
   ASSERT_EQ(::sysinfo(&info), 0);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "sandbox/landlock.hpp"
+#include "sandbox/limits.hpp"
 #include "sandbox/plan.hpp"
 #include "sandbox/spec.hpp"
 
@@ -52,6 +53,34 @@ const sb::LayerDecision* layer(const sb::EnforcementPlan& plan, const std::strin
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 }  // namespace
+
+// limits.processes: the sandbox's own pid_max where the kernel has one per
+// pid namespace, RLIMIT_NPROC for a command that is not the host's root,
+// and otherwise a layer that cannot be enforced (the run is refused).
+TEST(EnforcementPlan, TheProcessLimitIsHeldByPidMaxThenRlimitElseIsMissing) {
+  Policy p = sample_policy();
+  p.limits.rlimits["processes"] = airlock::policy::Limit{airlock::policy::Limit::Kind::value, 100};
+  Features f = full_kernel();
+  f.pid_max = {true, "per pid namespace"};
+  auto plan = sb::plan_enforcement(p, f);
+  EXPECT_EQ(plan.process_fence, sb::EnforcementPlan::ProcessFence::pid_max);
+  EXPECT_TRUE(plan.complete());
+  EXPECT_TRUE(contains(layer(plan, "limits")->detail, "at most 100 tasks")) << layer(plan, "limits")->detail;
+
+  f.pid_max = {false, "Linux 6.1 has no pid_max per pid namespace (needs 6.14+)"};
+  p.process.user = "nobody";  // not the host's root: RLIMIT_NPROC holds it
+  plan = sb::plan_enforcement(p, f);
+  EXPECT_EQ(plan.process_fence, sb::EnforcementPlan::ProcessFence::rlimit);
+  EXPECT_TRUE(plan.complete());
+  EXPECT_TRUE(contains(layer(plan, "limits")->detail, "RLIMIT_NPROC")) << layer(plan, "limits")->detail;
+
+  p.process.user.reset();
+  plan = sb::plan_enforcement(p, f);
+  if (!airlock::limits::payload_is_host_root(p.process)) GTEST_SKIP() << "only the host's root is exempt from RLIMIT_NPROC";
+  EXPECT_EQ(plan.process_fence, sb::EnforcementPlan::ProcessFence::none);
+  EXPECT_FALSE(plan.complete());
+  EXPECT_TRUE(contains(layer(plan, "limits")->detail, "needs 6.14+")) << layer(plan, "limits")->detail;
+}
 
 TEST(EnforcementPlan, FullKernelEnforcesEveryLayer) {
   const auto plan = sb::plan_enforcement(sample_policy(), full_kernel());
