@@ -373,9 +373,10 @@ run_matrix() {
 # limit, the run must end by itself with nothing left running, and airlock
 # must say which limit the command reached.
 run_exhaustion() {
-  local who=$1 name=$2 profile=$3 writable=$4 cwd=$5 how=$6 out start report="$SCRATCH/$who/exhaustion.json"
+  local who=$1 name=$2 profile=$3 writable=$4 cwd=$5 how=$6 out start
+  local report_file="$SCRATCH/$who/exhaustion.json"
   start=$SECONDS
-  out=$(launch "$who" "sandbox-$name-$who" "$writable" --report "$report" --profile "$profile" --cwd "$cwd" fork_bomb)
+  out=$(launch "$who" "sandbox-$name-$who" "$writable" --report "$report_file" --profile "$profile" --cwd "$cwd" fork_bomb)
   judge "$who $name ($how)" fork_bomb "$out"
   ((SECONDS - start < 30)) && pass "$who $name: the fork bomb's run ended by itself" ||
     fail "$who $name: the fork bomb's run took $((SECONDS - start))s"
@@ -384,10 +385,10 @@ run_exhaustion() {
   else
     fail "$who $name: fork bomb processes are left: $(pgrep -f "^$PROBES/fork_bomb" | wc -l)"
   fi
-  expect_eq "$who $name: the report says the process limit was reached" '["processes"]' "$(limits_reached "$report")"
-  out=$(launch "$who" "sandbox-$name-$who" "$writable" --report "$report" --profile "$profile" --cwd "$cwd" disk_fill)
+  expect_eq "$who $name: the report says the process limit was reached" '["processes"]' "$(limits_reached "$report_file")"
+  out=$(launch "$who" "sandbox-$name-$who" "$writable" --report "$report_file" --profile "$profile" --cwd "$cwd" disk_fill)
   judge "$who $name ($how)" disk_fill "$out"
-  expect_eq "$who $name: the report says /tmp was filled" '["tmp"]' "$(limits_reached "$report")"
+  expect_eq "$who $name: the report says /tmp was filled" '["tmp"]' "$(limits_reached "$report_file")"
 }
 
 limits_reached() {

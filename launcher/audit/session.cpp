@@ -9,6 +9,7 @@
 
 #include "audit/paths.hpp"
 #include "audit/watch.hpp"
+#include "sandbox/limits.hpp"
 #include "policy/diagnostics.hpp"
 #include "policy/builtin_layers.hpp"
 #include "policy/document.hpp"
@@ -102,7 +103,9 @@ sandbox::EnforcementPlan plan(const kernel::Features& f, policy::NetworkMode bas
                : "the host network: connect() destinations are recorded (names are not)"});
   plan.layers.push_back({"capabilities", true, "all sets emptied except process.capabilities"});
   plan.layers.push_back({"environment", true, "scrubbed as the base says"});
-  plan.layers.push_back({"limits", true, "rlimits from [limits]"});
+  plan.host_proc = view && !f.fresh_proc.available;
+  plan.layers.push_back({"limits", true, "rlimits from [limits] and limits.tmp; limits.processes is not held "
+                                         "during an audit"});
   return plan;
 }
 
@@ -125,7 +128,13 @@ sandbox::Spec prepare(const policy::Policy& base, const sandbox::EnforcementPlan
     policy::Filesystem fs = base.filesystem;
     for (const auto& nested : spec.nested.existing)
       fs.protect.push_back(policy::PathRule{spec.nested.project + "/" + nested, true, {}, false});
-    spec.mounts = view(fs, places, mounts::host_path_exists);
+    auto audit_view = view(fs, places, mounts::host_path_exists);
+    // What the run's plan decided about /proc holds for the audit's view.
+    audit_view.pid_max = spec.mounts.pid_max;
+    audit_view.last_pid = spec.mounts.last_pid;
+    if (const auto size = limits::tmp_size(base.limits); size && *size != 0) mounts::limit_private_tmp(audit_view, *size);
+    if (plan.host_proc) mounts::use_host_proc(audit_view);
+    spec.mounts = std::move(audit_view);
   }
   // The host tree is writable during an audit: a protected path or shell
   // start-up file that does not exist yet (a fresh user's ~/.config/airlock,

@@ -24,6 +24,7 @@ int doctor_command(const Common& common, const std::string& profile) {
   line("mount_setattr", features.mount_setattr);
   line("overlays", features.overlay);
   line("process limit", features.pid_max);
+  line("fresh /proc", features.fresh_proc);
   line("cgroups", features.cgroups);
   line("tiocsti", features.tiocsti);
   std::cout << "info running as " << (features.running_as_root ? "root (container entrypoint mode)" : "an unprivileged user")

@@ -16,6 +16,8 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "sandbox/landlock.hpp"
 
@@ -72,19 +74,35 @@ Probe probe_landlock(int abi) {
   return {false, "not available: needs Linux 5.13+ with CONFIG_SECURITY_LANDLOCK=y and \"landlock\" in the lsm= boot list"};
 }
 
+// Asked of seccomp(2) itself: a container engine may hide or mask
+// /proc/sys, where actions_avail would say the same.
+bool seccomp_action_available(std::uint32_t action) {
+  return syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
+}
+
+std::string seccomp_actions() {
+  std::string out;
+  const std::pair<const char*, std::uint32_t> actions[] = {
+      {"kill_process", SECCOMP_RET_KILL_PROCESS}, {"kill_thread", SECCOMP_RET_KILL_THREAD}, {"trap", SECCOMP_RET_TRAP},
+      {"errno", SECCOMP_RET_ERRNO}, {"user_notif", SECCOMP_RET_USER_NOTIF}, {"trace", SECCOMP_RET_TRACE},
+      {"log", SECCOMP_RET_LOG}, {"allow", SECCOMP_RET_ALLOW}};
+  for (const auto& [name, action] : actions)
+    if (seccomp_action_available(action)) out += (out.empty() ? "" : " ") + std::string(name);
+  return out;
+}
+
 Probe probe_seccomp() {
   if (prctl(PR_GET_SECCOMP) < 0) return {false, std::string("prctl(PR_GET_SECCOMP) failed: ") + std::strerror(errno)};
-  const auto actions = read_first_line("/proc/sys/kernel/seccomp/actions_avail");
-  if (actions.find("errno") == std::string::npos)
+  if (!seccomp_action_available(SECCOMP_RET_ERRNO))
     return {false, "seccomp filters are not available (CONFIG_SECCOMP_FILTER)"};
-  return {true, "filter mode; actions: " + actions};
+  return {true, "filter mode; actions: " + seccomp_actions()};
 }
 
 Probe probe_seccomp_notify() {
-  const auto actions = read_first_line("/proc/sys/kernel/seccomp/actions_avail");
-  if (actions.find("user_notif") != std::string::npos) return {true, "SECCOMP_RET_USER_NOTIF available (audit mode)"};
+  if (seccomp_action_available(SECCOMP_RET_USER_NOTIF)) return {true, "SECCOMP_RET_USER_NOTIF available (audit mode)"};
   return {false, "SECCOMP_RET_USER_NOTIF missing (needs Linux 5.0+): audit mode unavailable"};
 }
+
 
 // The gateway's handoff reaches into the command (pidfd_getfd(2) needs
 // ptrace access, which Yama's ptrace_scope 3 denies to all and 2 to
@@ -176,6 +194,33 @@ Probe probe_tiocsti() {
 
 }  // namespace
 
+// A fresh procfs is refused (EPERM) in a user namespace while the /proc it
+// would add to is not fully visible (mount_too_revealing() in
+// fs/namespace.c): container engines mount over parts of it (runc masks
+// /proc/kcore, /proc/acpi, ... and binds /proc/sys read-only). Only a mount
+// on one of procfs's permanently empty directories leaves it visible;
+// binfmt_misc is the one hosts have.
+Probe probe_fresh_proc(const std::string& mountinfo_path) {
+  std::ifstream in(mountinfo_path);
+  std::string line;
+  std::vector<std::string> over;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, point;
+    if (!(fields >> id >> parent >> dev >> root >> point)) continue;
+    if (point.rfind("/proc/", 0) != 0 || point == "/proc/sys/fs/binfmt_misc") continue;
+    over.push_back(point);
+  }
+  if (over.empty()) return {true, "a fresh /proc for the sandbox's pid namespace"};
+  std::string listed;
+  for (std::size_t i = 0; i < over.size() && i < 4; ++i) listed += (i ? ", " : "") + over[i];
+  if (over.size() > 4) listed += ", ...";
+  return {false, "/proc has mounts over parts of it (" + listed +
+                     ": a container engine's masks), so the kernel refuses a fresh one in a user namespace; the "
+                     "sandbox gets this /proc bound, its masks kept and airlock's added, which lists processes "
+                     "outside the sandbox"};
+}
+
 Probe user_namespaces_unavailable(int err, bool inner) {
   std::string why = inner ? std::string("a user namespace can be created, but not the mount, pid, net, ipc, uts and "
                                         "cgroup namespaces inside it: ") + std::strerror(err) + ". "
@@ -213,6 +258,7 @@ Features probe(ProbeDepth depth) {
   const Release release = kernel_release();
   f.overlay = probe_overlay(release);
   f.pid_max = probe_pid_max(release);
+  f.fresh_proc = probe_fresh_proc("/proc/self/mountinfo");
   f.cgroups = probe_cgroups();
   f.tiocsti = probe_tiocsti();
   return f;

@@ -23,6 +23,8 @@ struct Features {
   Probe mount_setattr;     // recursive read-only bind mounts
   Probe overlay;           // copy-on-write overlays in a user namespace (filesystem.overlay)
   Probe pid_max;           // a pid namespace of its own pid_max (limits.processes)
+  // A new procfs can be mounted (no engine masks over /proc); assumed until probed.
+  Probe fresh_proc{true, "not probed"};
   Probe cgroups;           // informational: which hierarchy, which controllers
   Probe tiocsti;           // informational: is legacy TIOCSTI injection live here
   bool running_as_root = false;
@@ -34,6 +36,10 @@ enum class ProbeDepth {
 };
 
 Features probe(ProbeDepth depth = ProbeDepth::full);
+
+// Whether the /proc that /proc/self/mountinfo (or `mountinfo_path`)
+// describes lets a user namespace mount a fresh one (exported for tests).
+Probe probe_fresh_proc(const std::string& mountinfo_path);
 
 // Why user namespaces are unavailable, given the errno of the failed
 // unshare/clone, with the fix for this machine.

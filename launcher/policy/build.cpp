@@ -311,9 +311,13 @@ class Builder {
       diag_.error(f.scalar.where, key, "\"" + text + "\" is not " + why + ", \"unlimited\" or \"keep\"");
       return {};
     }
-    // The command itself is one; the kernel's pid_max cannot go lower.
-    if (name == "processes" && *value < 2) {
-      diag_.error(f.scalar.where, key, "\"" + text + "\" is too few: at least 2 (the command and one more)");
+    // The command itself is one; the kernel's pid_max cannot go lower, nor
+    // above PID_MAX_LIMIT (4194304), of which 299 pids are never handed out.
+    constexpr std::uint64_t kMostProcesses = 4194304 - 299;
+    if (name == "processes" && (*value < 2 || *value > kMostProcesses)) {
+      diag_.error(f.scalar.where, key,
+                  "\"" + text + "\" is out of range: from 2 (the command and one more) to " +
+                      std::to_string(kMostProcesses) + " (the kernel's most pids)");
       return {};
     }
     return Limit{Limit::Kind::value, *value};

@@ -238,6 +238,8 @@ void init_main(const Spec& spec, int sync_fd, int error_fd, int gateway_fd, int 
     }
     ready.read.reset();
     build_sandbox(spec, gateway_fd);
+    // Before the go-ahead: a failure here is still reported, and nothing ran.
+    LimitWatcher limits(spec.watch_limits, notes_fd);
     // EPIPE: the payload ended already (it told the supervisor why); it is
     // reaped below like any end. SIGPIPE is ignored for that: without a pid
     // namespace it would kill us.
@@ -245,7 +247,6 @@ void init_main(const Spec& spec, int sync_fd, int error_fd, int gateway_fd, int 
     if (write(ready.write.get(), &kGoAhead, 1) != 1 && errno != EPIPE) throw SystemError("write to the payload", errno);
     ready.write.reset();
     close(error_fd);
-    LimitWatcher limits(spec.watch_limits, notes_fd);
     supervise_payload(spec, payload, signals.get(), spec.gateway ? gateway_fd : -1, limits);
   } catch (const std::exception& e) {
     // Without a pid namespace our death would not take the waiting payload

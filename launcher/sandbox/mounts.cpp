@@ -209,20 +209,33 @@ class Builder {
     return path;
   }
 
-  // The top-level host entries the view shows, one step each.
+  bool covered_whole(const std::string& path) const {
+    const auto covers = [&](const std::vector<Rule>& rules) {
+      return std::any_of(rules.begin(), rules.end(), [&](const Rule& r) { return within(path, r.path); });
+    };
+    return covers(reads_) || covers(writes_) || covers(overlays_);
+  }
+
+  // The top-level host entries the view shows, one step each. What no rule
+  // covers whole is not shown, decided from this listing alone (a directory
+  // that appeared since hide_unreached_top_level() listed "/" stays empty).
   void add_top_level_steps() {
     for (const TopEntry& entry : top_entries_) {
       const std::string path = "/" + entry.name;
       if (served_by_sandbox(path)) continue;
+      const Rule* hide = find(hides_, path);
+      const bool shown = hide == nullptr && covered_whole(path);
       switch (entry.kind) {
         case TopEntry::Kind::directory:
-          if (const Rule* hide = find(hides_, path)) {
-            add(Op::dir, path, "", hide->origin);
+          if (!shown) {
+            add(Op::dir, path, "", hide ? hide->origin : "no rule covers it");
           } else if (find(writes_, path) == nullptr && find(overlays_, path) == nullptr) {
             add(Op::bind_ro, path, path, "host " + path + ", read-only");
           }
           break;
-        case TopEntry::Kind::file: add(Op::bind_ro, path, path, "host file, read-only"); break;
+        case TopEntry::Kind::file:
+          if (shown) add(Op::bind_ro, path, path, "host file, read-only");
+          break;
         case TopEntry::Kind::symlink: add(Op::symlink, path, entry.link, "as on the host"); break;
         case TopEntry::Kind::other: break;  // a socket or device at the top of the host tree stays there
       }
@@ -481,6 +494,14 @@ std::string follow_host_symlinks(const std::string& path) {
   return current;
 }
 
+void use_host_proc(Plan& plan) {
+  for (auto& step : plan.steps) {
+    if (step.op != Op::proc) continue;
+    step.op = Op::host_proc;
+    step.detail = "the existing /proc (a fresh one is refused under its masks), masks kept; " + step.detail;
+  }
+}
+
 void limit_private_tmp(Plan& plan, std::uint64_t bytes) {
   plan.overlay_upper += ",size=" + std::to_string(bytes);
   for (auto& step : plan.steps)
@@ -522,6 +543,7 @@ std::string_view op_name(Op op) {
     case Op::overlay: return "overlay";
     case Op::remount_ro: return "remount_ro";
     case Op::dir: return "dir";
+    case Op::host_proc: return "host_proc";
   }
   return "?";
 }

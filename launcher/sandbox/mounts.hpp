@@ -39,6 +39,8 @@ enum class Op {
                // discarded with the sandbox
   dir,         // an empty directory on the root tmpfs: a top-level host
                // directory the view does not show
+  host_proc,   // the existing /proc bound (with the masks a container engine put
+               // over it), then treated as `proc` is: where a fresh one is refused
 };
 
 struct Step {
@@ -104,10 +106,10 @@ using TopLevelFn = std::function<std::optional<std::vector<TopEntry>>()>;
 // names no list can foresee. Landlock refuses reading those trees anyway.
 //
 // In the host view, given `top` as well, the root is an empty tmpfs that
-// receives the host's top-level entries one by one: a directory the view
-// shows is bound (with the mounts beneath it), a hidden one is an empty
-// directory, a symlink is made again, a regular file is bound; anything
-// else is left out. A host mount outside every shown tree (a disk under
+// receives the host's top-level entries one by one: a directory a rule
+// covers whole is bound (with the mounts beneath it), any other is an empty
+// directory, a symlink is made again, a regular file a rule covers is
+// bound; anything else is left out. A host mount outside every shown tree (a disk under
 // /mnt, the host's /dev, /proc and /sys mounts) is then absent from the
 // sandbox's mount table, not merely covered: a recursive bind of the host
 // root would carry it along, and in a user namespace such inherited mounts
@@ -134,6 +136,10 @@ void add_terminal(Plan& plan, const std::string& host_tty);
 // each overlay's writes, to `bytes` each (limits.tmp; 0: no limit, as tmpfs
 // reads size=0). A write past it fails with ENOSPC.
 void limit_private_tmp(Plan& plan, std::uint64_t bytes);
+
+// The sandbox gets the existing /proc instead of a fresh one
+// (EnforcementPlan::host_proc).
+void use_host_proc(Plan& plan);
 
 // The real ExistsFn: stat(2) on the host.
 bool host_path_exists(const std::string& path);

@@ -162,6 +162,7 @@ class RootBuilder {
       case Op::tmpfs_ro: return hide_dir(step, kRo | kNoSuid | kNoDev | kNoExec);
       case Op::dev: return mount_new(step, "tmpfs", kNoSuid | kNoDev | kNoExec, true);
       case Op::proc: return mount_proc(step, kNoSuid | kNoDev | kNoExec);
+      case Op::host_proc: return bind_proc(step, kNoSuid | kNoDev | kNoExec);
       // The pty nodes live on the devpts mount itself: no nodev here.
       case Op::devpts: return mount_new(step, "devpts", kNoSuid | kNoExec, true);
       case Op::hide_file: return hide_file(step);
@@ -281,15 +282,34 @@ class RootBuilder {
   void mount_proc(const Step& step, std::uint64_t attrs) {
     UniqueFd proc = new_filesystem("proc", step.source, attrs);
     attach(proc, mount_point(step.target, true), step);
-    mask_proc(proc.get());
     if (pid_max_ != 0) limit_pids(proc.get());
+    protect_proc(proc.get(), step, attrs);
+  }
+
+  // Where the kernel refuses a fresh proc (a container engine's masks over
+  // /proc): the existing one, with the masks over it (locked in our user
+  // namespace, so they cannot be undone inside), then airlock's own.
+  void bind_proc(const Step& step, std::uint64_t attrs) {
+    const std::string what = "bind the existing /proc";
+    UniqueFd proc(as_fd(::syscall(SYS_open_tree, oldroot_.get(), "proc",
+                                  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE),
+                        what));
+    set_attributes(proc.get(), attrs, true, what);
+    attach(proc, mount_point(step.target, true), step);
+    protect_proc(proc.get(), step, attrs);
+  }
+
+  void protect_proc(int proc, const Step& step, std::uint64_t attrs) {
+    mask_proc(proc);
     for (const char* knob : {"sys", "sysrq-trigger", "irq", "bus"}) {
       const std::string what = "make " + step.target + "/" + knob + " read-only";
-      UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, proc.get(), knob, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
+      // Recursive: under an engine's masks these are mount points already.
+      UniqueFd tree(static_cast<int>(
+          ::syscall(SYS_open_tree, proc, knob, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)));
       if (!tree && errno == ENOENT) continue;  // irq and bus depend on the kernel's configuration
       if (!tree) throw SystemError(what, errno);
-      set_attributes(tree.get(), attrs | MOUNT_ATTR_RDONLY, false, what);
-      UniqueFd target(as_fd(::openat(proc.get(), knob, O_PATH | O_NOFOLLOW | O_CLOEXEC), what));
+      set_attributes(tree.get(), attrs | MOUNT_ATTR_RDONLY, true, what);
+      UniqueFd target(as_fd(::openat(proc, knob, O_PATH | O_NOFOLLOW | O_CLOEXEC), what));
       attach(tree, target, step);
     }
   }
@@ -299,6 +319,9 @@ class RootBuilder {
   // pid_max fails with EAGAIN, in nested pid namespaces too, as each level
   // allocates a pid of its own.
   void limit_pids(int proc) const {
+    // Written by any other process, these would be another namespace's
+    // (with the root id map, the host's).
+    if (::getpid() != 1) throw Error("limits.processes: the sandbox's init is not pid 1 of its own pid namespace");
     const auto write_knob = [proc](const char* name, std::uint64_t value) {
       const std::string what = std::string("write /proc/sys/kernel/") + name + " (limits.processes)";
       UniqueFd knob(as_fd(::openat(proc, (std::string("sys/kernel/") + name).c_str(), O_WRONLY | O_CLOEXEC), what));

@@ -115,6 +115,8 @@ EnforcementPlan plan_enforcement(const policy::Policy& policy, const kernel::Fea
                                                                  : "minimal root with only the listed paths")
                  : (plan.namespaces ? f.mount_setattr.detail : "needs namespaces; only Landlock guards the filesystem"));
   plan.overlays = view_ok && f.overlay.available;
+  plan.host_proc = view_ok && !f.fresh_proc.available;
+  if (plan.host_proc) plan.layers.back().detail += "; /proc: " + f.fresh_proc.detail;
   if (!policy.filesystem.overlay.empty()) {
     // Read-only is stricter than an overlay, so not a refusal: a tool that
     // must write its cache there fails instead of writing through.
@@ -137,7 +139,7 @@ EnforcementPlan plan_enforcement(const policy::Policy& policy, const kernel::Fea
   std::optional<std::string> processes_missing;
   if (const auto processes = limits::process_limit(policy.limits)) {
     const std::string n = std::to_string(*processes);
-    if (plan.namespaces && f.pid_max.available) {
+    if (plan.namespaces && f.pid_max.available && !plan.host_proc) {
       plan.process_fence = EnforcementPlan::ProcessFence::pid_max;
       limits_detail += "; at most " + n + " tasks at once (the sandbox's own pid_max)";
     } else if (!host_root) {
@@ -146,10 +148,14 @@ EnforcementPlan plan_enforcement(const policy::Policy& policy, const kernel::Fea
                        (plan.namespaces ? f.pid_max.detail : std::string("no pid namespace")) +
                        "; it also counts the user's processes outside the sandbox that share its user namespace)";
     } else {
-      processes_missing = "limits.processes = " + n + " cannot be held: " +
-                          (plan.namespaces ? f.pid_max.detail : std::string("no pid namespace of its own")) +
-                          ", and RLIMIT_NPROC does not stop a command running as root; set process.user to an "
-                          "unprivileged user or run on Linux 6.14+";
+      processes_missing =
+          "limits.processes = " + n + " cannot be held: " +
+          (!plan.namespaces ? std::string("no pid namespace of its own")
+                            : plan.host_proc ? std::string("the sandbox's pid_max is written through a fresh /proc, "
+                                                           "which this /proc's masks rule out")
+                                             : f.pid_max.detail) +
+          ", and RLIMIT_NPROC does not stop a command running as root; set process.user to an unprivileged user, "
+          "or accept it with limits.processes = \"keep\" in a profile that extends this one";
     }
   }
   decide(plan, "limits", !nproc && !processes_missing,

@@ -34,6 +34,9 @@ struct EnforcementPlan {
   // command does not run as the host's root; none when the profile sets
   // no such limit, or when neither can hold it (then it is missing).
   enum class ProcessFence { none, pid_max, rlimit };
+  // The view binds the existing /proc (its engine's masks kept, airlock's
+  // added) because the kernel refuses a fresh one (kernel::Features::fresh_proc).
+  bool host_proc = false;
   ProcessFence process_fence = ProcessFence::none;
   std::vector<LayerDecision> layers;
   std::vector<std::string> missing;  // each: a feature the profile needs that is not here

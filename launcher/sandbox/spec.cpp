@@ -346,6 +346,7 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
   if (plan.namespaces) {
     spec.id_map = namespaces::id_map_for(host.uid, host.gid, host.uid == 0);
     spec.mounts = mounts::build(view, mounts::host_path_exists, landlock::list_directory, mounts::host_top_level);
+    if (plan.host_proc) mounts::use_host_proc(spec.mounts);
     if (const auto size = limits::tmp_size(policy.limits)) {
       mounts::limit_private_tmp(spec.mounts, *size);
       spec.watch_limits.tmp = *size != 0;

@@ -200,8 +200,8 @@ class Supervision {
 void say_limits_reached(const Spec& spec, const RunResult& result) {
   for (const auto& limit : result.limits_reached) {
     if (limit == "processes")
-      spdlog::warn("the command reached limits.processes ({} tasks at once): forks and new threads failed with "
-                   "EAGAIN while it was there; a build that needs more sets a higher limits.processes",
+      spdlog::warn("the command reached limits.processes ({} tasks at once): a fork or new thread past it fails "
+                   "with EAGAIN; a build that needs more sets a higher limits.processes",
                    spec.watch_limits.processes);
     else if (limit == "tmp")
       spdlog::warn("the command filled the private /tmp or /dev/shm (limits.tmp): writes there failed with ENOSPC; "

@@ -157,7 +157,8 @@ TEST(MountsUnreached, TheRootIsBuiltFromTheTopLevelEntries) {
   ASSERT_FALSE(plan.steps.empty());
   EXPECT_EQ(plan.steps.front(), (Step{Op::tmpfs, "/", "mode=0755", plan.steps.front().detail})) << describe(plan);
   EXPECT_LT(index_of(plan, Op::bind_ro, "/"), 0);
-  for (const char* shown : {"/usr", "/etc", "/opt", "/vmlinuz"}) EXPECT_GE(index_of(plan, Op::bind_ro, shown), 0) << shown;
+  for (const char* shown : {"/usr", "/etc", "/opt"}) EXPECT_GE(index_of(plan, Op::bind_ro, shown), 0) << shown;
+  EXPECT_LT(index_of(plan, Op::bind_ro, "/vmlinuz"), 0) << "a file at the top no rule covers is left out";
   for (const char* hidden : {"/data", "/home", "/run", "/srv", "/sys", "/var"}) {
     EXPECT_GE(index_of(plan, Op::dir, hidden), 0) << hidden;
     EXPECT_LT(index_of(plan, Op::bind_ro, hidden), 0) << hidden;

@@ -24,6 +24,7 @@ Features full_kernel() {
   f.seccomp = {true, "filter mode"};
   f.seccomp_notify = {true, "user_notif"};
   f.mount_setattr = {true, "mount_setattr"};
+  f.fresh_proc = {true, "a fresh /proc"};
   return f;
 }
 
@@ -80,6 +81,25 @@ TEST(EnforcementPlan, TheProcessLimitIsHeldByPidMaxThenRlimitElseIsMissing) {
   EXPECT_EQ(plan.process_fence, sb::EnforcementPlan::ProcessFence::none);
   EXPECT_FALSE(plan.complete());
   EXPECT_TRUE(contains(layer(plan, "limits")->detail, "needs 6.14+")) << layer(plan, "limits")->detail;
+}
+
+// Under a container engine's /proc masks the view binds the existing /proc;
+// the sandbox's pid_max, written through a fresh one, is out, so the task
+// limit falls back to RLIMIT_NPROC.
+TEST(EnforcementPlan, UnderProcMasksTheExistingProcIsBoundAndPidMaxIsOut) {
+  Policy p = sample_policy();
+  p.limits.rlimits["processes"] = airlock::policy::Limit{airlock::policy::Limit::Kind::value, 100};
+  p.process.user = "nobody";
+  Features f = full_kernel();
+  f.pid_max = {true, "per pid namespace"};
+  f.fresh_proc = {false, "/proc has mounts over parts of it"};
+  const auto plan = sb::plan_enforcement(p, f);
+  EXPECT_TRUE(plan.host_proc);
+  EXPECT_EQ(plan.process_fence, sb::EnforcementPlan::ProcessFence::rlimit);
+  EXPECT_TRUE(plan.complete());
+  EXPECT_TRUE(contains(layer(plan, "filesystem view")->detail, "/proc has mounts over parts of it"));
+  f.fresh_proc = {true, "fresh"};
+  EXPECT_FALSE(sb::plan_enforcement(p, f).host_proc);
 }
 
 TEST(EnforcementPlan, FullKernelEnforcesEveryLayer) {
