@@ -13,7 +13,8 @@
 #     acpi empty), /proc/sys stays read-only, and a process outside the
 #     sandbox, visible in that /proc, keeps its environment (Landlock's
 #     ptrace scoping refuses /proc/<pid>/environ);
-#   - as root with process.user naming another user, the run goes on.
+#   - as root with process.user naming another user, the run goes on;
+#   - with /proc/sys hidden, doctor still finds seccomp filters.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -50,6 +51,14 @@ FAKE_HOME=$SCRATCH
 in_runc root "$SCRATCH" sh -c 'head -c 4096 /proc/timer_list | wc -c; grep -c " /proc/sys " /proc/self/mountinfo'
 expect_eq "control: the emulated engine masks timer_list and binds /proc/sys" "0
 1" "$OUT"
+
+# /proc/sys hidden altogether (an empty tmpfs over it): doctor asks seccomp(2)
+# itself, not /proc/sys/kernel/seccomp, whether filters are there.
+out=$(cd "$SCRATCH" && unshare --mount --propagation private -- sh -c \
+  'mount -t tmpfs -o ro,size=0 hidden /proc/sys && exec "$1" doctor' sh "$AIRLOCK" 2>&1)
+expect_contains "doctor with /proc/sys hidden still finds seccomp filters" "$out" "ok   seccomp:"
+expect_contains "doctor with /proc/sys hidden still finds seccomp user notification" "$out" \
+  "ok   seccomp user notification"
 
 for WHO in root nobody; do
   make_fixture "$WHO"

@@ -233,8 +233,15 @@ Probe user_namespaces_unavailable(int err, bool inner) {
   if (read_first_line("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1")
     return {false, why + "AppArmor restricts unprivileged user namespaces: give airlock an AppArmor profile with "
                          "the `userns,` rule, or sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"};
-  return {false, why + "Inside a container this is the engine's seccomp profile: run with "
-                       "--security-opt seccomp=unconfined or a profile that allows unshare/clone of namespaces"};
+  // ENOSPC: the count of user namespaces reached user.max_user_namespaces
+  // (a container's own limit, or the host's).
+  if (err == ENOSPC)
+    return {false, why + "The limit on user namespaces (user.max_user_namespaces) is reached here: raise it on the "
+                         "host, sysctl -w user.max_user_namespaces=15000"};
+  return {false, why + "Inside a container this is the engine's seccomp profile: give the container one that allows "
+                       "unshare/clone of namespaces and nothing more (packaging/container/seccomp-airlock.json: docker "
+                       "run --security-opt seccomp=seccomp-airlock.json; Kubernetes: seccompProfile Localhost), not "
+                       "seccomp=unconfined"};
 }
 
 Features probe(ProbeDepth depth) {
