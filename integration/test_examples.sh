@@ -148,7 +148,9 @@ grep '^COPY packaging/' "$dockerfile" | awk '{print $2}' | while read -r src; do
   [[ -e $AIRLOCK_SRC/$src ]] && echo "ok $src" || echo "FAIL $src"
 done > "$SCRATCH/copies"
 expect_eq "every file the Dockerfile copies exists" "" "$(grep FAIL "$SCRATCH/copies")"
-expect_eq "the Dockerfile copies worker.toml and the app" "2" "$(grep -c '^ok' "$SCRATCH/copies")"
+expect_eq "the Dockerfile copies deps.sh, worker.toml and the app" "3" "$(grep -c '^ok' "$SCRATCH/copies")"
+expect_eq "the Dockerfile's build stage installs what packaging/deps.sh --build names" "1" \
+  "$(grep -c '^RUN bash /tmp/deps.sh --build' "$dockerfile")"
 
 # From a working directory (${project}) that does not hold the profile, as in
 # the image (WORKDIR /app, the profile in /etc/airlock/profiles/): from /,

@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
 # Installs everything airlock needs to build and test on Debian 12, toolchain
 # included (a minimal Debian 12 has no compiler or cmake). Idempotent.
+#
+#   deps.sh           build and test (what .ci/run needs, less clang)
+#   deps.sh --fuzz    the same and clang for the sanitizer and fuzz builds
+#   deps.sh --build   only what building airlock and its Debian package
+#                     needs (packaging/container/Dockerfile, the GitHub
+#                     Action's fallback build)
 set -euo pipefail
-packages=(
-  build-essential cmake pkg-config git ca-certificates
+# What the build and the package need.
+build_packages=(
+  build-essential cmake pkg-config
   libseccomp-dev libcap-dev libtoml11-dev libspdlog-dev libfmt-dev
-  libcli11-dev nlohmann-json3-dev googletest libgtest-dev
-  libc-ares-dev
+  libcli11-dev nlohmann-json3-dev libc-ares-dev
   # SHA-256 for the trust record of a project's own profiles.
   nettle-dev
+  # CPack's dependency scan: dpkg-shlibdeps and file.
+  dpkg-dev file
+)
+packages=(
+  "${build_packages[@]}" git ca-certificates googletest libgtest-dev
   # ldns only in the tests: it reads the DNS stub's responses back.
   libldns-dev
   iproute2 util-linux procps python3 python3-pip python3-setuptools
@@ -25,12 +36,15 @@ packages=(
 # libclang-rt-14-dev) for the sanitizer build that integration/sanitize.sh
 # and integration/fuzz.sh share (integration/test.sh runs both); the
 # ordinary build uses gcc.
-if [[ ${1:-} == --fuzz ]]; then
-  packages+=(clang-14 libclang-rt-14-dev)
-fi
+case ${1:-} in
+  --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
+  --build) packages=("${build_packages[@]}") ;;
+  "") ;;
+  *) echo "deps.sh: unknown option $1 (--fuzz, --build)" >&2; exit 2 ;;
+esac
 # node and npm for the npm profiles' tests: Debian's, unless the machine
 # already has them (e.g. a vendor's nodejs package that bundles npm).
-command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+[[ ${1:-} == --build ]] || command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
