@@ -31,6 +31,9 @@ packages=(
   # CPack's dependency scan, man-db to render the manual, zsh to load the zsh
   # completion, the JSON Schema validator and a YAML parser for the examples.
   dpkg-dev file man-db zsh python3-jsonschema python3-yaml
+  # integration/engines.sh docker: libseccomp's Python binding loads Docker's
+  # default seccomp profile (unpacked below) as Docker would.
+  python3-seccomp
 )
 # --fuzz: clang and its runtimes (libclang_rt.fuzzer, asan and ubsan are in
 # libclang-rt-14-dev) for the sanitizer build that integration/sanitize.sh
@@ -57,4 +60,19 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# Docker's default seccomp profile, for integration/engines.sh docker: the
+# JSON Debian ships in golang-github-docker-docker-dev, unpacked alone (the
+# package's Go sources and their dependencies are not needed).
+docker_json=/usr/local/share/airlock-tests/docker-seccomp-default.json
+if [[ ${1:-} != --build && ! -s $docker_json && $(id -u) -eq 0 ]]; then
+  work=$(mktemp -d)
+  chmod 755 "$work"  # apt's download user writes there
+  (cd "$work" && { apt-get download -qq golang-github-docker-docker-dev 2>/dev/null ||
+                   { apt-get update -qq && apt-get download -qq golang-github-docker-docker-dev; }; })
+  mkdir -p "$(dirname "$docker_json")"
+  dpkg-deb --fsys-tarfile "$work"/golang-github-docker-docker-dev_*.deb |
+    tar -xO ./usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json >"$docker_json.tmp"
+  mv "$docker_json.tmp" "$docker_json"
+  rm -rf "$work"
 fi

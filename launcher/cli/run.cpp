@@ -60,8 +60,16 @@ int run_command(const RunArgs& args) {
   say_set_changes(policy);
   policy::check_token_phase(policy, ctx.project);
   auto features = kernel::probe(kernel::ProbeDepth::quick);
+  bool probed_fully = false;
   for (int attempt = 0;; ++attempt) {
     const auto plan = sandbox::plan_enforcement(policy, features);
+    // A refusal names everything that is missing, as doctor does: what the
+    // quick probe assumed (user namespaces) is tried first. Only on this path.
+    if (!plan.complete() && !policy.enforcement.best_effort && !probed_fully) {
+      features = kernel::probe(kernel::ProbeDepth::full);
+      probed_fully = true;
+      continue;
+    }
     sandbox::Spec spec;
     sandbox::RunResult result;
     try {
