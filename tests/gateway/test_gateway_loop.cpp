@@ -41,9 +41,34 @@ UniqueFd listen_on_loopback(std::uint16_t& port) {
   return fd;
 }
 
+// Servers on the "host" side run in threads started only after the client
+// is forked: a fork while other threads run can leave the child a lock that
+// no thread will release (seen under the sanitizers as a child that never
+// answered the gateway).
+void serve_greetings(int fd, std::size_t buffer) {
+  std::thread([fd, buffer] {
+    std::vector<char> buf(buffer);
+    while (true) {
+      UniqueFd c(::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC));
+      if (!c) return;
+      while (::recv(c.get(), buf.data(), buf.size(), 0) > 0) {
+      }
+      (void)::send(c.get(), "hello", 5, MSG_NOSIGNAL);
+    }
+  }).detach();
+}
+
+// A wait that a broken relay would make endless ends as EAGAIN instead.
+void bound_waits(int fd) {
+  const timeval limit{60, 0};
+  check_syscall(::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit), "SO_RCVTIMEO");
+  check_syscall(::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit), "SO_SNDTIMEO");
+}
+
 // "ok <what the server sent>" after sending `payload` and half-closing, or an errno name.
 std::string exchange(const IpAddress& ip, std::uint16_t port, std::size_t payload) {
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  bound_waits(fd.get());
   const SocketAddress to{ip, port};
   socklen_t length = 0;
   auto sa = to.to_sockaddr(length);
@@ -92,22 +117,6 @@ TEST(GatewayLoop, EndToEndAcrossTwoNetworkNamespaces) {
     std::uint16_t greeter_port = 0, closer_port = 0;
     auto greeter = listen_on_loopback(greeter_port);
     auto closer = listen_on_loopback(closer_port);
-    std::thread([fd = greeter.get()] {
-      while (true) {
-        UniqueFd c(::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC));
-        if (!c) return;
-        char buf[65536];
-        while (::recv(c.get(), buf, sizeof buf, 0) > 0) {
-        }
-        (void)::send(c.get(), "hello", 5, MSG_NOSIGNAL);
-      }
-    }).detach();
-    std::thread([fd = closer.get()] {
-      while (true) {
-        UniqueFd c(::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC));
-        if (!c) return;
-      }
-    }).detach();
 
     policy::Network network;
     network.mode = policy::NetworkMode::allowlist;
@@ -139,6 +148,13 @@ TEST(GatewayLoop, EndToEndAcrossTwoNetworkNamespaces) {
       testing::write_all(results[1], report);
       ::_exit(0);
     }
+    serve_greetings(greeter.get(), 65536);
+    std::thread([fd = closer.get()] {
+      while (true) {
+        UniqueFd accepted(::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC));
+        if (!accepted) return;
+      }
+    }).detach();
     inside.reset();
     ::close(results[1]);
     // SIGPIPE back to its default here, as in airlock's supervisor.
@@ -223,18 +239,7 @@ TEST(GatewayLoop, LogOnlyAnswersRelaysAndRecordsEverything) {
     namespaces::bring_up_loopback();
     std::uint16_t greeter_port = 0;
     auto greeter = listen_on_loopback(greeter_port);
-    std::thread([fd = greeter.get()] {
-      while (true) {
-        UniqueFd c(::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC));
-        if (!c) return;
-        char buf[4096];
-        while (::recv(c.get(), buf, sizeof buf, 0) > 0) {
-        }
-        (void)::send(c.get(), "hello", 5, MSG_NOSIGNAL);
-      }
-    }).detach();
     auto dns = udp_on_loopback(5353);
-    std::thread([fd = dns.get()] { serve_dns(fd); }).detach();
 
     policy::Network base;  // mode "none": the audit relays all the same
     base.hosts = {{"pinned.test", "127.0.0.1"}};
@@ -293,6 +298,8 @@ TEST(GatewayLoop, LogOnlyAnswersRelaysAndRecordsEverything) {
       testing::write_all(results[1], report);
       ::_exit(0);
     }
+    serve_greetings(greeter.get(), 4096);
+    std::thread([fd = dns.get()] { serve_dns(fd); }).detach();
     inside.reset();
     ::close(announce[1]);
     ::close(ack[0]);
