@@ -22,10 +22,10 @@
 #include <set>
 #include <stdexcept>
 #include <string>
-#include <toml.hpp>
 #include <vector>
 
 #include "sandbox/seccomp.hpp"
+#include "support/policy_sets.hpp"
 
 namespace airlock::seccomp::testing {
 
@@ -188,11 +188,8 @@ inline seccomp_data call(int nr, std::vector<std::uint64_t> args = {},
 
 // policies/syscalls.toml: group name -> entries as written.
 inline std::map<std::string, std::vector<std::string>> load_groups(const std::string& path) {
-  const toml::value root = toml::parse(path);
   std::map<std::string, std::vector<std::string>> groups;
-  for (const auto& [name, group] : toml::find<toml::table>(root, "sets")) {
-    groups[name] = toml::find<std::vector<std::string>>(group, "entries");
-  }
+  for (auto& [name, set] : airlock::test::read_policy_sets(path)) groups[name] = std::move(set.entries);
   return groups;
 }
 

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <string>
-#include <toml.hpp>
 #include <vector>
 
 #include "sandbox/environment.hpp"
+#include "support/policy_sets.hpp"
 #include "util/error.hpp"
 
 namespace env = airlock::environment;
@@ -281,14 +281,12 @@ TEST(EnvironmentScrub, ToEnvpJoinsNameAndValue) {
 
 namespace {
 
-const toml::value& secrets_file() {
-  static const toml::value file = toml::parse(AIRLOCK_SOURCE_DIR "/policies/secrets.toml");
-  return file;
+const airlock::test::PolicySet& secrets_set(const std::string& set) {
+  static const auto file = airlock::test::read_policy_sets(AIRLOCK_SOURCE_DIR "/policies/secrets.toml");
+  return file.at(set);
 }
 
-std::vector<std::string> set_entries(const std::string& set) {
-  return toml::find<std::vector<std::string>>(secrets_file(), "sets", set, "entries");
-}
+std::vector<std::string> set_entries(const std::string& set) { return secrets_set(set).entries; }
 
 }  // namespace
 
@@ -297,8 +295,8 @@ TEST(EnvironmentSecretsPolicy, SetsHaveTheFormatTheProfileEngineReads) {
       {"secret-names", "names"}, {"secret-files", "paths"}, {"shell-startup", "paths"}};
   for (const auto& [set, kind] : sets) {
     SCOPED_TRACE(set);
-    EXPECT_EQ(toml::find<std::string>(secrets_file(), "sets", set, "kind"), kind);
-    EXPECT_FALSE(toml::find<std::string>(secrets_file(), "sets", set, "description").empty());
+    EXPECT_EQ(secrets_set(set).kind, kind);
+    EXPECT_FALSE(secrets_set(set).description.empty());
     EXPECT_FALSE(set_entries(set).empty());
   }
 }
