@@ -82,7 +82,7 @@ for who in root nobody; do
   expect_eq "$who: a socket watched by epoll before connect() is served (relayed, not handed over)" \
     "EINPROGRESS ok hello 203.0.113.20:443" "$(result 'epoll_first 203.0.113.20 443')"
   expect_eq "$who: options set before connect() are kept" \
-    "nodelay=True keepalive=True keepidle=77 sndbuf=131072 peer=203.0.113.20" "$(result 'options 203.0.113.20 443')"
+    "nodelay=True keepalive=True keepidle=77 sndbuf=131072 syncnt=3 peer=203.0.113.20" "$(result 'options 203.0.113.20 443')"
   expect_eq "$who: close-on-exec kept, and its absence" "cloexec inherit" "$(result 'cloexec 203.0.113.20 443')"
   expect_eq "$who: a handed-over socket cannot be disconnected and sent elsewhere" \
     "unspec=ENOTSUP then=EISCONN" "$(result 'disconnect 203.0.113.20 443 203.0.113.21')"

@@ -108,13 +108,16 @@ def options(host, port):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 77)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+    # TCP_SYNCNT shares its number with SO_SNDBUF (7) at another level.
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_SYNCNT, 3)
     s.connect(socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)[0][4])
     got = (s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0,
            s.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) != 0,
            s.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
-           s.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF))
+           s.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF),
+           s.getsockopt(socket.IPPROTO_TCP, socket.TCP_SYNCNT))
     peer = s.getpeername()
-    return f"nodelay={got[0]} keepalive={got[1]} keepidle={got[2]} sndbuf={got[3]} peer={peer[0]}"
+    return f"nodelay={got[0]} keepalive={got[1]} keepidle={got[2]} sndbuf={got[3]} syncnt={got[4]} peer={peer[0]}"
 
 
 def cloexec(host, port):

@@ -91,7 +91,7 @@ void copy_options(int from, int to, int domain) {
     if (::getsockopt(from, option.level, option.name, theirs, &theirs_length) != 0) continue;
     if (::getsockopt(to, option.level, option.name, fresh, &fresh_length) != 0) continue;
     if (theirs_length == fresh_length && std::memcmp(theirs, fresh, theirs_length) == 0) continue;
-    if (option.name == SO_RCVBUF || option.name == SO_SNDBUF) {
+    if (option.level == SOL_SOCKET && (option.name == SO_RCVBUF || option.name == SO_SNDBUF)) {
       // getsockopt reports twice what setsockopt was given (socket(7)).
       int value = 0;
       std::memcpy(&value, theirs, sizeof value);
