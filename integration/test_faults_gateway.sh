@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-parts: root nobody
 # The egress gateway under load and abuse, as root and as uid 65534: 1,000
 # concurrent connections through it, then clients that connect and say
 # nothing, servers that never answer, floods nobody reads, clients that
@@ -34,7 +35,9 @@ wait_until 10 test -e "$SCRATCH/servers.ready" || { fail "the test's servers did
 fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
-for who in root nobody; do
+# ctest runs each user's half as its own test (AIRLOCK_TEST_PART), in parallel.
+read -ra users <<<"${AIRLOCK_TEST_PART:-root nobody}"
+for who in "${users[@]}"; do
   make_fixture "$who"
   install -m 644 "$AIRLOCK_SRC/integration/gateway/load_client.py" "$PROJECT/load_client.py"
   profile="$SCRATCH/$who/load.toml"
