@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: sanitize
 # Audit mode, end to end, as root and as uid 65534: `run --audit` enforces
 # nothing and reports what the profile would refuse; `audit` writes a
 # profile that extends the base with what the command used, that loads,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: sanitize
 # Audit mode's network, end to end, as root and as uid 65534: the audited
 # command runs behind the gateway in log-only mode, which answers every name
 # that resolves, relays every TCP connection and records names and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: sanitize
 # Audit round trips on real workloads, as root and as uid 65534:
 #   - `npm install` of a LOCAL package (a file: tarball) whose install and
 #     postinstall scripts run, offline (no registry, no network);

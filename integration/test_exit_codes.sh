@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: sanitize
 # Exit statuses follow DESIGN.md: the command's own, 128+N, 124, 125, 126, 127;
 # as root and as uid 65534.
 source "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: sanitize
 # Faults, as root and as uid 65534: a payload that exhausts what it is
 # given (processes, the private /tmp, descriptors) ends by the profile's
 # limits and leaves the host as it was; the supervisor SIGKILLed mid-run

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: sanitize
 # The egress gateway end to end (network.mode = "allowlist"), as root and as
 # uid 65534. The "internet" is a network namespace of the test's own, with
 # documentation and special addresses on its loopback and servers bound

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: sanitize
 # The gateway's handoff (network.handoff, on by default), as root and as uid
 # 65534: an allowed TCP connection is made by the supervisor from the host
 # and the connected socket put in the command's place, so getpeername()

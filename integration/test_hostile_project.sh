@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: sanitize
 # The project is hostile input (issue #17): every shipped profile lets a step
 # write the project, so from the second step on everything in it is the
 # attacker's. Each scenario below is an attack in two steps, as root and as

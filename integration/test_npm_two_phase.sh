@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: sanitize
 # The two-phase npm install against a realistic malicious dependency, as a
 # new user would run it, as root and as uid 65534:
 #   airlock run --profile npm-ci      -- npm ci        (fetch: registry only, no scripts)

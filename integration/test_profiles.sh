@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: sanitize
 # Every shipped profile runs the real tool on real input, as root and as uid
 # 65534: a C project with make and cc (make-build, ci-step), cmake, node and
 # python steps (ci-step), `npm run build` and `npm test` (npm-build,

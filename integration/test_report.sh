@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: sanitize
 # The run report (--report) validates against packaging/report.schema.json in
 # every way a run can end (a refusal before anything ran included), as root
 # and as uid 65534, and never carries a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: sanitize
 # On hosts with systemd-resolved (Ubuntu CI runners among them)
 # /etc/resolv.conf is a symlink into /run, which the sandbox's view hides.
 # An allow-list run must still show the gateway's DNS stub there: the file
