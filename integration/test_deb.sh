@@ -50,6 +50,8 @@ for so in $needed; do
   expect_contains "Depends names $pkg, owner of $so (found by dpkg-shlibdeps)" ", $depends" ", $pkg"
 done
 expect_not_contains "no -dev package is a dependency" "$depends" "-dev"
+documented=$(sed -n 's/^    Depends: //p' "$AIRLOCK_SRC/packaging/README.md")
+expect_eq "packaging/README.md states the package's Depends" "$depends" "$documented"
 
 # File list: exactly these, every one owned by root.
 expected=$(
