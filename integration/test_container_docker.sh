@@ -64,6 +64,8 @@ for WHO in root nobody; do
   doctor=$OUT
   expect_contains "$WHO: doctor says user namespaces are refused" "$doctor" "MISS user namespaces"
   expect_contains "$WHO: doctor names the narrow fix" "$doctor" "seccomp-airlock.json"
+  expect_contains "$WHO: doctor gives Docker's setting, as the docs do" "$doctor" \
+    "  Docker: $("$AIRLOCK" doctor --containers | sed -n 's/^  Docker: //p')"
   expect_not_contains "$WHO: doctor does not advise seccomp=unconfined" "$doctor" "run with --security-opt seccomp=unconfined"
 
   in_docker "$WHO" "$PROJECT" -- "$AIRLOCK" -q run -- true

@@ -10,7 +10,10 @@
 # - every `airlock NAME ...` example in the README, the man pages, the
 #   packaging READMEs, docs/ and the --help texts' own examples names only a
 #   subcommand that exists and options that subcommand (or airlock itself)
-#   takes, and a built-in profile by a name `airlock profiles` lists.
+#   takes, and a built-in profile by a name `airlock profiles` lists;
+# - the README, packaging/container/README.md and airlock(1) give, word for
+#   word, the one recommendation per container engine that `airlock doctor
+#   --containers` gives.
 # A doc that names a removed or misspelt option fails here, as does an
 # option added to the binary without a word in the manual.
 source "$(dirname "$0")/lib.sh"
@@ -24,6 +27,8 @@ subcommands=$(awk '/^Subcommands:/ {on = 1; next} on && /^  [a-z]/ {print $1} on
 expect_contains "airlock --help lists its subcommands" "$subcommands" "run"
 for sub in $subcommands; do "$AIRLOCK" "$sub" --help > "$HELP/$sub" 2>&1; done
 "$AIRLOCK" profiles 2>/dev/null | awk 'NF {print $1}' > "$HELP/profile-names"
+"$AIRLOCK" doctor --containers > "$HELP/containers" 2>&1
+expect_contains "doctor --containers gives the advice for Docker" "$(cat "$HELP/containers")" "  Docker: "
 
 out=$("$PYTHON" - "$AIRLOCK_SRC" "$HELP" $subcommands <<'EOF'
 import glob, os, re, sys
@@ -135,6 +140,20 @@ for path in documents:
                     problems.append(f"{name}:{number}: airlock has no global option {o}: {line.strip()}")
                 elif not o.startswith("-") and (i == 0 or words[i - 1] not in VALUED):
                     problems.append(f"{name}:{number}: `airlock {pre.strip()} {sub}`: {o} is not a subcommand")
+# One recommendation per container engine, the binary's, word for word.
+def flat(text):
+    text = re.sub(r'^\.IP "(.*)" 4$', r"\1", text, flags=re.M)
+    text = re.sub(r"^\.[A-Z]+.*$", " ", text, flags=re.M)
+    return " ".join(text.replace("`", "").replace("**", "").split())
+engines = [line.strip() for line in read(os.path.join(helpdir, "containers")).splitlines() if line.startswith("  ")]
+if len(engines) < 4:
+    problems.append(f"doctor --containers names {len(engines)} engines")
+for path in ["README.md", "packaging/container/README.md", "packaging/man/airlock.1"]:
+    text = read(os.path.join(src, path))
+    text = flat(unroff(text) if path.endswith(".1") else text)
+    for advice in engines:
+        if " ".join(advice.split()) not in text:
+            problems.append(f"{path} does not give doctor's advice: {advice}")
 print(f"examples={examples}")
 for p in problems:
     print("PROBLEM " + p)

@@ -183,6 +183,9 @@ int main(int argc, char** argv) {
   Common doctor_common;
   auto* doctor = app.add_subcommand("doctor", "Check which sandbox layers this kernel can enforce");
   doctor->add_option("-p,--profile", doctor_profile, "Profile to check against (default: default)")->type_name("P");
+  bool doctor_containers = false;
+  doctor->add_flag("--containers", doctor_containers,
+                   "Only say what each container engine must allow for airlock to build its sandbox");
   add_common(doctor, doctor_common);
   doctor->footer("\nOne line per kernel feature. Exit status 0 when the profile can be enforced here, 125 otherwise.");
 
@@ -221,7 +224,7 @@ int main(int argc, char** argv) {
     if (*check) return check_command(check_common, check_profiles);
     if (*explain) return explain_command(explain_common, explain_profile, explain_overrides);
     if (*profiles) return profiles_command(profiles_common);
-    if (*doctor) return doctor_command(doctor_common, doctor_profile);
+    if (*doctor) return doctor_containers ? containers_command() : doctor_command(doctor_common, doctor_profile);
     if (*trust) return trust_command(trust_args);
   } catch (const policy::ProfileError& e) {
     // "file:line:col: error: ..." lines are for people and editors; a log

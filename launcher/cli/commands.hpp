@@ -48,6 +48,8 @@ int check_command(const Common& common, const std::vector<std::string>& profiles
 int explain_command(const Common& common, const std::string& profile, const policy::Overrides& overrides);
 int profiles_command(const Common& common);
 int doctor_command(const Common& common, const std::string& profile);
+// `doctor --containers`: what each container engine must allow.
+int containers_command();
 
 // The catalog and context every command resolves profiles with.
 policy::Catalog make_catalog(const policy::Context& ctx);

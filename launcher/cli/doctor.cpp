@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/engines.hpp"
 #include "kernel/features.hpp"
 #include "sandbox/plan.hpp"
 
@@ -12,7 +13,18 @@ void line(const char* name, const kernel::Probe& probe) {
   std::cout << (probe.available ? "ok   " : "MISS ") << name << ": " << probe.detail << "\n";
 }
 
+void print_engine_advice() {
+  std::cout << "In a container, allow what airlock needs (the engine's defaults refuse user namespaces or mount):\n";
+  for (const auto& [engine, advice] : engine_advice()) std::cout << "  " << engine << ": " << advice << "\n";
+  std::cout << "seccomp-airlock.json is packaging/container/seccomp-airlock.json in airlock's source.\n";
+}
+
 }  // namespace
+
+int containers_command() {
+  print_engine_advice();
+  return 0;
+}
 
 int doctor_command(const Common& common, const std::string& profile) {
   const auto features = kernel::probe();
@@ -37,6 +49,10 @@ int doctor_command(const Common& common, const std::string& profile) {
   for (const auto& layer : plan.layers)
     std::cout << "  " << (layer.enforced ? "enforced     " : "NOT ENFORCED ") << layer.layer << ": " << layer.detail << "\n";
   for (const auto& unmet : plan.unmet_requirements) std::cout << "  NOT MET      " << unmet << "\n";
+  if (!features.user_namespaces.available) {
+    std::cout << "\n";
+    print_engine_advice();
+  }
   if (plan.complete()) {
     std::cout << "result: every layer of \"" << profile << "\" can be enforced\n";
     return 0;

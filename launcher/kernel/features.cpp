@@ -239,9 +239,8 @@ Probe user_namespaces_unavailable(int err, bool inner) {
     return {false, why + "The limit on user namespaces (user.max_user_namespaces) is reached here: raise it on the "
                          "host, sysctl -w user.max_user_namespaces=15000"};
   return {false, why + "Inside a container this is the engine's seccomp profile: give the container one that allows "
-                       "unshare/clone of namespaces and nothing more (packaging/container/seccomp-airlock.json: docker "
-                       "run --security-opt seccomp=seccomp-airlock.json; Kubernetes: seccompProfile Localhost), not "
-                       "seccomp=unconfined"};
+                       "unshare/clone of namespaces and nothing more (packaging/container/seccomp-airlock.json), not "
+                       "seccomp=unconfined; `airlock doctor --containers` names the setting for each engine"};
 }
 
 Features probe(ProbeDepth depth) {

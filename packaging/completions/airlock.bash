@@ -51,7 +51,7 @@ _airlock_options() {
     explain) echo "-h --help -p --profile --project --allow-read --allow-write --allow-exec --allow-net" \
                   "--keep-env --timeout --best-effort" ;;
     profiles) echo "-h --help --project" ;;
-    doctor) echo "-h --help -p --profile --project" ;;
+    doctor) echo "-h --help -p --profile --project --containers" ;;
     trust) echo "-h --help --list --forget --project" ;;
   esac
 }
