@@ -76,3 +76,11 @@ if [[ ${1:-} != --build && ! -s $docker_json && $(id -u) -eq 0 ]]; then
   mv "$docker_json.tmp" "$docker_json"
   rm -rf "$work"
 fi
+# The Kubernetes API's schemas, for integration/test_examples.sh to validate
+# packaging/container/pod.yaml offline: kubernetes-models from the npm
+# registry (npm's configured one), pinned, in its own directory.
+k8s_models=/usr/local/share/airlock-tests/kubernetes-models
+if [[ ${1:-} != --build && ! -d $k8s_models/node_modules/kubernetes-models && $(id -u) -eq 0 ]]; then
+  mkdir -p "$k8s_models"
+  npm install --prefix "$k8s_models" --no-audit --no-fund --no-save --silent kubernetes-models@5.1.0
+fi
