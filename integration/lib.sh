@@ -101,8 +101,11 @@ make_fixture() {
 }
 
 # The mounts and airlock processes that exist now, to compare after runs.
+# Mounts under another test's scratch directory are that test's (ctest runs
+# tests in parallel; test_hardening mounts a tmpfs in its own), not this one's.
 host_state() {
-  { cat /proc/self/mountinfo | awk '{print $5}' | sort; pgrep -f "$SCRATCH/airlock" | sort; } 2>/dev/null
+  { awk -v own="$SCRATCH" '$5 !~ "^/var/tmp/airlock-it\\." || index($5, own) == 1 {print $5}' /proc/self/mountinfo | sort
+    pgrep -f "$SCRATCH/airlock" | sort; } 2>/dev/null
 }
 
 finish() {
