@@ -18,26 +18,10 @@
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-[[ $(id -u) == 0 ]] || skip "emulating an engine's masks needs root"
-ENGINES="$(cd "$(dirname "$0")" && pwd)/engines.sh"
-install -m 755 "$ENGINES" "$SCRATCH/engines.sh"
-ENGINES="$SCRATCH/engines.sh"
-BASE_PATH=/usr/bin:/bin
+# shellcheck source=container_lib.sh
+source "$(dirname "$0")/container_lib.sh"
 doctor=$(cd "$SCRATCH" && "$AIRLOCK" doctor 2>/dev/null)
 grep -q '^ok   user namespaces' <<<"$doctor" || skip "user namespaces are not available"
-
-# in_runc WHO DIR CMD...: CMD as WHO in DIR under runc's masks, with a clean
-# environment. Sets RC, OUT and ERR.
-in_runc() {
-  local who=$1 dir=$2 user=()
-  shift 2
-  [[ $who == root ]] || user=(setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups)
-  (cd "$dir" && timeout -k 5 120 "$ENGINES" runc -- "${user[@]}" env -i HOME="$FAKE_HOME" PATH="$BASE_PATH" \
-     LANG=C.UTF-8 "$@") >"$SCRATCH/step.out" 2>"$SCRATCH/step.err" </dev/null
-  RC=$?
-  OUT=$(<"$SCRATCH/step.out")
-  ERR=$(<"$SCRATCH/step.err")
-}
 
 VICTIM_SECRET="victim-env-secret-$RANDOM$RANDOM"
 PROBE='for f in timer_list keys kcore sched_debug; do [ -e /proc/$f ] && echo "$f $(head -c 4096 /proc/$f 2>/dev/null | wc -c)"; done
@@ -47,8 +31,9 @@ echo "victim listed $(ls /proc | grep -cx "$1")"
 echo "victim environ [$(tr "\0" " " </proc/$1/environ 2>&1)]"'
 
 # The control: the masks are in place in the emulated engine.
+# shellcheck disable=SC2034 # in_engine's
 FAKE_HOME=$SCRATCH
-in_runc root "$SCRATCH" sh -c 'head -c 4096 /proc/timer_list | wc -c; grep -c " /proc/sys " /proc/self/mountinfo'
+in_engine runc root "$SCRATCH" -- sh -c 'head -c 4096 /proc/timer_list | wc -c; grep -c " /proc/sys " /proc/self/mountinfo'
 expect_eq "control: the emulated engine masks timer_list and binds /proc/sys" "0
 1" "$OUT"
 
@@ -67,13 +52,13 @@ for WHO in root nobody; do
   setpriv --reuid=$uid --regid=$uid --clear-groups env -i "SECRET_TOKEN=$VICTIM_SECRET" sleep 300 &
   victim=$!
   # The control: outside a sandbox the victim's environment is readable.
-  in_runc "$WHO" "$PROJECT" sh -c "tr '\\0' ' ' </proc/$victim/environ"
+  in_engine runc "$WHO" "$PROJECT" -- sh -c "tr '\\0' ' ' </proc/$victim/environ"
   expect_contains "$WHO: control: the victim's environment is readable outside" "$OUT" "$VICTIM_SECRET"
 
-  in_runc "$WHO" "$PROJECT" "$AIRLOCK" doctor
+  in_engine runc "$WHO" "$PROJECT" -- "$AIRLOCK" doctor
   doctor=$OUT
   expect_contains "$WHO: doctor says a fresh /proc is refused here" "$doctor" "MISS fresh /proc"
-  in_runc "$WHO" "$PROJECT" "$AIRLOCK" -q run -- sh -c "$PROBE" probe "$victim"
+  in_engine runc "$WHO" "$PROJECT" -- "$AIRLOCK" -q run -- sh -c "$PROBE" probe "$victim"
   if [[ $WHO == root ]]; then
     expect_eq "root: the run is refused (125)" 125 "$RC"
     expect_contains "root: the refusal names limits.processes and the fix" "$ERR" "set process.user to an unprivileged user"
@@ -81,7 +66,7 @@ for WHO in root nobody; do
     printf '[profile]\nextends = ["default"]\n\n[process]\nuser = "%s"\n' "$NOBODY" >"$SCRATCH/as-nobody.toml"
     chmod 644 "$SCRATCH/as-nobody.toml"
     chown -R "$NOBODY:$NOBODY" "$PROJECT"
-    in_runc root "$PROJECT" "$AIRLOCK" -q run --profile "$SCRATCH/as-nobody.toml" -- sh -c "$PROBE" probe "$victim"
+    in_engine runc root "$PROJECT" -- "$AIRLOCK" -q run --profile "$SCRATCH/as-nobody.toml" -- sh -c "$PROBE" probe "$victim"
     what="root as uid 65534"
   else
     expect_contains "nobody: doctor predicts every layer" "$doctor" "can be enforced"

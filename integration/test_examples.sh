@@ -20,7 +20,7 @@ yq() { "$PYTHON" -c 'import json, sys, yaml; d = yaml.safe_load(open(sys.argv[1]
 report_status() { "$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["result"]["exit_status"])' "$1" 2>/dev/null || echo none; }
 
 # --- Everything parses ---------------------------------------------------------
-for f in "$CI/github/action.yml" "$CI/gitlab/airlock.gitlab-ci.yml" "$CONTAINER/pod.yaml"; do
+for f in "$CI/github/action.yml" "$CI/gitlab/airlock.gitlab-ci.yml" "$CONTAINER/pod.yaml" "$CONTAINER/pod-host-users.yaml"; do
   err=$("$PYTHON" -c 'import sys, yaml; list(yaml.safe_load_all(open(sys.argv[1])))' "$f" 2>&1)
   expect_eq "${f#"$AIRLOCK_SRC"/} parses as YAML" "" "$err"
 done
@@ -45,10 +45,12 @@ expect_eq "seccomp-airlock.json parses as JSON" "" "$err"
 # --- The Kubernetes pod against the API's schemas (offline) ----------------------
 K8S_MODELS=${AIRLOCK_K8S_MODELS:-/usr/local/share/airlock-tests/kubernetes-models}
 if [[ -d $K8S_MODELS/node_modules/kubernetes-models ]] && command -v node >/dev/null; then
-  "$PYTHON" -c 'import json, sys, yaml; print(json.dumps(list(yaml.safe_load_all(open(sys.argv[1])))))' \
-    "$CONTAINER/pod.yaml" > "$SCRATCH/pod.json"
-  expect_eq "pod.yaml is valid against the Kubernetes API schema" "valid Pod node-worker" \
-    "$(node "$AIRLOCK_SRC/integration/k8s_validate.mjs" "$K8S_MODELS" "$SCRATCH/pod.json" 2>&1)"
+  for pod in pod.yaml pod-host-users.yaml; do
+    "$PYTHON" -c 'import json, sys, yaml; print(json.dumps(list(yaml.safe_load_all(open(sys.argv[1])))))' \
+      "$CONTAINER/$pod" > "$SCRATCH/pod.json"
+    expect_eq "$pod is valid against the Kubernetes API schema" "valid Pod node-worker" \
+      "$(node "$AIRLOCK_SRC/integration/k8s_validate.mjs" "$K8S_MODELS" "$SCRATCH/pod.json" 2>&1)"
+  done
   # The check can fail: a misspelt seccomp profile type and a string for hostUsers.
   "$PYTHON" -c 'import json, sys
 d = json.load(open(sys.argv[1]))
@@ -221,12 +223,16 @@ for needed in unshare clone clone3 mount umount2 pivot_root mount_setattr open_t
   [[ ", $names," == *"\"$needed\","* ]] && fail "seccomp: refuses $needed, which airlock needs" || pass "seccomp: allows $needed"
 done
 
-pod="$CONTAINER/pod.yaml"
-expect_eq "pod: hostUsers false" "false" "$(yq "$pod" 'd["spec"]["hostUsers"]')"
-expect_eq "pod: Localhost seccomp profile airlock.json" '{"type": "Localhost", "localhostProfile": "airlock.json"}' \
-  "$(yq "$pod" 'd["spec"]["securityContext"]["seccompProfile"]')"
-expect_eq "pod: non-root, every capability dropped, no escalation, the runtime's /proc masks kept" \
-  '[true, ["ALL"], false, null]' \
-  "$(yq "$pod" '(lambda c: [d["spec"]["securityContext"]["runAsNonRoot"], c["capabilities"]["drop"], c["allowPrivilegeEscalation"], c.get("procMount")])(d["spec"]["containers"][0]["securityContext"])')"
-expect_eq "pod: /data is a volume" '"/data"' "$(yq "$pod" 'd["spec"]["containers"][0]["volumeMounts"][0]["mountPath"]')"
+# What integration/engines.sh k8s and k8s-userns emulate (test_container_engines.sh).
+for pod in pod.yaml pod-host-users.yaml; do
+  hostusers=false
+  [[ $pod == pod.yaml ]] || hostusers=true
+  expect_eq "$pod: hostUsers $hostusers" "$hostusers" "$(yq "$CONTAINER/$pod" 'd["spec"]["hostUsers"]')"
+  expect_eq "$pod: Localhost seccomp profile airlock.json" '{"type": "Localhost", "localhostProfile": "airlock.json"}' \
+    "$(yq "$CONTAINER/$pod" 'd["spec"]["securityContext"]["seccompProfile"]')"
+  expect_eq "$pod: non-root, every capability dropped, no escalation, the runtime's /proc masks kept" \
+    '[true, 1000, ["ALL"], false, null]' \
+    "$(yq "$CONTAINER/$pod" '(lambda c: [d["spec"]["securityContext"]["runAsNonRoot"], d["spec"]["securityContext"]["runAsUser"], c["capabilities"]["drop"], c["allowPrivilegeEscalation"], c.get("procMount")])(d["spec"]["containers"][0]["securityContext"])')"
+  expect_eq "$pod: /data is a volume" '"/data"' "$(yq "$CONTAINER/$pod" 'd["spec"]["containers"][0]["volumeMounts"][0]["mountPath"]')"
+done
 finish

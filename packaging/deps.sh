@@ -61,20 +61,29 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-# Docker's default seccomp profile, for integration/engines.sh docker: the
-# JSON Debian ships in golang-github-docker-docker-dev, unpacked alone (the
-# package's Go sources and their dependencies are not needed).
-docker_json=/usr/local/share/airlock-tests/docker-seccomp-default.json
-if [[ ${1:-} != --build && ! -s $docker_json && $(id -u) -eq 0 ]]; then
+# unpack PACKAGE MEMBER DEST: one file of a Debian package, unpacked alone
+# (the package itself, its Go sources and dependencies are not installed).
+unpack() {
+  local work
+  [[ ! -s $3 && $(id -u) -eq 0 ]] || return 0
   work=$(mktemp -d)
   chmod 755 "$work"  # apt's download user writes there
-  (cd "$work" && { apt-get download -qq golang-github-docker-docker-dev 2>/dev/null ||
-                   { apt-get update -qq && apt-get download -qq golang-github-docker-docker-dev; }; })
-  mkdir -p "$(dirname "$docker_json")"
-  dpkg-deb --fsys-tarfile "$work"/golang-github-docker-docker-dev_*.deb |
-    tar -xO ./usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json >"$docker_json.tmp"
-  mv "$docker_json.tmp" "$docker_json"
+  (cd "$work" && { apt-get download -qq "$1" 2>/dev/null || { apt-get update -qq && apt-get download -qq "$1"; }; })
+  mkdir -p "$(dirname "$3")"
+  dpkg-deb --fsys-tarfile "$work/$1"_*.deb | tar -xO "$2" >"$3.tmp"
+  mv "$3.tmp" "$3"
   rm -rf "$work"
+}
+if [[ ${1:-} != --build ]]; then
+  # For integration/engines.sh: Docker's default seccomp profile
+  # (golang-github-docker-docker-dev), and podman's default capabilities and
+  # seccomp profile (golang-github-containers-common).
+  unpack golang-github-docker-docker-dev ./usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json \
+    /usr/local/share/airlock-tests/docker-seccomp-default.json
+  unpack golang-github-containers-common ./usr/share/containers/seccomp.json \
+    /usr/local/share/airlock-tests/podman/seccomp.json
+  unpack golang-github-containers-common ./usr/share/containers/containers.conf \
+    /usr/local/share/airlock-tests/podman/containers.conf
 fi
 # The Kubernetes API's schemas, for integration/test_examples.sh to validate
 # packaging/container/pod.yaml offline: kubernetes-models from the npm

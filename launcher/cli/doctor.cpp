@@ -4,6 +4,7 @@
 #include "cli/commands.hpp"
 #include "cli/engines.hpp"
 #include "kernel/features.hpp"
+#include "sandbox/capabilities.hpp"
 #include "sandbox/plan.hpp"
 
 namespace airlock::cli {
@@ -37,9 +38,14 @@ int doctor_command(const Common& common, const std::string& profile) {
   line("overlays", features.overlay);
   line("process limit", features.pid_max);
   line("fresh /proc", features.fresh_proc);
+  line("hostname", features.hostname);
   line("cgroups", features.cgroups);
   line("tiocsti", features.tiocsti);
-  std::cout << "info running as " << (features.running_as_root ? "root (container entrypoint mode)" : "an unprivileged user")
+  std::cout << "info running as "
+            << (features.running_as_root                ? "root (container entrypoint mode)"
+                : features.root_without_id_capabilities ? "root without CAP_SETUID and CAP_SETGID (the container dropped "
+                                                          "them): only uid 0 is mapped, process.user cannot be honoured"
+                                                        : "an unprivileged user")
             << "\n";
 
   const auto ctx = policy::Context::current(common.project);
@@ -49,7 +55,9 @@ int doctor_command(const Common& common, const std::string& profile) {
   for (const auto& layer : plan.layers)
     std::cout << "  " << (layer.enforced ? "enforced     " : "NOT ENFORCED ") << layer.layer << ": " << layer.detail << "\n";
   for (const auto& unmet : plan.unmet_requirements) std::cout << "  NOT MET      " << unmet << "\n";
-  if (!features.user_namespaces.available) {
+  // Root without CAP_SETFCAP is fixed by the container's user, which the
+  // user namespaces line names, not by the engine's settings.
+  if (!features.user_namespaces.available && capabilities::may_map_own_uid()) {
     std::cout << "\n";
     print_engine_advice();
   }

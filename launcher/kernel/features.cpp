@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -19,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "sandbox/capabilities.hpp"
 #include "sandbox/landlock.hpp"
 
 namespace airlock::kernel {
@@ -67,6 +69,24 @@ std::string sysctl_forbids_user_namespaces() {
   if (read_first_line("/proc/sys/kernel/unprivileged_userns_clone") == "0" && geteuid() != 0)
     return "kernel.unprivileged_userns_clone is 0";
   return "";
+}
+
+int try_hostname_in_own_namespace() {
+  if (unshare(CLONE_NEWUSER | CLONE_NEWUTS) != 0) return kInnerNamespacesFailed;
+  char name[HOST_NAME_MAX + 1] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return errno;
+  return sethostname(name, std::strlen(name)) == 0 ? 0 : errno;
+}
+
+// A container engine's seccomp profile may refuse sethostname(2) even in a
+// UTS namespace the caller owns (podman's, without CAP_SYS_ADMIN).
+Probe probe_hostname() {
+  const int status = errno_in_child(try_hostname_in_own_namespace);
+  if (status == 0) return {true, "the sandbox gets a hostname of its own (process.hostname)"};
+  if (status == kInnerNamespacesFailed) return {false, "not probed: no user namespace"};
+  return {false, std::string("sethostname(2) is refused in a UTS namespace of airlock's own (") + std::strerror(status) +
+                     "): a seccomp filter outside airlock (podman's default profile refuses it without "
+                     "CAP_SYS_ADMIN); the sandbox keeps the container's hostname, its UTS namespace is still its own"};
 }
 
 Probe probe_landlock(int abi) {
@@ -245,9 +265,15 @@ Probe user_namespaces_unavailable(int err, bool inner) {
 
 Features probe(ProbeDepth depth) {
   Features f;
-  f.running_as_root = geteuid() == 0;
-  if (depth == ProbeDepth::full) {
+  f.running_as_root = capabilities::may_set_ids();
+  f.root_without_id_capabilities = geteuid() == 0 && !f.running_as_root;
+  if (!capabilities::may_map_own_uid()) {
+    f.user_namespaces = {false, "uid 0 without CAP_SETFCAP cannot map itself into a user namespace (Linux 5.12+), and "
+                                "the container dropped it. Fix: start the container as a non-root user (USER, "
+                                "securityContext.runAsUser), or keep CAP_SETFCAP"};
+  } else if (depth == ProbeDepth::full) {
     f.user_namespaces = probe_user_namespaces();
+    f.hostname = probe_hostname();
   } else if (const auto why = sysctl_forbids_user_namespaces(); !why.empty()) {
     f.user_namespaces = user_namespaces_unavailable(EPERM, false);
   } else {

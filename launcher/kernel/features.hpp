@@ -25,9 +25,13 @@ struct Features {
   Probe pid_max;           // a pid namespace of its own pid_max (limits.processes)
   // A new procfs can be mounted (no engine masks over /proc); assumed until probed.
   Probe fresh_proc{true, "not probed"};
+  // sethostname(2) in a UTS namespace of the sandbox's own (informational:
+  // refused, the sandbox keeps the inherited hostname); probed by doctor.
+  Probe hostname{true, "not probed"};
   Probe cgroups;           // informational: which hierarchy, which controllers
   Probe tiocsti;           // informational: is legacy TIOCSTI injection live here
-  bool running_as_root = false;
+  bool running_as_root = false;               // and may set ids (capabilities::may_set_ids)
+  bool root_without_id_capabilities = false;  // uid 0 without CAP_SETUID/CAP_SETGID
 };
 
 enum class ProbeDepth {

@@ -225,6 +225,16 @@ Plan build(const policy::Process& process, bool running_as_root) {
   return plan;
 }
 
+bool may_set_ids() {
+  if (::geteuid() != 0) return false;
+  const auto held = current_caps();
+  return holds(held, CAP_SETUID, CAP_EFFECTIVE) && holds(held, CAP_SETGID, CAP_EFFECTIVE);
+}
+
+bool may_map_own_uid() {
+  return ::geteuid() != 0 || holds(current_caps(), CAP_SETFCAP, CAP_EFFECTIVE);
+}
+
 void apply(const Plan& plan) {
   // The bounding set first: dropping from it needs CAP_SETPCAP, which the
   // user switch and set_exactly() take away.

@@ -37,6 +37,17 @@ struct Plan {
 // Not as root, user and group are ignored: there is nothing to switch from.
 Plan build(const policy::Process& process, bool running_as_root);
 
+// Whether this process may become other users and map ids other than its
+// own into a user namespace: root with CAP_SETUID and CAP_SETGID effective.
+// A container's root can lack them (Kubernetes' capabilities: drop: ["ALL"]);
+// airlock then works as an unprivileged user does, with uid 0 as its id.
+bool may_set_ids();
+
+// Whether this process may map its own uid into a user namespace: any
+// non-root user may; uid 0 needs CAP_SETFCAP (Linux 5.12+, verify_root_map
+// in kernel/user_namespace.c), which a container can drop.
+bool may_map_own_uid();
+
 // In order: drop every capability not in `keep` from the bounding set; if
 // switch_user, set PR_SET_KEEPCAPS (when keep is non-empty) so that the
 // uid change leaves the permitted set alone, then setgroups, setresgid,

@@ -10,12 +10,15 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include <spdlog/spdlog.h>
 
 #include "gateway/inside.hpp"
 #include "sandbox/limit_watch.hpp"
@@ -185,12 +188,27 @@ void wait_for_go_ahead(int fd) {
 
 namespace {
 
+// Said by init itself, on the caller's stderr: the supervisor may have had
+// threads when it forked us, so spdlog's locks are not ours to take.
+void warn_hostname_kept(const std::string& wanted) {
+  if (!spdlog::should_log(spdlog::level::warn)) return;
+  char kept[HOST_NAME_MAX + 1] = {};
+  if (gethostname(kept, sizeof kept - 1) != 0) kept[0] = '\0';
+  const std::string line = "airlock: warning: the sandbox keeps the hostname \"" + std::string(kept) +
+                           "\", not \"" + wanted +
+                           "\": sethostname(2) is refused by a seccomp filter outside airlock (podman's default "
+                           "profile refuses it without CAP_SYS_ADMIN); the UTS namespace is still the sandbox's own\n";
+  if (::write(STDERR_FILENO, line.data(), line.size()) < 0) {
+    // stderr is gone: nobody is left to tell.
+  }
+}
+
 // The sandbox itself: the mount tree, hostname, loopback and the gateway's
 // end inside, all in the namespaces init shares with the payload.
 void build_sandbox(const Spec& spec, int gateway_fd) {
   if (!spec.namespaces) return;
   mounts::apply(spec.mounts);
-  namespaces::set_hostname(spec.hostname);
+  if (!namespaces::set_hostname(spec.hostname)) warn_hostname_kept(spec.hostname);
   if (loopback_by(spec) == LoopbackBy::init) namespaces::bring_up_loopback();
   // Before the payload goes on: its first connect() finds the routes and
   // listeners in place (queued until the supervisor accepts).

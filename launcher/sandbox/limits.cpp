@@ -143,7 +143,7 @@ bool payload_is_host_root(const policy::Process& process) {
     if (inside == 0) zero_is_host_root = outside == 0;
   if (!zero_is_host_root) return false;
   try {
-    const auto identity = capabilities::build(process, true);
+    const auto identity = capabilities::build(process, capabilities::may_set_ids());
     return !identity.switch_user || identity.uid == 0;
   } catch (const Error&) {
     return false;  // an unknown user: the run is refused later with that message

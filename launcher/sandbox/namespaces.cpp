@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <cerrno>
 #include <cstring>
 
 #include "util/error.hpp"
@@ -77,8 +78,10 @@ void write_id_map(pid_t child, const IdMap& map) {
   write_proc_file(child, "gid_map", map.gid_map);
 }
 
-void set_hostname(const std::string& name) {
-  check_syscall(::sethostname(name.data(), name.size()), "set the hostname to " + name);
+bool set_hostname(const std::string& name) {
+  if (::sethostname(name.data(), name.size()) == 0) return true;
+  if (errno == EPERM) return false;
+  throw SystemError("set the hostname to " + name, errno);
 }
 
 void bring_up_loopback() {

@@ -39,8 +39,12 @@ std::string identity_of_ranges(const std::string& own_map);
 // files of a non-dumpable process belong to root.
 void write_id_map(pid_t child, const IdMap& map);
 
-// sethostname(2) in the child's own UTS namespace.
-void set_hostname(const std::string& name);
+// sethostname(2) in the child's own UTS namespace. False when it is refused
+// with EPERM: in a UTS namespace of our own only a seccomp filter outside
+// airlock refuses it (podman's default profile, without CAP_SYS_ADMIN), and
+// the namespace stays ours, with the container's hostname. Other failures
+// throw.
+[[nodiscard]] bool set_hostname(const std::string& name);
 
 // A new network namespace starts with loopback down; sets IFF_UP on "lo".
 void bring_up_loopback();

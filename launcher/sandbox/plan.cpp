@@ -93,6 +93,21 @@ bool refuses_io_uring(const policy::Syscalls& syscalls) {
   return denied || std::find(allow.begin(), allow.end(), "io_uring_setup") == allow.end();
 }
 
+// process.user is honoured by switching users, which a root without
+// CAP_SETUID and CAP_SETGID (Kubernetes' drop: ["ALL"]) cannot do: the
+// command would run as root, so the layer is not enforced.
+void decide_identity(EnforcementPlan& plan, const policy::Process& process, const kernel::Features& f) {
+  if (f.root_without_id_capabilities && process.user) {
+    decide(plan, "capabilities", false,
+           "process.user = \"" + *process.user +
+               "\" cannot be honoured: airlock runs as root without CAP_SETUID and CAP_SETGID (the container "
+               "dropped them), so the command would run as root; start the container as that user instead "
+               "(USER, securityContext.runAsUser)");
+    return;
+  }
+  plan.layers.push_back({"capabilities", true, "all sets emptied except process.capabilities"});
+}
+
 }  // namespace
 
 EnforcementPlan plan_enforcement(const policy::Policy& policy, const kernel::Features& f) {
@@ -129,7 +144,7 @@ EnforcementPlan plan_enforcement(const policy::Policy& policy, const kernel::Fea
          f.landlock_abi > 0 ? "ABI " + std::to_string(f.landlock_abi) + ": read/write/exec allow-lists" : f.landlock.detail);
   decide(plan, "seccomp", plan.seccomp, plan.seccomp ? "syscall filter loaded last" : f.seccomp.detail);
   decide_network(plan, policy);
-  plan.layers.push_back({"capabilities", true, "all sets emptied except process.capabilities"});
+  decide_identity(plan, policy.process, f);
   plan.layers.push_back({"environment", true, "scrubbed: keep-list, secret names and secret-looking values dropped"});
   const bool host_root = limits::payload_is_host_root(policy.process);
   const auto nproc = limits::nproc_unenforceable(policy.limits, host_root);

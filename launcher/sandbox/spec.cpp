@@ -158,6 +158,7 @@ HostState current_host_state() {
   host.cwd = std::filesystem::current_path(ec).string();
   host.uid = getuid();
   host.gid = getgid();
+  host.root = capabilities::may_set_ids();
   host.pid = getpid();
   for (int fd = 0; fd <= 2 && host.terminal.empty(); ++fd) {
     char name[256];
@@ -344,7 +345,7 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
   }
   std::string resolv_conf;  // where the gateway's resolv.conf is bound, if it is
   if (plan.namespaces) {
-    spec.id_map = namespaces::id_map_for(host.uid, host.gid, host.uid == 0);
+    spec.id_map = namespaces::id_map_for(host.uid, host.gid, host.root);
     spec.mounts = mounts::build(view, mounts::host_path_exists, landlock::list_directory, mounts::host_top_level);
     if (plan.host_proc) mounts::use_host_proc(spec.mounts);
     if (const auto size = limits::tmp_size(policy.limits)) {
@@ -371,7 +372,7 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
   }
   if (plan.namespaces)
     for (const auto& rule : policy.filesystem.redact) redact_in_view(spec.mounts, rule);
-  spec.caps = capabilities::build(policy.process, host.uid == 0);
+  spec.caps = capabilities::build(policy.process, host.root);
   auto limits = limits::defaults();
   for (const auto& [name, limit] : policy.limits.rlimits) limits.rlimits[name] = limit;
   if (plan.process_fence == EnforcementPlan::ProcessFence::rlimit) {

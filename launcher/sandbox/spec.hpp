@@ -75,6 +75,9 @@ struct HostState {
   std::string cwd;
   uid_t uid = 0;
   gid_t gid = 0;
+  // Root that may map ids and switch users (capabilities::may_set_ids):
+  // container entrypoint mode.
+  bool root = false;
   pid_t pid = 0;  // the supervisor's, for LISTEN_PID
   std::string terminal;  // the terminal on the caller's stdio ("/dev/pts/3"), empty if none
 };

@@ -196,6 +196,43 @@ TEST(CapabilitiesApply, KeptCapabilitySurvivesExecveAsAnotherUser) {
     EXPECT_EQ(status_mask(r.output, set), kNetBindBit) << set;
 }
 
+namespace {
+
+// Writes "[no-]ids [no-]map" (may_set_ids, may_map_own_uid) to `out`.
+void say_identity_capabilities(int out) {
+  const std::string seen = std::string(caps::may_set_ids() ? "ids" : "no-ids") + " " +
+                           (caps::may_map_own_uid() ? "map" : "no-map");
+  if (::write(out, seen.data(), seen.size()) < 0) ::_exit(3);
+}
+
+}  // namespace
+
+// A container's root can lack the capabilities that make it root to airlock
+// (Kubernetes' drop: ["ALL"]): it then maps only its own id, and without
+// CAP_SETFCAP not even that (the kernel refuses uid 0 in a map).
+TEST(CapabilitiesIdentity, RootIsRootToAirlockOnlyWithTheIdCapabilities) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  EXPECT_TRUE(caps::may_set_ids());
+  EXPECT_TRUE(caps::may_map_own_uid());
+  const auto r = run_in_child([](int out) {
+    caps::apply(caps::Plan{});  // root, every set empty
+    say_identity_capabilities(out);
+  });
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "no-ids no-map");
+}
+
+TEST(CapabilitiesIdentity, AnyOtherUserMapsItsOwnIdAndSwitchesToNone) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to become another user";
+  const auto plan = caps::build(process_with({}, "nobody"), true);
+  const auto r = run_in_child([&](int out) {
+    caps::apply(plan);
+    say_identity_capabilities(out);
+  });
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "no-ids map");
+}
+
 TEST(CapabilitiesApply, RootCannotRegainDroppedCapabilitiesThroughExecve) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root";
   const auto plan = caps::build(process_with({"CAP_NET_BIND_SERVICE"}), true);

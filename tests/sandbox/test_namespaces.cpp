@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <net/if.h>
+#include <seccomp.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -122,13 +123,34 @@ TEST(Namespaces, IdsInsideAreTheInvokingUsersAndTheChildIsPid1) {
 TEST(Namespaces, HostnameIsSetInsideOnly) {
   const std::string outside = hostname_now();
   const auto run = run_in_new_namespaces([](std::string& out) {
-    set_hostname("airlock-test");
+    out += std::string("set=") + (set_hostname("airlock-test") ? "yes" : "no") + "\n";
     out += "hostname=" + hostname_now() + "\n";
     return 0;
   });
   ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_EQ(run.values()["set"], "yes");
   EXPECT_EQ(run.values()["hostname"], "airlock-test");
   EXPECT_EQ(hostname_now(), outside);
+}
+
+// podman's default seccomp profile refuses sethostname(2) to a container
+// without CAP_SYS_ADMIN, in any UTS namespace: the sandbox then keeps the
+// hostname it inherited, and set_hostname says so instead of failing.
+TEST(Namespaces, HostnameRefusedByAFilterOutsideIsReportedNotThrown) {
+  const std::string outside = hostname_now();
+  const auto run = run_in_new_namespaces([](std::string& out) {
+    scmp_filter_ctx filter = seccomp_init(SCMP_ACT_ALLOW);
+    if (filter == nullptr || seccomp_rule_add(filter, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(sethostname), 0) != 0 ||
+        seccomp_load(filter) != 0)
+      return 2;
+    seccomp_release(filter);
+    out += std::string("set=") + (set_hostname("airlock-test") ? "yes" : "no") + "\n";
+    out += "hostname=" + hostname_now() + "\n";
+    return 0;
+  });
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_EQ(run.values()["set"], "no");
+  EXPECT_EQ(run.values()["hostname"], outside);
 }
 
 TEST(Namespaces, LoopbackStartsDownAndComesUp) {

@@ -125,6 +125,26 @@ TEST(EnforcementPlan, WithoutUserNamespacesOnlyNamespaceLayersAreMissing) {
   EXPECT_TRUE(contains(sb::refusal_message(plan), "--best-effort"));
 }
 
+// process.user needs CAP_SETUID and CAP_SETGID: a root without them would
+// run the command as root, so the layer is not enforced and says why.
+TEST(EnforcementPlan, ProcessUserWithoutTheIdCapabilitiesIsNotEnforced) {
+  auto p = sample_policy();
+  p.process.user = "nobody";
+  Features f = full_kernel();
+  f.root_without_id_capabilities = true;
+  const auto plan = sb::plan_enforcement(p, f);
+  EXPECT_FALSE(plan.complete());
+  ASSERT_NE(layer(plan, "capabilities"), nullptr);
+  EXPECT_FALSE(layer(plan, "capabilities")->enforced);
+  EXPECT_TRUE(contains(layer(plan, "capabilities")->detail, "process.user = \"nobody\" cannot be honoured"));
+  EXPECT_TRUE(contains(layer(plan, "capabilities")->detail, "runAsUser"));
+  p.process.user.reset();
+  EXPECT_TRUE(layer(sb::plan_enforcement(p, f), "capabilities")->enforced);
+  p.process.user = "nobody";
+  f.root_without_id_capabilities = false;
+  EXPECT_TRUE(layer(sb::plan_enforcement(p, f), "capabilities")->enforced);
+}
+
 // Without a network namespace Landlock's TCP rules are all that narrow the
 // network: network.mode = "none" must then handle connect and bind with no
 // port allowed.
