@@ -109,6 +109,11 @@ for path in documents:
             for i, word in enumerate(words):
                 option = OPTION.fullmatch(word.split("=")[0].rstrip(".,;:)"))
                 if not option:
+                    # run and audit: the command starts at the first word that
+                    # is neither an option nor an option's value.
+                    if sub in ("run", "audit") and re.fullmatch(r"[a-z.][\w./-]*", word) \
+                            and (i == 0 or words[i - 1] not in VALUED):
+                        break
                     continue
                 o = option.group(1)
                 if o not in options[sub] and o not in global_options:

@@ -17,5 +17,20 @@ for who in root nobody; do
   run --allow-read /no/such/path -- true 2>/dev/null; expect_eq "$who: missing path is 125" 125 $?
   err=$(run --allow-read /no/such/path -- true 2>&1)
   expect_contains "$who: missing path is named" "$err" "/no/such/path"
+
+  # The command without `--`: it starts at the first word that is neither an
+  # option nor an option's value, and keeps its own options and `--`.
+  out=$(run echo hi -a -- b 2>&1);                    expect_eq "$who: a command without -- keeps its options" "hi -a -- b" "$out"
+  run --best-effort --timeout 5s sh -c 'exit 3' 2>/dev/null
+  expect_eq "$who: flags and valued options before a command without --" 3 $?
+  out=$(run --timeout=5s -p default echo x 2>&1);  expect_eq "$who: --opt=value and -p value before the command" x "$out"
+  err=$(run --no-such-option echo x 2>&1);            expect_eq "$who: an unknown option is 125" 125 $?
+  expect_contains "$who: the unknown option is named" "$err" "--no-such-option"
+  err=$(run 2>&1);                                    expect_eq "$who: no command is 125" 125 $?
+  expect_contains "$who: no command is said" "$err" "no command given"
+  (cd "$PROJECT" && as_user "$who" env HOME="$FAKE_HOME" PATH=/usr/bin:/bin "$AIRLOCK" -q audit -o "$SCRATCH/$who/a.toml" true)
+  expect_eq "$who: audit without --" 0 $?
 done
+expect_contains "run --help shows the command in its usage line" "$("$AIRLOCK" run --help)" "Usage: airlock run [OPTIONS] [COMMAND...]"
+expect_contains "audit --help shows the command in its usage line" "$("$AIRLOCK" audit --help)" "[COMMAND...]"
 finish

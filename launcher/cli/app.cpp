@@ -53,18 +53,38 @@ constexpr const char* kRunFooter =
     "  airlock run --profile ci-step --allow-write /var/tmp/out -- ./build.sh\n"
     "  airlock run --timeout 10m --report run.json -- npm test";
 
-// `airlock run|audit [options] -- CMD...`: CLI11 2.1 does not hand back what
-// follows `--` to a subcommand, so the command is cut off before parsing.
-std::vector<std::string> split_command(std::vector<std::string>& args, bool& had_separator) {
-  had_separator = false;
-  auto run = std::find_if(args.begin(), args.end(), [](const std::string& a) { return a == "run" || a == "audit"; });
-  if (run == args.end()) return {};
-  auto sep = std::find(run, args.end(), "--");
-  if (sep == args.end()) return {};
-  std::vector<std::string> command(sep + 1, args.end());
-  args.erase(sep, args.end());
-  had_separator = true;
-  return command;
+// The option of `sub` (or of the top level, which options fall through
+// to) that `word` names, and whether its value is attached ("--x=v", "-pv").
+const CLI::Option* option_named(const CLI::App& top, const CLI::App& sub, const std::string& word, bool& attached) {
+  const bool long_form = word.starts_with("--");
+  const std::string name = long_form ? word.substr(0, word.find('=')) : word.substr(0, 2);
+  attached = long_form ? word.find('=') != std::string::npos : word.size() > 2;
+  const auto* option = sub.get_option_no_throw(name);
+  return option != nullptr ? option : top.get_option_no_throw(name);
+}
+
+// `airlock run|audit [OPTIONS] [--] COMMAND [ARGS...]`: the command is cut
+// off before CLI11 parses, which would take its options for airlock's. It
+// starts after `--`, or at the first word that is neither an option of
+// airlock's nor an option's value. An unknown option stops the search:
+// CLI11 then names it.
+std::vector<std::string> cut_command(std::vector<std::string>& args, const CLI::App& top) {
+  auto word = std::find_if(args.begin(), args.end(), [](const std::string& a) { return a == "run" || a == "audit"; });
+  if (word == args.end()) return {};
+  const CLI::App& sub = *top.get_subcommand(*word);
+  for (++word; word != args.end(); ++word) {
+    const bool separator = *word == "--";
+    if (separator || !word->starts_with('-') || *word == "-") {
+      std::vector<std::string> command(separator ? word + 1 : word, args.end());
+      args.erase(word, args.end());
+      return command;
+    }
+    bool attached = false;
+    const auto* option = option_named(top, sub, *word, attached);
+    if (option == nullptr) return {};
+    if (option->get_expected_max() > 0 && !attached && ++word == args.end()) return {};
+  }
+  return {};
 }
 
 void add_common(CLI::App* app, Common& common, bool with_project = true) {
@@ -95,9 +115,7 @@ int parse_error(const CLI::ParseError& e, CLI::App& app) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  bool had_separator = false;
   RunArgs run_args;
-  run_args.command = split_command(args, had_separator);
 
   CLI::App app{kIntro, "airlock"};
   app.footer(kFooter);
@@ -121,7 +139,9 @@ int main(int argc, char** argv) {
   run->add_option("--report", run_args.report_path, "Write a JSON run report to FILE")->type_name("FILE");
   run->add_flag("--audit", run_args.audit,
                 "Enforce nothing: run and report everything the profile would refuse (complain mode)");
-  run->prefix_command();
+  std::vector<std::string> usage_only;  // the command is cut off before parsing (cut_command)
+  run->add_option("COMMAND", usage_only, "The command and its arguments, after `--` or the options")
+      ->expected(0, -1);
 
   AuditArgs audit_args;
   auto* audit = app.add_subcommand("audit", "Watch a command and write the profile it needs");
@@ -136,7 +156,8 @@ int main(int argc, char** argv) {
   audit->add_option("--timeout", audit_args.overrides.timeout, "Kill the command after DUR; exit 124")->type_name("DUR");
   audit->add_flag("--best-effort", audit_args.overrides.best_effort,
                   "Run even without namespaces (then secrets are NOT hidden from the command)");
-  audit->prefix_command();
+  audit->add_option("COMMAND", usage_only, "The command and its arguments, after `--` or the options")
+      ->expected(0, -1);
 
   std::vector<std::string> check_profiles;
   Common check_common;
@@ -190,6 +211,7 @@ int main(int argc, char** argv) {
   doctor->footer("\nOne line per kernel feature. Exit status 0 when the profile can be enforced here, 125 otherwise.");
 
   try {
+    run_args.command = cut_command(args, app);
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     app.parse(reversed);
   } catch (const CLI::ParseError& e) {
@@ -200,11 +222,6 @@ int main(int argc, char** argv) {
   logging::setup(log_format == "json" ? logging::Format::json : logging::Format::text, verbosity);
   try {
     if (*run) {
-      if (!had_separator) run_args.command = run->remaining();
-      if (!run_args.command.empty() && run_args.command.front().starts_with('-') && !had_separator) {
-        spdlog::error("unknown option {} (put the command after `--`)", run_args.command.front());
-        return kExitOwnError;
-      }
       if (run_args.command.empty()) {
         spdlog::error("no command given: airlock run [OPTIONS] -- COMMAND [ARGS...]");
         return kExitOwnError;
@@ -213,8 +230,8 @@ int main(int argc, char** argv) {
       return run_command(run_args);
     }
     if (*audit) {
-      audit_args.command = had_separator ? run_args.command : audit->remaining();
-      if (audit_args.command.empty() || (!had_separator && audit_args.command.front().starts_with('-'))) {
+      audit_args.command = run_args.command;
+      if (audit_args.command.empty()) {
         spdlog::error("no command given: airlock audit [OPTIONS] -o FILE -- COMMAND [ARGS...]");
         return kExitOwnError;
       }

@@ -1,6 +1,8 @@
 #include "policy/diagnostics.hpp"
 
+#include <algorithm>
 #include <string_view>
+#include <tuple>
 
 namespace airlock::policy {
 namespace {
@@ -55,11 +57,22 @@ ProfileError::ProfileError(std::vector<std::string> messages)
 void Diagnostics::error(const SourceLoc& where, const std::string& key, const std::string& message) {
   std::string line = where.str() + ": error: ";
   if (!key.empty()) line += key + ": ";
-  messages_.push_back(printable(line + message));
+  const auto file = std::find(files_.begin(), files_.end(), where.file);
+  const auto index = static_cast<std::size_t>(file - files_.begin());
+  if (file == files_.end()) files_.push_back(where.file);
+  entries_.push_back({index, where.line, where.column, printable(line + message)});
 }
 
 void Diagnostics::throw_if_any() const {
-  if (!messages_.empty()) throw ProfileError(messages_);
+  if (entries_.empty()) return;
+  auto sorted = entries_;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Entry& a, const Entry& b) {
+    return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
+  });
+  std::vector<std::string> messages;
+  for (const auto& entry : sorted)
+    if (std::find(messages.begin(), messages.end(), entry.message) == messages.end()) messages.push_back(entry.message);
+  throw ProfileError(std::move(messages));
 }
 
 }  // namespace airlock::policy

@@ -21,12 +21,21 @@ class ProfileError : public Error {
 class Diagnostics {
  public:
   void error(const SourceLoc& where, const std::string& key, const std::string& message);
-  bool empty() const noexcept { return messages_.empty(); }
-  // Throws ProfileError holding everything collected so far, if anything was.
+  bool empty() const noexcept { return entries_.empty(); }
+  // Throws ProfileError holding everything collected so far, if anything
+  // was: file by file in the order each was first named, in line and column
+  // order within a file, each message once (the stages of resolve() find
+  // problems in their own order).
   void throw_if_any() const;
 
  private:
-  std::vector<std::string> messages_;
+  struct Entry {
+    std::size_t file;  // index into files_
+    unsigned line, column;
+    std::string message;
+  };
+  std::vector<std::string> files_;
+  std::vector<Entry> entries_;
 };
 
 }  // namespace airlock::policy

@@ -6,6 +6,7 @@
 #include <toml.hpp>
 
 #include "policy/toml_errors.hpp"
+#include "util/suggest.hpp"
 
 namespace airlock::policy {
 namespace {
@@ -128,8 +129,8 @@ class LayerParser {
         parse_section(section, value);
       } else {
         diag_.error(where(value), section,
-                    "unknown section [" + section +
-                        "]; expected one of profile, variables, sets, filesystem, network, environment, "
+                    "unknown section [" + section + "]" + did_you_mean(section, section_names()) +
+                        "; expected one of profile, variables, sets, filesystem, network, environment, "
                         "syscalls, process, limits, enforcement");
       }
     }
@@ -158,7 +159,8 @@ class LayerParser {
       } else if (key == "extends") {
         read_string_list(value, full, layer_.extends);
       } else {
-        diag_.error(where(value), full, "unknown key; expected description or extends");
+        diag_.error(where(value), full,
+                    "unknown key" + did_you_mean(key, {"description", "extends"}) + "; expected description or extends");
       }
     }
   }
@@ -240,12 +242,26 @@ class LayerParser {
       const std::string full = section + "." + key;
       const FieldSpec* spec = find_field(section, key);
       if (!spec) {
-        diag_.error(where(value), full, "unknown key; " + known_keys(section));
+        diag_.error(where(value), full, "unknown key" + did_you_mean(key, key_names(section)) + "; " + known_keys(section));
         continue;
       }
       Field field{spec, {}, {}, {}, where(value)};
       if (read_field(*spec, value, full, field)) layer_.fields[full] = std::move(field);
     }
+  }
+
+  static std::vector<std::string> section_names() {
+    std::vector<std::string> names = {"profile", "variables", "sets"};
+    for (const auto& spec : schema())
+      if (std::find(names.begin(), names.end(), spec.section) == names.end()) names.emplace_back(spec.section);
+    return names;
+  }
+
+  static std::vector<std::string> key_names(const std::string& section) {
+    std::vector<std::string> names;
+    for (const auto& spec : schema())
+      if (spec.section == section) names.emplace_back(spec.key);
+    return names;
   }
 
   static std::string known_keys(const std::string& section) {

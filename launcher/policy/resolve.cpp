@@ -10,6 +10,7 @@
 #include "policy/build.hpp"
 #include "policy/builtin_layers.hpp"
 #include "policy/document.hpp"
+#include "util/suggest.hpp"
 
 namespace airlock::policy {
 namespace {
@@ -49,10 +50,11 @@ class ChainLoader {
     if (!source) {
       if (from)
         diag_.error(from->where, "profile.extends",
-                    "no profile or policy file named \"" + ref + "\" (searched " + search_path() + ", built-in)");
+                    "no profile or policy file named \"" + ref + "\"" + did_you_mean(ref, known_names()) +
+                        "; searched " + search_path() + ", built-in");
       else
-        throw Error("no profile named \"" + ref + "\" (searched " + search_path() +
-                    ", built-in); `airlock profiles` lists them");
+        throw Error("no profile named \"" + ref + "\"" + did_you_mean(ref, known_names()) + "; searched " +
+                    search_path() + ", built-in; `airlock profiles` lists them");
       return;
     }
     Layer layer = load_layer(source->text, source->origin, source->name, diag_);
@@ -75,6 +77,19 @@ class ChainLoader {
     const bool is_path = ref.find('/') != std::string::npos || ref.ends_with(".toml");
     if (!is_path || ref.starts_with('/') || !from || from->where.file.starts_with("builtin:")) return ref;
     return (std::filesystem::path(from->where.file).parent_path() / ref).lexically_normal().string();
+  }
+
+  // The names a reference could have meant, for "did you mean"; only asked
+  // once a name was not found.
+  std::vector<std::string> known_names() const {
+    std::vector<std::string> names;
+    try {
+      for (const auto& source : catalog_.profiles()) names.push_back(source.name);
+      for (const auto& source : catalog_.policy_files()) names.push_back(source.name);
+    } catch (const Error&) {
+      // An unreadable file elsewhere on the path: no suggestion, the error stands.
+    }
+    return names;
   }
 
   std::string search_path() const {
@@ -363,6 +378,8 @@ class SetCollector {
 
 Policy resolve(const std::string& profile_ref, const Catalog& full_catalog, const Context& ctx,
                const Overrides& overrides) {
+  // Every stage runs even after errors, so that one `airlock check` lists
+  // them all: an invalid entry is left out of its layer, not fatal to it.
   Diagnostics diag;
   // A profile named by path, or found in /etc, the user's config or the
   // built-ins, resolves its extends and @sets without the project: only a
@@ -373,7 +390,6 @@ Policy resolve(const std::string& profile_ref, const Catalog& full_catalog, cons
   ChainLoader loader(catalog, diag);
   loader.load(profile_ref, nullptr, top);
   auto layers = loader.take();
-  diag.throw_if_any();
 
   // Sets: every policy file, then the chain's own [sets].
   Policy policy;
@@ -388,7 +404,6 @@ Policy resolve(const std::string& profile_ref, const Catalog& full_catalog, cons
     sets.take(layer);
     for (const auto& [name, item] : layer.variables) user_vars[name] = item;
   }
-  diag.throw_if_any();
 
   Variables vars(ctx, std::move(user_vars));
   Merger merger(sets.result(), vars, diag);

@@ -311,13 +311,37 @@ timeout = 30
   auto e = errors("p");
   ASSERT_EQ(e.size(), 4u) << ::testing::PrintToString(e);
   const std::string all = e[0] + e[1] + e[2] + e[3];
-  EXPECT_NE(all.find(at("p", 3, 8) + ": error: filesystem.reed: unknown key; [filesystem] accepts view, read"),
+  EXPECT_NE(all.find(at("p", 3, 8) + ": error: filesystem.reed: unknown key (did you mean \"read\"?); [filesystem] accepts view, read"),
             std::string::npos) << all;
   EXPECT_NE(all.find(at("p", 4, 9) + ": error: filesystem.write: expected an array of strings, found string"),
             std::string::npos) << all;
   EXPECT_NE(all.find("netwrk: unknown section [netwrk]"), std::string::npos) << all;
   EXPECT_NE(all.find(at("p", 8, 11) + ": error: process.timeout: expected a string, found integer"),
             std::string::npos) << all;
+}
+
+// One `airlock check` lists every error: an unknown key found while reading
+// and a bad value found while building come together, in line order, each
+// with the name it was probably meant to be.
+TEST_F(Resolve, EveryErrorInOnePassInLineOrderWithSuggestions) {
+  profile("builder", "[network]\nmode = \"none\"\n");
+  profile("q", R"([profile]
+extends = ["biulder"]
+[network]
+mode = "nope"
+[filesystem]
+reed = ["/usr"]
+[proces]
+user = "x"
+)");
+  auto e = errors("q");
+  ASSERT_EQ(e.size(), 4u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0].rfind(at("q", 2, 12) + ": error: profile.extends: no profile or policy file named \"biulder\" "
+                                         "(did you mean \"builder\"?)", 0), 0u) << e[0];
+  EXPECT_EQ(e[1].rfind(at("q", 4, 8) + ": error: network.mode: unknown value \"nope\"", 0), 0u) << e[1];
+  EXPECT_EQ(e[2].rfind(at("q", 6, 8) + ": error: filesystem.reed: unknown key (did you mean \"read\"?)", 0), 0u) << e[2];
+  EXPECT_EQ(e[3].rfind(at("q", 7, 1) + ": error: proces: unknown section [proces] (did you mean \"process\"?)", 0), 0u)
+      << e[3];
 }
 
 TEST_F(Resolve, DuplicateKeysAndSyntaxErrorsCarryTheirLocation) {
