@@ -14,7 +14,8 @@ command -v npm >/dev/null || skip "npm is not installed"
 command -v node >/dev/null || skip "node is not installed"
 
 setup_world() {  # setup_world WHO -> DEMO_* variables
-  local who=$1 root="$SCRATCH/npm-$who"
+  local who=$1
+  local root="$SCRATCH/npm-$who"
   mkdir -p "$root"
   eval "$(bash "$AIRLOCK_SRC/integration/npm-demo/setup.sh" "$root")"
   COLLECTORS+=("$DEMO_COLLECTOR_PID")
@@ -64,7 +65,7 @@ for who in root nobody; do
   leaked=$(python3 -c 'import json,sys; print(",".join(r["name"] for r in json.load(open(sys.argv[1])) if r["leaked"]))' "$report")
   expect_eq "$who: no attempt leaked anything" "" "$leaked"
   for attempt in "env NPM_TOKEN|environment scrub" "file ~/.npmrc|" "file ~/.ssh/id_rsa|" "file ~/.aws/credentials|" \
-                 "send over HTTP|network namespace" "send over DNS|network namespace" "write ~/.bashrc|"; do
+                 "send over HTTP|network namespace" "send over DNS|DNS stub" "write ~/.bashrc|"; do
     name=${attempt%%|*} layer=${attempt#*|}
     by=$(python3 -c 'import json,sys; print([r.get("by","") for r in json.load(open(sys.argv[1])) if r["name"]==sys.argv[2]][0])' "$report" "$name")
     expect_contains "$who: '$name' blocked by a layer ($by)" "$by" "$layer"

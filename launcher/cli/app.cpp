@@ -211,6 +211,7 @@ int main(int argc, char** argv) {
   doctor->footer("\nOne line per kernel feature. Exit status 0 when the profile can be enforced here, 125 otherwise.");
 
   try {
+    run_args.invocation = args;
     run_args.command = cut_command(args, app);
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     app.parse(reversed);

@@ -21,6 +21,9 @@ struct RunArgs {
   std::optional<std::string> report_path;
   std::vector<std::string> command;
   bool audit = false;  // --audit: enforce nothing, report what the profile would refuse
+  // The words after "airlock" as given, for the hint that repeats a failed
+  // run in complain mode.
+  std::vector<std::string> invocation;
 };
 
 // `airlock audit` and `airlock run --audit`.

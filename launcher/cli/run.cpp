@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "cli/commands.hpp"
@@ -45,6 +46,61 @@ void report_refusal(const std::optional<OutputFile>& report_out, const RunArgs& 
   } catch (const Error& e) {
     spdlog::error("{}", e.what());  // the refusal itself is what the caller must see
   }
+}
+
+// A word as a shell reads it back, on one line: bare when it is plainly
+// safe, in single quotes, or as $'...' when it holds a control character
+// (a newline in a `sh -c` script), each written as an escape.
+std::string shell_word(const std::string& word) {
+  const bool plain = !word.empty() && word.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                            "0123456789_@%+=:,./-") == std::string::npos;
+  if (plain) return word;
+  const bool controls = std::any_of(word.begin(), word.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  });
+  if (!controls) {
+    std::string out = "'";
+    for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "$'";
+  for (char c : word) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c == '\\' || c == '\'') out += std::string("\\") + c;
+    else if (u < 0x20 || u == 0x7f) out += std::string("\\x") + kHex[u >> 4] + kHex[u & 0xf];
+    else out += c;
+  }
+  return out + "'";
+}
+
+// The same invocation in complain mode: `run` becomes `run --audit`.
+std::string in_complain_mode(const std::vector<std::string>& invocation) {
+  std::string line = "airlock";
+  bool added = false;
+  for (const auto& word : invocation) {
+    line += " " + shell_word(word);
+    if (!added && word == "run") {
+      line += " --audit";
+      added = true;
+    }
+  }
+  return line;
+}
+
+// Landlock, a hidden path and seccomp refuse without a word to anyone but
+// the command (EACCES, ENOENT, EPERM), which may not say either: a failed
+// run points at complain mode, which names each refusal.
+void point_at_complain_mode(const RunArgs& args, const sandbox::EnforcementPlan& plan,
+                            const sandbox::RunResult& result) {
+  if (result.exit_status == 0 || result.timed_out || !result.setup_error.empty() || args.invocation.empty()) return;
+  if (plan.landlock_abi == 0 && !plan.seccomp && !plan.namespaces) return;
+  spdlog::warn("the command failed. Files refused by Landlock or hidden by the view, and system calls refused by "
+               "seccomp, fail with EACCES, ENOENT or EPERM and are not named here. Complain mode names each one, "
+               "but enforces nothing beyond hiding the known secrets, so use it only on code you trust: {}",
+               in_complain_mode(args.invocation));
 }
 
 }  // namespace
@@ -100,6 +156,7 @@ int run_command(const RunArgs& args) {
     if (report_out) report_out->write(report::to_json(policy, features, plan, spec, result));
     if (result.exit_status != 0)
       for (const auto& hint : report::denial_hints(policy, spec, result)) spdlog::warn("{}", hint);
+    point_at_complain_mode(args, plan, result);
     return result.exit_status;
   }
 }

@@ -2,6 +2,7 @@
 
 #include <ares.h>
 
+#include <algorithm>
 #include <array>
 #include <memory>
 
@@ -233,6 +234,34 @@ Outcome answer(std::span<const std::uint8_t> query, const Lookup& lookup) {
   out.response = reply_to(q, Rcode::no_error, true, matches ? &name.address : nullptr);
   return out;
 }
+
+namespace {
+
+bool may_carry_data(std::string_view label) {
+  if (label.size() > 24) return true;
+  const bool digit = std::any_of(label.begin(), label.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const bool letter = std::any_of(label.begin(), label.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  });
+  return label.size() >= 16 && digit && letter;
+}
+
+}  // namespace
+
+std::string shown_name(std::string_view name) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= name.size()) {
+    const std::size_t dot = std::min(name.find('.', start), name.size());
+    const auto label = name.substr(start, dot - start);
+    if (!out.empty() || start > 0) out += '.';
+    out += may_carry_data(label) ? "[" + std::to_string(label.size()) + " characters]" : std::string(label);
+    start = dot + 1;
+  }
+  return out;
+}
+
+bool name_withheld(std::string_view shown) { return shown.find(" characters]") != std::string_view::npos; }
 
 std::optional<std::string> question_name(std::span<const std::uint8_t> query) {
   if (query.size() < kHeaderSize || (query[2] & 0x80) != 0) return std::nullopt;

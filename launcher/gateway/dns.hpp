@@ -46,6 +46,16 @@ Outcome answer(std::span<const std::uint8_t> query, const Lookup& lookup);
 // about; nullopt for anything answer() would not look up.
 std::optional<std::string> question_name(std::span<const std::uint8_t> query);
 
+// A refused name as airlock shows it on stderr and in the report: a name
+// carrying data out (a token, an encoded file) is what DNS exfiltration
+// looks like, and a CI log is often public. A label longer than 24
+// characters, or of 16 or more mixing letters and digits, is shown as
+// "[N characters]"; the rest, the destination's own domain, as it is.
+std::string shown_name(std::string_view name);
+
+// Whether shown_name() left something out.
+bool name_withheld(std::string_view shown);
+
 // DNS over TCP: each message is preceded by its length (RFC 1035, 4.2.2).
 class TcpFramer {
  public:

@@ -408,10 +408,10 @@ dns::Outcome Gateway::answer_dns(std::span<const std::uint8_t> query, const char
       break;
     case Result::refused:
     case Result::failed:
-      if (stats_.refuse_query(outcome.name + " (" + outcome.type + ")", outcome.detail)) {
-        spdlog::warn("dns: refused {} {}: {}", outcome.type, outcome.name, outcome.detail);
+      if (stats_.refuse_query(dns::shown_name(outcome.name) + " (" + outcome.type + ")", outcome.detail)) {
+        spdlog::warn("dns: refused {} {}: {}", outcome.type, dns::shown_name(outcome.name), outcome.detail);
       } else {
-        spdlog::debug("dns: refused {} {} again", outcome.type, outcome.name);
+        spdlog::debug("dns: refused {} {} again", outcome.type, dns::shown_name(outcome.name));
       }
       break;
     case Result::malformed:

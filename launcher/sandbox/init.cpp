@@ -15,12 +15,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 
 #include "gateway/inside.hpp"
+#include "sandbox/dns_refuser.hpp"
 #include "sandbox/limit_watch.hpp"
 #include "sandbox/run.hpp"
 #include "util/fd.hpp"
@@ -116,14 +118,16 @@ void kill_descendants() {
 }
 
 [[noreturn]] void supervise_payload(const Spec& spec, pid_t payload, int signals, int gateway_fd,
-                                   LimitWatcher& limits) {
+                                   LimitWatcher& limits, DnsRefuser* dns) {
   int payload_status = 0;
   while (true) {
     // poll(2) skips a negative descriptor: without a gateway only signals count.
-    pollfd fds[3] = {{signals, POLLIN, 0}, {gateway_fd, POLLIN, 0}, {limits.fd(), POLLIN, 0}};
-    if (poll(fds, 3, -1) < 0) continue;  // EINTR: nothing to do but wait again
+    pollfd fds[4] = {{signals, POLLIN, 0}, {gateway_fd, POLLIN, 0}, {limits.fd(), POLLIN, 0},
+                     {dns ? dns->fd() : -1, POLLIN, 0}};
+    if (poll(fds, 4, -1) < 0) continue;  // EINTR: nothing to do but wait again
     if (fds[1].revents != 0) gateway_fd = serve_gateway(gateway_fd);
     if (fds[2].revents & POLLIN) limits.tick();
+    if (fds[3].revents & POLLIN) dns->serve();
     if ((fds[0].revents & POLLIN) == 0) continue;
     signalfd_siginfo info{};
     if (read(signals, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) continue;
@@ -258,6 +262,8 @@ void init_main(const Spec& spec, int sync_fd, int error_fd, int gateway_fd, int 
     build_sandbox(spec, gateway_fd);
     // Before the go-ahead: a failure here is still reported, and nothing ran.
     LimitWatcher limits(spec.watch_limits, notes_fd);
+    std::optional<DnsRefuser> dns;
+    if (spec.dns_refuser) dns.emplace(notes_fd);
     // EPIPE: the payload ended already (it told the supervisor why); it is
     // reaped below like any end. SIGPIPE is ignored for that: without a pid
     // namespace it would kill us.
@@ -265,7 +271,7 @@ void init_main(const Spec& spec, int sync_fd, int error_fd, int gateway_fd, int 
     if (write(ready.write.get(), &kGoAhead, 1) != 1 && errno != EPIPE) throw SystemError("write to the payload", errno);
     ready.write.reset();
     close(error_fd);
-    supervise_payload(spec, payload, signals.get(), spec.gateway ? gateway_fd : -1, limits);
+    supervise_payload(spec, payload, signals.get(), spec.gateway ? gateway_fd : -1, limits, dns ? &*dns : nullptr);
   } catch (const std::exception& e) {
     // Without a pid namespace our death would not take the waiting payload
     // with it; its EOF on `ready` would, but not before this message.

@@ -95,7 +95,7 @@ void LimitWatcher::note(const char* what, bool& said) {
   }
 }
 
-std::vector<std::string> read_limit_notes(int notes_fd) {
+std::string read_notes(int notes_fd) {
   std::string text;
   char buf[256];
   while (true) {
@@ -104,9 +104,13 @@ std::vector<std::string> read_limit_notes(int notes_fd) {
     if (n <= 0) break;
     text.append(buf, static_cast<std::size_t>(n));
   }
+  return text;
+}
+
+std::vector<std::string> limits_in(const std::string& notes) {
   std::vector<std::string> limits;
-  for (std::size_t start = 0, nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1) {
-    std::string name = text.substr(start, nl - start);
+  for (std::size_t start = 0, nl; (nl = notes.find('\n', start)) != std::string::npos; start = nl + 1) {
+    std::string name = notes.substr(start, nl - start);
     if ((name == "processes" || name == "tmp") && std::find(limits.begin(), limits.end(), name) == limits.end())
       limits.push_back(std::move(name));
   }

@@ -48,7 +48,11 @@ class LimitWatcher {
   bool said_tmp_ = false;
 };
 
-// The supervisor's end: the limits the notes name, each once.
-std::vector<std::string> read_limit_notes(int notes_fd);
+// The supervisor's end: everything init wrote on its notes pipe (limits
+// reached, and the DNS refuser's names: dns_refuser.hpp), read to EOF.
+std::string read_notes(int notes_fd);
+
+// The limits `notes` name, each once.
+std::vector<std::string> limits_in(const std::string& notes);
 
 }  // namespace airlock::sandbox

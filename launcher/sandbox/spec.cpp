@@ -22,6 +22,7 @@
 #include <spdlog/spdlog.h>
 
 #include "policy/socket_families.hpp"
+#include "sandbox/dns_refuser.hpp"
 #include "sandbox/redact.hpp"
 #include "util/error.hpp"
 #include "util/path.hpp"
@@ -299,7 +300,7 @@ std::string describe_enforcement(const policy::Policy& policy, const Enforcement
 
 LoopbackBy loopback_by(const Spec& spec) {
   if (!spec.namespaces || (spec.audit && spec.audit->host_network)) return LoopbackBy::nobody;
-  return spec.gateway ? LoopbackBy::init : LoopbackBy::payload;
+  return spec.gateway || spec.dns_refuser ? LoopbackBy::init : LoopbackBy::payload;
 }
 
 Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const std::vector<std::string>& command,
@@ -368,6 +369,12 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
         mounts::add_file(spec.mounts, resolv_conf, spec.gateway->resolv_conf,
                          "the gateway's DNS stub (network.mode = \"allowlist\")");
       }
+    }
+    if (policy.network.mode == policy::NetworkMode::none && !(spec.gateway && spec.gateway->dns_stub)) {
+      spec.dns_refuser = true;
+      resolv_conf = mounts::follow_host_symlinks("/etc/resolv.conf");
+      mounts::add_file(spec.mounts, resolv_conf, refuser_resolv_conf(),
+                       "init's DNS refuser (network.mode = \"none\"): every name refused at once, and named");
     }
   }
   if (plan.namespaces)

@@ -42,6 +42,9 @@ struct Spec {
   std::optional<landlock::Ruleset> landlock;
   std::optional<seccomp::Filter> seccomp;
   std::optional<gateway::Config> gateway;  // network allowlist, forward, publish (needs namespaces)
+  // network.mode = "none" in a network namespace: init refuses and names DNS
+  // lookups (dns_refuser.hpp).
+  bool dns_refuser = false;
   std::optional<audit::Watch> audit;       // audit mode: observe, enforce nothing (audit/session.hpp)
   std::vector<int> pass_fds;  // process.pass_fds plus LISTEN_FDS sockets
   int listen_fds = 0;         // systemd socket activation: fds 3.. passed on
@@ -64,9 +67,9 @@ struct Spec {
 
 // Who brings the sandbox's loopback interface up: nobody when the command
 // stays on the host's network (audit with a "host" base) or has no network
-// namespace; init when the gateway's routes and listeners, which init sets
-// up, need it first; otherwise the payload, while init builds the mount
-// tree (start-up time).
+// namespace; init when what init sets up needs it first (the gateway's
+// routes and listeners, the DNS refuser); otherwise the payload, while init
+// builds the mount tree (start-up time).
 enum class LoopbackBy { nobody, init, payload };
 LoopbackBy loopback_by(const Spec& spec);
 

@@ -21,6 +21,7 @@
 #include "audit/observer.hpp"
 #include "gateway/channel.hpp"
 #include "gateway/gateway.hpp"
+#include "sandbox/dns_refuser.hpp"
 #include "sandbox/limit_watch.hpp"
 #include "sandbox/run.hpp"
 #include "util/fd.hpp"
@@ -209,6 +210,14 @@ void say_limits_reached(const Spec& spec, const RunResult& result) {
   }
 }
 
+// The DNS refuser's names, as the gateway's refused queries are kept: in the
+// report's network section and in a failing run's last lines.
+void record_refused_names(const std::vector<std::string>& names, RunResult& result) {
+  if (names.empty()) return;
+  if (!result.network) result.network.emplace();
+  for (const auto& name : names) result.network->refuse_query(name, "network.mode = \"none\" allows no network");
+}
+
 }  // namespace
 
 RunResult run(const Spec& spec) {
@@ -267,8 +276,10 @@ RunResult run(const Spec& spec) {
   sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   result.wall = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   // init has exited: every note it wrote is in the pipe, and EOF follows.
-  result.limits_reached = read_limit_notes(notes.read.get());
+  const std::string init_notes = read_notes(notes.read.get());
+  result.limits_reached = limits_in(init_notes);
   say_limits_reached(spec, result);
+  record_refused_names(refused_names_in(init_notes), result);
   // Everything inside is gone: what stands at a watched path now stays
   // unless it is moved aside.
   refuse_left_behind(spec, result);

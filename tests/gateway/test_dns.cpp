@@ -257,3 +257,26 @@ TEST(GatewayDns, TcpFraming) {
 
 }  // namespace
 }  // namespace airlock::gateway::dns
+
+namespace airlock::gateway::dns {
+namespace {
+
+// DNS exfiltration puts data in labels; a refused name is shown with such
+// labels withheld, and the destination's own domain kept.
+TEST(GatewayDnsShownName, LabelsThatMayCarryDataAreWithheld) {
+  EXPECT_EQ(shown_name("npm_abcdefghijklmnopqrstuvwxyz0123456789.exfil.example"), "[40 characters].exfil.example");
+  EXPECT_EQ(shown_name("AKIAABCDEFGH12345678.exfil.example"), "[20 characters].exfil.example");
+  EXPECT_EQ(shown_name("6a6f686e2d646f65.x.example"), "[16 characters].x.example");
+  EXPECT_TRUE(name_withheld(shown_name("6a6f686e2d646f65.x.example")));
+}
+
+TEST(GatewayDnsShownName, OrdinaryNamesAreShownAsTheyAre) {
+  for (const char* name : {"registry.example.org", "us-east-1.s3.example", "fonts-gstatic.example", "a.b.c",
+                           "registry-mirror-eu.example"}) {
+    EXPECT_EQ(shown_name(name), name);
+    EXPECT_FALSE(name_withheld(shown_name(name))) << name;
+  }
+}
+
+}  // namespace
+}  // namespace airlock::gateway::dns

@@ -59,7 +59,7 @@ TEST(LimitWatch, TheSupervisorReadsEachLimitOnceAndNothingElse) {
   auto notes = make_pipe();
   testing::write_all(notes.write.get(), "processes\ntmp\nprocesses\nnofile\npartial");
   notes.write.reset();
-  EXPECT_EQ(read_limit_notes(notes.read.get()), (std::vector<std::string>{"processes", "tmp"}));
+  EXPECT_EQ(limits_in(read_notes(notes.read.get())), (std::vector<std::string>{"processes", "tmp"}));
 }
 
 TEST(LimitWatch, AFullFilesystemIsFullAndTheRootIsNot) {
