@@ -59,6 +59,24 @@ probes=(
   "dnstcp allowed.test" "dnstcp evil.test" "connect 2001:db8::10 80" "connect 2001:db8::11 80"
 )
 
+# first_greeting PORT: what a host client first reads from 127.0.0.1:PORT,
+# trying for 10 s while the sandbox's server starts ("" if it never does).
+first_greeting() {
+  local greeting=""
+  for _ in $(seq 100); do
+    greeting=$($PY -c '
+import socket, sys
+try:
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+    print(s.recv(100).decode().strip())
+except OSError:
+    pass' "$1" 2>/dev/null)
+    [[ -n $greeting ]] && break
+    sleep 0.1
+  done
+  echo "$greeting"
+}
+
 # result PROBE: what the probe printed for PROBE
 result() { sed -n "s/^$1 => //p" "$OUT"; }
 
@@ -84,18 +102,7 @@ for user in root nobody; do
       sh -c "$PY probe.py 'serve 18080' & $PY probe.py $quoted; wait" \
       > "$OUT" 2> "$SCRATCH/$user/airlock-$variant.err") &
   run_pid=$!
-  published=""
-  for _ in $(seq 100); do
-    published=$($PY -c '
-import socket
-try:
-    s = socket.create_connection(("127.0.0.1", 18080), timeout=2)
-    print(s.recv(100).decode().strip())
-except OSError:
-    pass' 2>/dev/null)
-    [[ -n $published ]] && break
-    sleep 0.1
-  done
+  published=$(first_greeting 18080)
   wait "$run_pid"
   expect_eq "$who: airlock exits with the payload's status" 0 $?
   [[ -n ${AIRLOCK_TEST_VERBOSE:-} ]] && cat "$OUT" "$SCRATCH/$user/airlock-$variant.err"
@@ -190,5 +197,17 @@ for who in root nobody; do
   expect_eq "$who: mode none: nothing else" "error ENETUNREACH" "$(result 'connect 203.0.113.20 443')"
   expect_contains "$who: mode none: no names" "$(result 'resolve allowed.test')" "error gai"
   expect_eq "$who: mode none: no upstream query" "" "$(cat "$LOGS/dns.log")"
+
+  # The same without a profile file: --forward and --publish on the command line.
+  (cd "$SCRATCH/$who/project" && as_user "$who" env HOME="$SCRATCH/$who/home" PATH=/usr/bin:/bin "$AIRLOCK" -q run \
+      --forward 127.0.0.1:5432 --publish 127.0.0.1:18081 -- \
+      sh -c "$PY probe.py 'serve 18081' & $PY probe.py 'connect 127.0.0.1 5432' 'connect 203.0.113.20 443'; wait" \
+      > "$OUT" 2>&1) &
+  run_pid=$!
+  published=$(first_greeting 18081)
+  wait "$run_pid"
+  expect_eq "$who: --forward: the host service" "ok hello 127.0.0.1:5432 +echo" "$(result 'connect 127.0.0.1 5432')"
+  expect_eq "$who: --forward: nothing else" "error ENETUNREACH" "$(result 'connect 203.0.113.20 443')"
+  expect_eq "$who: --publish: a host client reaches the sandbox's server" "hello from the sandbox" "$published"
 done
 finish

@@ -98,6 +98,12 @@ void add_overrides(CLI::App* app, policy::Overrides& o) {
   app->add_option("--allow-exec", o.allow_exec, "Also allow executing from PATH (repeatable)")->type_name("PATH");
   app->add_option("--allow-net", o.allow_net, "Also allow connecting to HOST:PORT (repeatable; implies network.mode=allowlist)")
       ->type_name("HOST:PORT");
+  app->add_option("--forward", o.forward,
+                  "Reach the host's loopback service at ADDR:PORT at the same address inside (repeatable)")
+      ->type_name("ADDR:PORT");
+  app->add_option("--publish", o.publish,
+                  "Serve the sandbox's ADDR:PORT on the host at ADDR:PORT, loopback only (repeatable)")
+      ->type_name("ADDR:PORT");
   app->add_option("--keep-env", o.keep_env, "Also pass environment variable NAME (glob; secrets still dropped)")
       ->type_name("NAME");
   app->add_option("--timeout", o.timeout, "Kill the command after DUR (e.g. 30s, 10m, 1h30m); exit 124")->type_name("DUR");

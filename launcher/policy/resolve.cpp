@@ -266,6 +266,8 @@ Layer overrides_layer(const Overrides& o, const std::map<std::string, MergedFiel
   add_list("filesystem.exec", "--allow-exec", o.allow_exec);
   add_list("network.allow", "--allow-net", o.allow_net);
   add_list("environment.keep", "--keep-env", o.keep_env);
+  add_list("network.forward", "--forward", o.forward);
+  add_list("network.publish", "--publish", o.publish);
   if (!o.allow_net.empty()) {
     auto mode = merged.find("network.mode");
     if (mode == merged.end() || mode->second.scalar.text == "none") set_scalar("network.mode", "--allow-net", "allowlist");
@@ -296,7 +298,7 @@ void protect_own_configuration(Policy& policy, const Context& ctx) {
 
 bool Overrides::empty() const {
   return allow_read.empty() && allow_write.empty() && allow_exec.empty() && allow_net.empty() && keep_env.empty() &&
-         set_env.empty() && !timeout && !best_effort;
+         forward.empty() && publish.empty() && set_env.empty() && !timeout && !best_effort;
 }
 
 namespace {

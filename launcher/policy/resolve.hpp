@@ -17,6 +17,7 @@ namespace airlock::policy {
 // What `airlock run` flags add on top of the profile.
 struct Overrides {
   std::vector<std::string> allow_read, allow_write, allow_exec, allow_net, keep_env;
+  std::vector<std::string> forward, publish;  // network.forward, network.publish
   std::map<std::string, std::string> set_env;
   std::optional<std::string> timeout;
   bool best_effort = false;

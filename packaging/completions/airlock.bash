@@ -45,11 +45,11 @@ _airlock_options() {
   case $1 in
     "") echo "-h --help --version -v --verbose -q --quiet --log-format" ;;
     run) echo "-h --help -p --profile --project --allow-read --allow-write --allow-exec --allow-net" \
-              "--keep-env --set-env --timeout --best-effort --report --audit" ;;
+              "--forward --publish --keep-env --set-env --timeout --best-effort --report --audit" ;;
     audit) echo "-h --help -p --profile -o --output --report --project --timeout --best-effort" ;;
     check) echo "-h --help --project" ;;
     explain) echo "-h --help -p --profile --project --allow-read --allow-write --allow-exec --allow-net" \
-                  "--keep-env --timeout --best-effort" ;;
+                  "--forward --publish --keep-env --timeout --best-effort" ;;
     profiles) echo "-h --help --project" ;;
     doctor) echo "-h --help -p --profile --project --containers" ;;
     trust) echo "-h --help --list --forget --project" ;;
@@ -59,7 +59,7 @@ _airlock_options() {
 # Options that take a value in the next word.
 _airlock_takes_value() {
   case $1 in
-    -p | --profile | --project | --allow-read | --allow-write | --allow-exec | --allow-net | \
+    -p | --profile | --project | --allow-read | --allow-write | --allow-exec | --allow-net | --forward | --publish | \
       --keep-env | --set-env | --timeout | --report | --log-format | -o | --output) return 0 ;;
   esac
   return 1
@@ -123,7 +123,7 @@ _airlock() {
     --log-format)
       COMPREPLY=($(compgen -W "text json" -- "$cur"))
       return 0 ;;
-    --allow-net | --set-env | --timeout)
+    --allow-net | --forward | --publish | --set-env | --timeout)
       return 0 ;;  # free text: HOST:PORT, K=V, a duration
   esac
 
