@@ -47,7 +47,7 @@ result() { sed -n "s/^$2 => //p" <<<"$1"; }
 # name again), a name that resolves to a private address, an address that
 # came from no name, a host loopback service, a name that does not exist.
 task=("connect registry.test 443" "connect internal.test 80" "connect 203.0.113.30 80" "connect 127.0.0.1 5432"
-      "resolve nothere.test")
+      "resolve nothere.test" "connect 203.0.113.30 81" "connect mirror.test 8443")
 
 for who in root nobody; do
   make_fixture "$who"
@@ -72,6 +72,15 @@ for who in root nobody; do
   expect_contains "$who: audited: a name that does not exist does not resolve" \
     "$(result "$out" 'resolve nothere.test')" "error gai"
   expect_contains "$who: the audit resolved the names upstream" "$(cat "$LOGS/dns.log")" "registry.test 1"
+  # Nothing listens there: connect() fails as it would without the audit,
+  # and the attempts are listed, not granted.
+  expect_eq "$who: audited: an address nothing answers on is refused at connect()" "error ECONNREFUSED" \
+    "$(result "$out" 'connect 203.0.113.30 81')"
+  expect_eq "$who: audited: a name nothing answers on is refused at connect()" "error ECONNREFUSED" \
+    "$(result "$out" 'connect mirror.test 8443')"
+  header=$(grep -A3 '^# Attempted, NOT granted' "$OUT/gen.toml")
+  expect_contains "$who: the header lists the address attempted" "$header" "#   connect 203.0.113.30:81 ("
+  expect_contains "$who: the header lists the name attempted" "$header" "#   connect mirror.test:8443 ("
 
   gen=$(grep -v "^#" "$OUT/gen.toml")  # entries, not the comments (the command line names everything)
   expect_contains "$who: the profile switches to an allowlist" "$gen" 'mode = "allowlist"'
@@ -84,6 +93,8 @@ for who in root nobody; do
   expect_not_contains "$who: no entry for the stub" "$gen" "127.0.0.53"
   expect_not_contains "$who: no entry for the resolved address of a name" "$gen" '"203.0.113.10:443"'
   expect_not_contains "$who: no entry for a name never connected to" "$gen" "nothere.test"
+  expect_not_contains "$who: no entry for an address nothing answered on" "$gen" "203.0.113.30:81"
+  expect_not_contains "$who: no entry for a name nothing answered on" "$gen" "mirror.test"
   al check "$OUT/gen.toml" >/dev/null 2>&1
   expect_eq "$who: airlock check accepts the generated profile" 0 $?
 
@@ -91,9 +102,10 @@ for who in root nobody; do
   expect_eq "$who: report: observed by the log-only gateway" "gateway, log-only True" \
     "$(json "$OUT/audit.json" 'd["audit"]["network"]["observed_by"], d["network"]["log_only"]')"
   expect_eq "$who: report: names resolved, with their addresses" \
-    "internal.test=10.1.2.3 nothere.test=Domain name not found registry.test=203.0.113.10" \
+    "internal.test=10.1.2.3 mirror.test=203.0.113.20 nothere.test=Domain name not found registry.test=203.0.113.10" \
     "$(json "$OUT/audit.json" '" ".join(n["name"] + "=" + (",".join(n["addresses"]) or n["error"]) for n in d["audit"]["network"]["names"])')"
-  expect_eq "$who: report: connections to names" "internal.test:80 registry.test:443" \
+  expect_eq "$who: report: connections to names (mirror.test:8443 attempted)" \
+    "internal.test:80 mirror.test:8443 registry.test:443" \
     "$(json "$OUT/audit.json" '" ".join(c["to"] for c in d["audit"]["network"]["named_connections"])')"
   expect_eq "$who: report: the base would have refused the name" True \
     "$(json "$OUT/audit.json" 'any(v["kind"] == "connect" and v["subject"] == "registry.test:443" for v in d["audit"]["would_be_denied"])')"

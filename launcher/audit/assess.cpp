@@ -67,6 +67,8 @@ class Assessor {
     for (const auto& [path, record] : seen_.paths) assess_path(path, record);
     for (const auto& [to, calls] : seen_.destinations) assess_destination(to, calls);
     for (const auto& [to, use] : seen_.named) assess_named(to, use);
+    for (const auto& [to, error] : seen_.unconnected)
+      out_.unconnected.push_back(to + (error.empty() ? "" : " (" + error + ")"));
     std::sort(out_.allow.begin(), out_.allow.end());
     out_.allow.erase(std::unique(out_.allow.begin(), out_.allow.end()), out_.allow.end());
     for (const auto& socket : seen_.unix_sockets)
@@ -198,6 +200,7 @@ class Assessor {
   }
 
   void assess_destination(const Destination& to, const std::set<std::string>& calls) {
+    if (seen_.unconnected.count(to.text()) != 0) return;  // an attempt: listed, never granted
     const std::string how = join_calls(calls);
     if (base_.mode == policy::NetworkMode::host) {
       // The host network, narrowed (by Landlock) to the allowed TCP ports when any are listed.
@@ -236,6 +239,7 @@ class Assessor {
   // other special addresses unless an address rule names them, each such
   // address too.
   void assess_named(const NamedDestination& to, const NamedUse& use) {
+    if (seen_.unconnected.count(to.text()) != 0) return;  // an attempt: listed, never granted
     const std::string how = use.calls.empty() ? "connect" : join_calls(use.calls);
     if (base_.mode == policy::NetworkMode::host) {
       if (base_.allow.empty() || port_allowed(to.port)) return;

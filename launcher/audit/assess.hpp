@@ -72,6 +72,8 @@ struct Assessment {
   std::map<std::string, std::string> guarded;  // such an address ("10.1.2.3:80") -> the name and range behind it
   std::vector<Destination> dns;        // resolvers contacted (port 53): served by the gateway's stub
   std::map<std::string, std::uint64_t> syscalls;  // refused by the base, used -> times
+  // Attempts nothing answered: "203.0.113.9:80 (Connection refused)", sorted; never granted.
+  std::vector<std::string> unconnected;
 };
 
 Assessment assess(const Observations& seen, const BaseView& base, const Places& places);

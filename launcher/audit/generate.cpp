@@ -325,6 +325,11 @@ void write_header(std::ostringstream& out, const ProfilePlan& plan, const Assess
           << comment_safe(r.why) << "\n";
     for (const auto& r : plan.network_refused) out << "#   connect " << comment_safe(r) << "\n";
   }
+  if (!assessment.unconnected.empty()) {
+    out << "#\n# Attempted, NOT granted (nothing answered from the host, so the command's connect()\n"
+        << "# failed as it would have without the audit):\n";
+    for (const auto& to : assessment.unconnected) out << "#   connect " << comment_safe(to) << "\n";
+  }
 }
 
 void write_syscalls(std::ostringstream& out, const ProfilePlan& plan) {

@@ -87,6 +87,10 @@ struct Observations {
   std::map<std::string, NameLookup> names;
   std::map<NamedDestination, NamedUse> named;
   std::set<std::string> unrelayed;  // attempts no gateway listener took ("udp name:443")
+  // Destinations ("name:443", "203.0.113.9:80") every connection to which
+  // failed from the host (nothing answered, or the name did not resolve)
+  // -> the last error: attempts, never granted.
+  std::map<std::string, std::string> unconnected;
   std::set<std::uint16_t> bound_ports;   // ports the command bound itself
   std::set<std::string> unix_sockets;    // connected paths; "@name" when abstract
   std::map<std::string, std::uint64_t> denied_calls;  // calls the base refuses -> times used

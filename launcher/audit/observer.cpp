@@ -68,6 +68,14 @@ void respond_continue(int listener, std::uint64_t id) {
   }
 }
 
+void respond_error(int listener, std::uint64_t id, int error) {
+  seccomp_notif_resp response{};
+  response.id = id;
+  response.error = -error;
+  while (::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &response) != 0 && errno == EINTR) {
+  }
+}
+
 }  // namespace
 
 struct Observer::Seen {
@@ -84,6 +92,8 @@ struct Observer::Seen {
 Observer::Observer(UniqueFd listener, const Watch& watch)
     : listener_(std::move(listener)), out_(watch.observations), notify_by_default_(watch.notify_by_default) {
   if (!out_) out_ = std::make_shared<Observations>();
+  answers_ = std::make_shared<UniqueFd>(static_cast<int>(
+      check_syscall(::fcntl(listener_.get(), F_DUPFD_CLOEXEC, 0), "duplicate the seccomp listener")));
   // The caller waits while we look: ask the kernel to hand the CPU straight
   // from it to us and back (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP), instead of
   // two scheduler wake-ups per call. Older kernels refuse; it is only faster.
@@ -137,8 +147,15 @@ void Observer::serve(const seccomp_notif& request) {
     if (seen.executed) out.executed.insert(*seen.executed);
     if (seen.denied != nullptr) ++out.denied_calls[*seen.denied];
     if (seen.unreadable) ++out.unreadable;
-    // Last before the call goes on: the connection must find its listener.
-    if (seen.tcp_connect && tcp_connect_) tcp_connect_(*seen.tcp_connect);
+    // Last before the call goes on: the connection must find its listener,
+    // and one nothing answers fails here, as it would without the audit.
+    if (seen.tcp_connect && tcp_connect_) {
+      tcp_connect_(*seen.tcp_connect, [answers = answers_, id = request.id](int error) {
+        if (error == 0) respond_continue(answers->get(), id);
+        else respond_error(answers->get(), id, error);
+      });
+      return;
+    }
   }
   respond_continue(listener_.get(), request.id);
 }

@@ -38,11 +38,15 @@ class Observer {
 
   const Observations& observations() const { return *out_; }
 
-  // Called, before the call continues, for each connect() of a TCP socket
-  // to an IP address (and sendto() with one: TCP Fast Open): audit's
-  // log-only gateway makes a listener for the connection it is about to
-  // receive (gateway::Gateway::expect). Never told of a stale call.
-  using TcpConnectHook = std::function<void(const Destination&)>;
+  // Called for each connect() of a TCP socket to an IP address (and
+  // sendto() with one: TCP Fast Open), which waits until `answer` is called:
+  // with 0 it goes on, with an errno it fails with that errno. Audit's
+  // log-only gateway first makes the connection from the host, then a
+  // listener for the one it is about to receive (gateway::Gateway::expect).
+  // `answer` may be called later, from another poll loop turn, but once.
+  // Never told of a stale call.
+  using Answer = std::function<void(int error)>;
+  using TcpConnectHook = std::function<void(const Destination&, Answer answer)>;
   void on_tcp_connect(TcpConnectHook hook) { tcp_connect_ = std::move(hook); }
 
  private:
@@ -57,6 +61,10 @@ class Observer {
   const std::string& denied_name(int nr);
 
   UniqueFd listener_;
+  // The same listener, for answers given after this call returns: whoever
+  // holds an Answer keeps it open (a closed descriptor's number could be
+  // another file's by then).
+  std::shared_ptr<UniqueFd> answers_;
   std::shared_ptr<Observations> out_;
   bool notify_by_default_;
   std::unordered_map<int, const WatchedCall*> calls_;

@@ -33,6 +33,7 @@ void absorb(Observations& seen, const gateway::Traffic& traffic) {
     it = seen.destinations.erase(it);
   }
   for (const auto& [destination, record] : traffic.connections) {
+    if (record.count > 0 && record.failed >= record.count) seen.unconnected[destination] = record.error;
     if (record.name.empty()) continue;  // a literal address: the observer has it
     auto& use = seen.named[NamedDestination{record.name, record.to.port}];
     use.relayed += record.count;

@@ -131,6 +131,7 @@ void Gateway::dispatch(std::uint64_t tok, std::uint32_t events) {
     case Kind::notify: return on_notification();
     case Kind::handoff: return on_handoff(id);
     case Kind::handoff_sweep: return sweep_handoffs();
+    case Kind::preflight: return on_preflight(id);
   }
 }
 
@@ -248,6 +249,21 @@ void Gateway::handle_inside(UniqueFd socket, const SocketAddress& local) {
   Decision decision = config_.log_only ? decide_logged(config_, matcher_, synthetic_, local)
                                        : decide_connection(config_, matcher_, synthetic_, local);
   if (config_.log_only && decision.action != Decision::Action::dns) record_connection(decision, local);
+  if (auto made = preconnected_.find(local); made != preconnected_.end() && !made->second.empty()) {
+    // A preflight made this connection already: relay over it.
+    UniqueFd upstream = std::move(made->second.front());
+    made->second.pop_front();
+    if (made->second.empty()) preconnected_.erase(made);
+    sockaddr_storage peer{};
+    socklen_t length = sizeof peer;
+    const auto to = ::getpeername(upstream.get(), reinterpret_cast<sockaddr*>(&peer), &length) == 0
+                        ? SocketAddress::from_sockaddr(peer)
+                        : std::nullopt;
+    if (to) {
+      const auto route = decision.action == Decision::Action::forward ? Route::forward : Route::egress;
+      return start_relay(route, std::move(socket), {*to}, decision, std::move(upstream));
+    }
+  }
   switch (decision.action) {
     case Decision::Action::deny:
       return deny(std::move(socket), decision.destination, decision.reason);

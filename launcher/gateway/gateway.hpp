@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <memory>
@@ -52,11 +53,17 @@ class Gateway {
 
   // Log-only mode: the sandbox is about to connect() a TCP socket to
   // `destination` (audit's seccomp observer saw the call, which waits for
-  // us). Makes sure a listener in the sandbox takes that connection, unless
-  // something inside (the command's own server) already listens there.
-  // Blocks until init has answered, at most kListenWait. Does nothing in
-  // the other modes; never throws.
-  void expect(const SocketAddress& destination) noexcept;
+  // `answer`). Unless something inside (the command's own server) already
+  // listens there, the connection is first made from the host, as a run
+  // would let it be: when that fails, `answer` gets its errno (the command's
+  // connect() fails as it would without the audit, and the destination is
+  // recorded as an attempt only); when it succeeds, a listener in the
+  // sandbox takes the command's connection, which is relayed over the one
+  // already made, and `answer` gets 0. `answer` is called exactly once, now
+  // or from process(). Asking init for the listener blocks at most
+  // kListenWait. In the other modes `answer(0)` at once; never throws.
+  using Answer = std::function<void(int error)>;
+  void expect(const SocketAddress& destination, Answer answer) noexcept;
 
   // Handoff (gateway_handoff.cpp): the payload's seccomp listener, which
   // notifies each connect(). From now on every TCP connect() of the
@@ -75,7 +82,7 @@ class Gateway {
  private:
   enum class Kind : std::uint64_t {
     channel = 1, listener, publish, dns_udp, dns_tcp, relay, resolver_socket, resolver_timer, observer,
-    on_demand, sweep_timer, notify, handoff, handoff_sweep
+    on_demand, sweep_timer, notify, handoff, handoff_sweep, preflight
   };
   enum class Route { egress, forward, publish };
   struct RelayInfo {
@@ -126,6 +133,16 @@ class Gateway {
     std::vector<std::string> attempts;
     int last_error = ECONNREFUSED;
   };
+  struct Preflight {  // log-only mode: a connection made from the host before the command's goes on
+    SocketAddress to;  // where the command connects (a literal or synthetic address)
+    Decision decision;
+    std::vector<SocketAddress> candidates;
+    std::size_t next = 0;
+    UniqueFd socket;
+    std::string attempts;
+    int last_error = ECONNREFUSED;
+    Answer answer;
+  };
   struct OnDemand {  // log-only mode: a listener for one destination
     UniqueFd socket;
     SocketAddress address;
@@ -174,6 +191,10 @@ class Gateway {
   void on_sweep();
   void arm_sweep(std::chrono::steady_clock::duration after);
   void on_observer_log_only(const Observed& seen);
+  void start_preflight(Preflight preflight);
+  void preflight_next(std::uint64_t id);
+  void on_preflight(std::uint64_t id);
+  void finish_preflight(std::uint64_t id, int error);
 
   // Handoff (gateway_handoff.cpp).
   void on_notification();
@@ -206,6 +227,8 @@ class Gateway {
   std::map<std::uint64_t, OnDemand> on_demand_;
   std::map<SocketAddress, std::uint64_t> on_demand_ids_;
   std::set<SocketAddress> expected_;  // every destination expect() was told of (bounded)
+  std::map<std::uint64_t, Preflight> preflights_;
+  std::map<SocketAddress, std::deque<UniqueFd>> preconnected_;  // made by a preflight, for the inside connection
   UniqueFd sweep_timer_;
   std::uint64_t next_id_ = 1;
   UniqueFd notify_;  // handoff: the payload's seccomp listener

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sys/timerfd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <spdlog/spdlog.h>
@@ -91,10 +92,10 @@ void Gateway::record_failure(const std::string& destination, const std::string& 
 
 // ---- listeners on demand
 
-void Gateway::expect(const SocketAddress& raw) noexcept {
-  if (!config_.log_only || !channel_) return;
+void Gateway::expect(const SocketAddress& raw, Answer answer) noexcept {
+  if (!config_.log_only || !channel_) return answer(0);
   const SocketAddress to{raw.ip.unmapped(), raw.port};
-  if (to.port == 0 || unspecified(to.ip) || to == config_.dns) return;
+  if (to.port == 0 || unspecified(to.ip) || to == config_.dns) return answer(0);
   try {
     if (expected_.size() < Traffic::kMaxRecords) expected_.insert(to);
     const auto now = std::chrono::steady_clock::now();
@@ -102,33 +103,152 @@ void Gateway::expect(const SocketAddress& raw) noexcept {
       OnDemand& listener = on_demand_.at(it->second);
       ++listener.expected;
       listener.last = now;
-      return;
+    } else {
+      if (on_demand_.size() >= kMaxOnDemandListeners) {
+        spdlog::warn("network: {} listeners made on demand are open; a connection to {} is not relayed",
+                     on_demand_.size(), to.str());
+        return answer(0);
+      }
+      UniqueFd socket;
+      const int err = request_listener(to, socket);
+      if (err == EADDRINUSE) {
+        spdlog::debug("network: {} is served inside the sandbox", to.str());
+        return answer(0);
+      }
+      if (err != 0) {
+        spdlog::warn("network: cannot listen for a connection to {}: {}", to.str(), std::strerror(err));
+        return answer(0);
+      }
+      const std::uint64_t id = next_id_++;
+      poller_.add(socket.get(), token(Kind::on_demand, id), EPOLLIN);
+      on_demand_.emplace(id, OnDemand{std::move(socket), to, 1, now});
+      on_demand_ids_[to] = id;
+      itimerspec armed{};
+      check_syscall(::timerfd_gettime(sweep_timer_.get(), &armed), "read the gateway's timer");
+      if (armed.it_value.tv_sec == 0 && armed.it_value.tv_nsec == 0) arm_sweep(kListenIdle);
     }
-    if (on_demand_.size() >= kMaxOnDemandListeners) {
-      spdlog::warn("network: {} listeners made on demand are open; a connection to {} is not relayed",
-                   on_demand_.size(), to.str());
-      return;
-    }
-    UniqueFd socket;
-    const int err = request_listener(to, socket);
-    if (err == EADDRINUSE) {
-      spdlog::debug("network: {} is served inside the sandbox", to.str());
-      return;
-    }
-    if (err != 0) {
-      spdlog::warn("network: cannot listen for a connection to {}: {}", to.str(), std::strerror(err));
-      return;
-    }
-    const std::uint64_t id = next_id_++;
-    poller_.add(socket.get(), token(Kind::on_demand, id), EPOLLIN);
-    on_demand_.emplace(id, OnDemand{std::move(socket), to, 1, now});
-    on_demand_ids_[to] = id;
-    itimerspec armed{};
-    check_syscall(::timerfd_gettime(sweep_timer_.get(), &armed), "read the gateway's timer");
-    if (armed.it_value.tv_sec == 0 && armed.it_value.tv_nsec == 0) arm_sweep(kListenIdle);
+    Preflight preflight;
+    preflight.to = to;
+    preflight.decision = decide_logged(config_, matcher_, synthetic_, to);
+    preflight.answer = std::move(answer);
+    start_preflight(std::move(preflight));
   } catch (const std::exception& e) {
     spdlog::error("network: gateway: a listener for {}: {}", to.str(), e.what());
+    if (answer) answer(0);
   }
+}
+
+// ---- preflights: the connection made from the host before the command's goes on
+
+void Gateway::start_preflight(Preflight preflight) {
+  const std::uint64_t id = next_id_++;
+  const Decision& decision = preflight.decision;
+  switch (decision.action) {
+    case Decision::Action::deny:
+      preflight.attempts = decision.reason;
+      preflights_.emplace(id, std::move(preflight));
+      return finish_preflight(id, ECONNREFUSED);
+    case Decision::Action::dns:
+      preflight.answer(0);
+      return;
+    case Decision::Action::forward:
+    case Decision::Action::connect:
+      preflight.candidates = {decision.target};
+      break;
+    case Decision::Action::resolve:
+      if (decision.pinned) {
+        preflight.candidates = {{*decision.pinned, preflight.to.port}};
+        break;
+      }
+      {
+        const std::string name = decision.name;
+        preflights_.emplace(id, std::move(preflight));
+        resolver_.resolve(name, [this, id](const Resolution& resolution) {
+          auto it = preflights_.find(id);
+          if (it == preflights_.end()) return;
+          record_resolution(it->second.decision.destination, resolution);
+          if (!resolution.error.empty()) {
+            it->second.attempts = "cannot resolve " + it->second.decision.name + ": " + resolution.error;
+            return finish_preflight(id, EHOSTUNREACH);
+          }
+          for (const auto& address : resolution.addresses)
+            it->second.candidates.push_back({address.unmapped(), it->second.to.port});
+          preflight_next(id);
+        });
+      }
+      return;
+  }
+  preflights_.emplace(id, std::move(preflight));
+  preflight_next(id);
+}
+
+void Gateway::preflight_next(std::uint64_t id) {
+  auto it = preflights_.find(id);
+  if (it == preflights_.end()) return;
+  Preflight& p = it->second;
+  while (p.next < p.candidates.size()) {
+    const SocketAddress& target = p.candidates[p.next++];
+    if (p.socket) {
+      poller_.remove(p.socket.get());
+      p.socket.reset();
+    }
+    p.socket = UniqueFd(::socket(target.ip.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!p.socket) {
+      p.last_error = errno;
+      p.attempts += (p.attempts.empty() ? "" : "; ") + target.str() + ": " + std::strerror(errno);
+      continue;
+    }
+    socklen_t length = 0;
+    const auto sa = target.to_sockaddr(length);
+    int rc;
+    do rc = ::connect(p.socket.get(), reinterpret_cast<const sockaddr*>(&sa), length);
+    while (rc < 0 && errno == EINTR);
+    if (rc == 0) return finish_preflight(id, 0);
+    if (errno == EINPROGRESS) {
+      poller_.add(p.socket.get(), token(Kind::preflight, id), EPOLLOUT);
+      return;
+    }
+    p.last_error = errno;
+    p.attempts += (p.attempts.empty() ? "" : "; ") + target.str() + ": " + std::strerror(errno);
+  }
+  finish_preflight(id, p.last_error);
+}
+
+void Gateway::on_preflight(std::uint64_t id) {
+  auto it = preflights_.find(id);
+  if (it == preflights_.end()) return;
+  Preflight& p = it->second;
+  int err = 0;
+  socklen_t length = sizeof err;
+  if (::getsockopt(p.socket.get(), SOL_SOCKET, SO_ERROR, &err, &length) != 0) err = errno;
+  if (err == EINPROGRESS || err == EALREADY) return;
+  if (err == 0) return finish_preflight(id, 0);
+  p.last_error = err;
+  p.attempts += (p.attempts.empty() ? "" : "; ") + p.candidates[p.next - 1].str() + ": " + std::strerror(err);
+  preflight_next(id);
+}
+
+// Success: the connection waits for the command's, which goes on. Failure:
+// the command's connect() fails with the same errno, its listener is given
+// back, and the destination is recorded as an attempt that never connected.
+void Gateway::finish_preflight(std::uint64_t id, int error) {
+  auto node = preflights_.extract(id);
+  if (node.empty()) return;
+  Preflight& p = node.mapped();
+  if (p.socket) poller_.remove(p.socket.get());
+  if (error == 0) {
+    preconnected_[p.to].push_back(std::move(p.socket));
+    return p.answer(0);
+  }
+  record_connection(p.decision, p.to);
+  record_failure(p.decision.destination, p.attempts.empty() ? std::strerror(error) : p.attempts);
+  ++stats_.connections_failed;
+  spdlog::warn("network: {}: cannot connect: {}", p.decision.destination, p.attempts);
+  if (auto it = on_demand_ids_.find(p.to); it != on_demand_ids_.end()) {
+    OnDemand& listener = on_demand_.at(it->second);
+    if (--listener.expected <= 0) close_on_demand(it->second);
+  }
+  p.answer(error);
 }
 
 // Asks init for the listener and waits for its answer; replies to requests
@@ -186,6 +306,8 @@ void Gateway::close_on_demand(std::uint64_t id) {
   auto it = on_demand_.find(id);
   if (it == on_demand_.end()) return;
   poller_.remove(it->second.socket.get());
+  // A connection made for a command that then did not connect is closed too.
+  preconnected_.erase(it->second.address);
   on_demand_ids_.erase(it->second.address);
   on_demand_.erase(it);
 }
@@ -199,7 +321,12 @@ void Gateway::on_sweep() {
   auto next = std::chrono::steady_clock::duration::max();
   for (const auto& [id, listener] : on_demand_) {
     const auto since = now - listener.last;
-    if (since >= kListenIdle) {
+    // A connection still being made from the host keeps its listener.
+    const bool preflight = std::any_of(preflights_.begin(), preflights_.end(),
+                                       [&](const auto& entry) { return entry.second.to == listener.address; });
+    if (preflight) {
+      next = std::min(next, std::chrono::steady_clock::duration(kListenIdle));
+    } else if (since >= kListenIdle) {
       idle.push_back(id);
     } else {
       next = std::min(next, std::chrono::steady_clock::duration(kListenIdle) - since);

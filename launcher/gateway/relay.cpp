@@ -102,7 +102,8 @@ void Relay::connect_next(UniqueFd socket) {
     int rc;
     do rc = ::connect(b_.get(), reinterpret_cast<const sockaddr*>(&sa), length);
     while (rc < 0 && errno == EINTR);
-    if (rc == 0) {
+    // EISCONN: a socket given already connected (audit's preflight).
+    if (rc == 0 || errno == EISCONN) {
       start_relaying();
       return;
     }

@@ -142,8 +142,10 @@ class Supervision {
       // Audit behind the log-only gateway: each TCP connect() the observer
       // sees gets a listener in the sandbox before it goes on.
       if (gateway_ && spec_.gateway && spec_.gateway->log_only) {
-        observer_->on_tcp_connect([gateway = gateway_](const audit::Destination& to) {
-          if (const auto ip = gateway::IpAddress::parse(to.address)) gateway->expect({*ip, to.port});
+        observer_->on_tcp_connect([gateway = gateway_](const audit::Destination& to, audit::Observer::Answer answer) {
+          const auto ip = gateway::IpAddress::parse(to.address);
+          if (!ip) return answer(0);
+          gateway->expect({*ip, to.port}, std::move(answer));
         });
       }
       return;

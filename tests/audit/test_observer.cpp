@@ -265,13 +265,37 @@ TEST(AuditObserver, TcpConnectsAreAnnouncedBeforeTheyGoOn) {
         const int t = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         return ::connect(t, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 ? 0 : 3;
       },
-      [&](const Destination& to) {
+      [&](const Destination& to, const Observer::Answer& answer) {
         told.push_back(to.text());
         (void)::listen(server.get(), 4);
+        answer(0);
       });
   EXPECT_EQ(w.status, 0) << "the TCP connect found the listener the hook made";
   EXPECT_EQ(told, std::vector<std::string>{"127.0.0.1:" + std::to_string(ntohs(addr.sin_port))})
       << "UDP connect() and sendto() are not announced";
+}
+
+// Audit's gateway makes the connection from the host first: when nothing
+// answers there, the command's connect() fails with that errno, answered
+// after the hook has returned (the call waits in the kernel meanwhile).
+TEST(AuditObserver, ATcpConnectTheHookRefusesFailsWithItsErrno) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(9);
+  Observer::Answer later;
+  const auto w = run_watched(
+      test_watch(),
+      [&] {
+        const int t = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (::connect(t, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return 1;
+        return errno == ECONNREFUSED ? 0 : 2;
+      },
+      [&](const Destination&, Observer::Answer answer) {
+        later = std::move(answer);
+        later(ECONNREFUSED);
+      });
+  EXPECT_EQ(w.status, 0) << "connect() failed with the hook's ECONNREFUSED";
 }
 
 TEST(AuditObserver, CallsTheBaseRefusesAreCountedAndStillRun) {

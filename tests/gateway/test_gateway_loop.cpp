@@ -239,6 +239,8 @@ TEST(GatewayLoop, LogOnlyAnswersRelaysAndRecordsEverything) {
     namespaces::bring_up_loopback();
     std::uint16_t greeter_port = 0;
     auto greeter = listen_on_loopback(greeter_port);
+    std::uint16_t closed_port = 0;
+    listen_on_loopback(closed_port);  // closed again at once: nothing answers there
     auto dns = udp_on_loopback(5353);
 
     policy::Network base;  // mode "none": the audit relays all the same
@@ -279,6 +281,7 @@ TEST(GatewayLoop, LogOnlyAnswersRelaysAndRecordsEverything) {
         testing::write_all(announce[1], where.str() + "\n");
         char go = 0;
         if (::read(ack[0], &go, 1) != 1) return std::string("no ack");
+        if (go != 'g') return std::string("refused at connect");
         return exchange(to, port, 10);
       };
       const auto synthetic = [](const std::string& answer) {
@@ -292,6 +295,7 @@ TEST(GatewayLoop, LogOnlyAnswersRelaysAndRecordsEverything) {
       report += "named_again_unannounced=" + exchange(synthetic(known), greeter_port, 10) + "\n";
       report += "host_loopback=" + connect_announced(IpAddress::v4(127, 0, 0, 1), greeter_port) + "\n";
       report += "own_server=" + connect_announced(IpAddress::v4(127, 0, 0, 1), own_port) + "\n";
+      report += "nothing_answers=" + connect_announced(IpAddress::v4(127, 0, 0, 1), closed_port) + "\n";
       const auto pinned = ask_stub("pinned.test");
       report += "pinned=" + connect_announced(synthetic(pinned), greeter_port) + "\n";
       report += "unannounced=" + exchange(IpAddress::v4(203, 0, 113, 9), 80, 10) + "\n";
@@ -319,9 +323,11 @@ TEST(GatewayLoop, LogOnlyAnswersRelaysAndRecordsEverything) {
           const auto line = pending.substr(0, nl);
           pending.erase(0, nl + 1);
           const auto colon = line.rfind(':');
+          // What audit's observer does: the connect() goes on, or fails
+          // with the errno, when the gateway answers (maybe later).
           gateway.expect({IpAddress::parse(line.substr(0, colon)).value(),
-                          static_cast<std::uint16_t>(std::stoi(line.substr(colon + 1)))});
-          testing::write_all(ack[1], "g");
+                          static_cast<std::uint16_t>(std::stoi(line.substr(colon + 1)))},
+                         [fd = ack[1]](int error) { testing::write_all(fd, error == 0 ? "g" : "r"); });
         }
       }
     }
@@ -352,13 +358,15 @@ TEST(GatewayLoop, LogOnlyAnswersRelaysAndRecordsEverything) {
       auto it = t.connections.find(key);
       if (it == t.connections.end()) return std::string("absent");
       std::string text = it->second.name + " " + std::to_string(it->second.count) + " " +
-                         (it->second.host_loopback ? "loopback" : "remote");
+                         (it->second.host_loopback ? "loopback" : "remote") +
+                         (it->second.failed ? " failed=" + std::to_string(it->second.failed) : "");
       for (const auto& a : it->second.resolved) text += " " + a.str();
       return text;
     };
     out += "conn_named=" + connection("known.test:" + g) + "\n";
     out += "conn_loopback=" + connection("127.0.0.1:" + g) + "\n";
     out += "conn_pinned=" + connection("pinned.test:" + g) + "\n";
+    out += "conn_nothing=" + connection("127.0.0.1:" + std::to_string(closed_port)) + "\n";
     out += "connections=" + std::to_string(t.connections.size()) + "\n";
     out += "synthetic=" + std::to_string(t.synthetic.size()) + "\n";
     return 0;
@@ -372,6 +380,8 @@ TEST(GatewayLoop, LogOnlyAnswersRelaysAndRecordsEverything) {
   EXPECT_EQ(v["named_again_unannounced"], "ECONNREFUSED") << "the listener was closed once it was used";
   EXPECT_EQ(v["host_loopback"], "ok hello");
   EXPECT_EQ(v["own_server"], "ok mine") << "the command's own server keeps its connections";
+  EXPECT_EQ(v["nothing_answers"], "refused at connect") << "connect() fails as it would without the audit";
+  EXPECT_EQ(v["conn_nothing"], " 1 loopback failed=1") << "recorded as an attempt that never connected";
   EXPECT_EQ(v["pinned"], "ok hello");
   EXPECT_EQ(v["unannounced"], "ENETUNREACH");
   EXPECT_EQ(v["log_only"], "1");
@@ -382,7 +392,7 @@ TEST(GatewayLoop, LogOnlyAnswersRelaysAndRecordsEverything) {
   EXPECT_EQ(v["conn_named"], "known.test 1 remote 127.0.0.1");
   EXPECT_EQ(v["conn_loopback"], " 1 loopback");
   EXPECT_EQ(v["conn_pinned"], "pinned.test 1 remote 127.0.0.1");
-  EXPECT_EQ(v["connections"], "3") << run.output;
+  EXPECT_EQ(v["connections"], "4") << run.output;
   EXPECT_EQ(v["synthetic"], "2");
 }
 
