@@ -88,6 +88,13 @@ for who in root nobody; do
   OUT="$SCRATCH/$who/out"
   mkdir -p "$OUT" && chmod 777 "$OUT"
   in_project() { local dir=$1; shift; (cd "$dir" && as_user "$who" env HOME="$FAKE_HOME" PATH=/usr/bin:/bin "$@"); }
+  # The same with HOME a new, empty directory (fresh_home WHO makes it).
+  in_project_fresh() { local dir=$1; shift; (cd "$dir" && as_user "$who" env HOME="$FRESH_HOME" PATH=/usr/bin:/bin "$@"); }
+  fresh_home() {
+    FRESH_HOME="$SCRATCH/$1/fresh-home-$RANDOM"
+    mkdir -m 700 "$FRESH_HOME"
+    [[ $1 == root ]] || chown "$NOBODY:$NOBODY" "$FRESH_HOME"
+  }
 
   # ---------------------------------------------------------------- npm
   NPM="$SCRATCH/$who/npm-proj"
@@ -118,8 +125,8 @@ EOF
   expect_eq "$who: npm: the install script ran" yes "$([[ -f $NPM/node_modules/local-pkg/built.txt ]] && echo yes)"
   check_generated "$who" npm "$OUT/npm.toml" "$OUT/npm.json"
   gen=$(cat "$OUT/npm.toml")
-  expect_contains "$who: npm: npm's cache is granted by directory" "$gen" '"?${home}/.npm"'
-  expect_contains "$who: npm: the install script's cache is granted" "$gen" '"?${home}/.cache/local-pkg"'
+  expect_contains "$who: npm: npm's cache is granted by directory, created when missing" "$gen" '"+${home}/.npm"'
+  expect_contains "$who: npm: the install script's cache is granted" "$gen" '"+${home}/.cache/local-pkg"'
   expect_contains "$who: npm: ~/.npmrc is reported as a secret touched" "$gen" '${home}/.npmrc: read'
 
   npm_clean
@@ -132,6 +139,15 @@ EOF
   expect_eq "$who: npm: round trip: npm install succeeds under the generated profile" 0 $?
   expect_eq "$who: npm: round trip: the install script ran" yes \
     "$([[ -f $NPM/node_modules/local-pkg/post.txt && -f $FAKE_HOME/.cache/local-pkg/stamp ]] && echo yes)"
+  # A fresh machine: a home with nothing in it, not even the caches the
+  # audit saw created; the profile creates them.
+  npm_clean
+  fresh_home "$who"
+  in_project_fresh "$NPM" "$AIRLOCK" -q run --profile "$OUT/npm.toml" -- npm install >/dev/null 2>&1
+  expect_eq "$who: npm: on a fresh home: npm install succeeds under the generated profile" 0 $?
+  expect_eq "$who: npm: on a fresh home: the caches were created, owned by the user, 0700" \
+    "$(id -u "$([[ $who == root ]] && echo root || echo nobody)") 700 $(id -u "$([[ $who == root ]] && echo root || echo nobody)") 700" \
+    "$(stat -c '%u %a' "$FRESH_HOME/.npm" "$FRESH_HOME/.cache/local-pkg" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
   out=$(in_project "$NPM" "$AIRLOCK" -q run --profile "$OUT/npm.toml" -- \
         node -e "console.log(require('fs').readFileSync(process.env.HOME + '/.ssh/id_rsa', 'utf8'))" 2>&1)
   expect_eq "$who: npm: reading a secret fails under the generated profile" 1 $?
@@ -171,7 +187,8 @@ EOF
   check_generated "$who" make "$OUT/make.toml" "$OUT/make.json"
   gen=$(cat "$OUT/make.toml")
   expect_contains "$who: make: the headers outside the project are granted" "$gen" "\"$SDK\""
-  expect_contains "$who: make: the build cache is granted by directory" "$gen" '"?${home}/.cache/cbuild"'
+  expect_contains "$who: make: the build cache is granted by directory, created when missing" "$gen" \
+    '"+${home}/.cache/cbuild"'
   in_project "$C" make clean >/dev/null
   in_project "$C" "$AIRLOCK" -q audit -o "$OUT/make2.toml" -- make >/dev/null 2>&1
   if cmp -s "$OUT/make.toml" "$OUT/make2.toml"; then pass "$who: make: auditing the same build again gives the same profile"
@@ -181,6 +198,21 @@ EOF
   out=$(in_project "$C" "$AIRLOCK" -q run --profile "$OUT/make.toml" -- make 2>&1)
   expect_eq "$who: make: round trip: the clean build succeeds under the generated profile" 0 $?
   expect_contains "$who: make: round trip: and the program runs" "$out" 5
+  in_project "$C" make clean >/dev/null
+  fresh_home "$who"
+  out=$(in_project_fresh "$C" "$AIRLOCK" -q run --profile "$OUT/make.toml" -- make 2>&1)
+  expect_eq "$who: make: on a fresh home: the build succeeds under the generated profile" 0 $?
+  expect_eq "$who: make: on a fresh home: its cache was created" yes "$([[ -x $FRESH_HOME/.cache/cbuild/app ]] && echo yes)"
+  # An earlier step left ~/.cache a link to elsewhere: the directory is not
+  # made through it (nothing a step wrote is followed outside the sandbox).
+  in_project "$C" make clean >/dev/null
+  fresh_home "$who"
+  ln -s "$SCRATCH/$who/elsewhere" "$FRESH_HOME/.cache"
+  err=$(in_project_fresh "$C" "$AIRLOCK" run --profile "$OUT/make.toml" -- true 2>&1)
+  expect_eq "$who: make: a planted link: nothing is made where it leads" no \
+    "$([[ -e $SCRATCH/$who/elsewhere ]] && echo yes || echo no)"
+  expect_contains "$who: make: a planted link: the run says why the cache stays unwritable" "$err" \
+    ".cache: a link or a file, not followed"
   in_project "$C" make clean >/dev/null
   in_project "$C" "$AIRLOCK" -q run --profile "$OUT/make.toml" -- sh -c 'make >/dev/null && cat ~/.aws/credentials' >/dev/null 2>&1
   expect_eq "$who: make: a build that also reads a secret fails" 1 $?

@@ -283,7 +283,10 @@ void write_paths(std::ostringstream& out, const char* key, const ProfilePlan& pl
                  const Places& places) {
   std::vector<std::pair<std::string, const Grant*>> entries;
   for (const auto& g : plan.grants)
-    if (g.access == access) entries.emplace_back((g.optional ? "?" : "") + profile_path(g.path, places), &g);
+    // Under home, a directory to write is created when missing ("+"), so
+    // the profile works on a fresh machine; one only read is skipped ("?").
+    if (g.access == access)
+      entries.emplace_back((g.optional ? (access == Access::write ? "+" : "?") : "") + profile_path(g.path, places), &g);
   if (entries.empty()) return;
   std::sort(entries.begin(), entries.end());
   out << key << " = [\n";
@@ -309,10 +312,15 @@ void write_header(std::ostringstream& out, const ProfilePlan& plan, const Assess
       << "# It extends " << quote(options.extends)
       << " with what the command used that the base does not allow,\n"
       << "# paths collapsed to directories. Everything else stays as the base says.\n";
-  const bool optional = std::any_of(plan.grants.begin(), plan.grants.end(), [](const Grant& g) { return g.optional; });
-  if (optional)
-    out << "# An entry written \"?path\" is skipped where the path does not exist: on a fresh\n"
-        << "# machine, create such a directory (a tool's cache) before the run, or writes to it fail.\n";
+  const auto any = [&](Access access) {
+    return std::any_of(plan.grants.begin(), plan.grants.end(),
+                       [&](const Grant& g) { return g.optional && g.access == access; });
+  };
+  if (any(Access::write))
+    out << "# An entry written \"+path\" (a tool's cache under home) is created, as a 0700\n"
+        << "# directory of yours, where it does not exist yet: the profile works on a fresh machine.\n";
+  if (any(Access::read) || any(Access::exec))
+    out << "# An entry written \"?path\" is skipped where the path does not exist.\n";
   if (!assessment.secrets.empty()) {
     out << "#\n# KNOWN SECRETS THE COMMAND TOUCHED (hidden during the audit, NOT granted here):\n";
     for (const auto& s : assessment.secrets)

@@ -108,18 +108,40 @@ std::vector<int> socket_activation_fds(const HostState& host) {
 }
 
 // "+path" write rules (caches such as ~/.npm) are made on the host when
-// missing, as the invoking user, so that a first run works like later ones.
+// missing, as the invoking user, so that a first run on a fresh machine
+// works like later ones. Earlier steps may have written where the path
+// goes (a cache is theirs to fill), so nothing is followed: each component
+// is opened without following a link, and made 0700 where missing; a link
+// on the way leaves the rule unwritable.
+std::string make_directory_nofollow(const std::string& path) {
+  UniqueFd dir(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return std::string("open /: ") + std::strerror(errno);
+  std::size_t start = 1;
+  while (start < path.size()) {
+    const std::size_t slash = std::min(path.find('/', start), path.size());
+    const std::string name = path.substr(start, slash - start);
+    start = slash + 1;
+    if (name.empty()) continue;
+    int fd = ::openat(dir.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+      if (::mkdirat(dir.get(), name.c_str(), 0700) != 0 && errno != EEXIST)
+        return "mkdir " + name + ": " + std::strerror(errno);
+      fd = ::openat(dir.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (fd < 0)
+      return name + (errno == ENOTDIR || errno == ELOOP ? ": a link or a file, not followed" : ": " + std::string(std::strerror(errno)));
+    dir = UniqueFd(fd);
+  }
+  return {};
+}
+
 void create_missing_write_dirs(const std::vector<policy::PathRule>& write) {
   for (const auto& rule : write) {
     if (!rule.create) continue;
-    std::error_code ec;
-    if (std::filesystem::exists(rule.path, ec)) continue;
-    std::filesystem::create_directories(rule.path, ec);
-    if (ec) {
-      spdlog::info("cannot create {} ({}): {}; it stays unwritable", rule.path, rule.where.str(), ec.message());
-      continue;
-    }
-    std::filesystem::permissions(rule.path, std::filesystem::perms::owner_all, ec);
+    struct stat st {};
+    if (::lstat(rule.path.c_str(), &st) == 0) continue;
+    if (const auto why = make_directory_nofollow(rule.path); !why.empty())
+      spdlog::warn("cannot create {} ({}): {}; it stays unwritable", rule.path, rule.where.str(), why);
   }
 }
 

@@ -191,7 +191,7 @@ TEST(AuditGenerate, TheTextSaysWhatItAddsAndWhatItRefused) {
   EXPECT_NE(text.find("extends = [\"default\"]"), std::string::npos);
   EXPECT_NE(text.find("\"/var/lib/dpkg\","), std::string::npos) << text;
   EXPECT_NE(text.find("\"/opt\","), std::string::npos) << text;
-  EXPECT_NE(text.find("\"?${home}/.cache/ccache\","), std::string::npos) << text;
+  EXPECT_NE(text.find("\"+${home}/.cache/ccache\","), std::string::npos) << text;
   EXPECT_NE(text.find("\"?${home}/.gitconfig\","), std::string::npos) << text;
   EXPECT_NE(text.find("forward = [\"127.0.0.1:5432\"]"), std::string::npos) << text;
   EXPECT_NE(text.find("\"!personality\",  # FLAGGED"), std::string::npos) << text;
