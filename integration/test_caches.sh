@@ -237,25 +237,7 @@ scenario_express() {
   local what="$WHO express" n
   make_caches
   rm -rf "$PROJECT"
-  mkdir -p "$PROJECT/test"
-  cat > "$PROJECT/package.json" <<'EOF'
-{ "name": "express-app", "version": "1.0.0", "private": true,
-  "scripts": { "test": "node test/app.test.js" },
-  "dependencies": { "express": "4.21.2" } }
-EOF
-  cat > "$PROJECT/test/app.test.js" <<'EOF'
-const express = require("express");
-const http = require("http");
-const app = express();
-app.get("/hello", (req, res) => res.json({ hello: "world" }));
-const server = app.listen(0, "127.0.0.1", () => {
-  http.get({ host: "127.0.0.1", port: server.address().port, path: "/hello" }, (res) => {
-    let body = "";
-    res.on("data", (c) => (body += c));
-    res.on("end", () => { console.log("express answered " + body); server.close(); });
-  });
-});
-EOF
+  cp -r "$AIRLOCK_SRC/integration/fixtures/express-app" "$PROJECT"
   own "$PROJECT"
   # The lockfile, as a checkout has it (written with npm's own network, once).
   if ! IN=$PROJECT outside npm install --package-lock-only --ignore-scripts --no-audit --no-fund >/dev/null 2>&1; then

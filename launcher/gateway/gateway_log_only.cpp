@@ -322,8 +322,9 @@ void Gateway::on_sweep() {
   for (const auto& [id, listener] : on_demand_) {
     const auto since = now - listener.last;
     // A connection still being made from the host keeps its listener.
+    const SocketAddress& address = listener.address;  // (clang 14: no lambda capture of a structured binding)
     const bool preflight = std::any_of(preflights_.begin(), preflights_.end(),
-                                       [&](const auto& entry) { return entry.second.to == listener.address; });
+                                       [&](const auto& entry) { return entry.second.to == address; });
     if (preflight) {
       next = std::min(next, std::chrono::steady_clock::duration(kListenIdle));
     } else if (since >= kListenIdle) {

@@ -160,6 +160,11 @@ int open_catcher(const SocketAddress& address, UniqueFd& out) {
               ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_FREEBIND, &on, sizeof on) != 0)) ||
       (!v6 && ::setsockopt(fd.get(), IPPROTO_IP, IP_FREEBIND, &on, sizeof on) != 0))
     return errno;
+  // Connections an earlier catcher accepted may still be open on this
+  // address and port (a client that keeps connecting to the same server):
+  // they must not make it look taken. A listener of the command's own still
+  // does (EADDRINUSE: it is served inside).
+  if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0) return errno;
   socklen_t length = 0;
   const auto sa = address.to_sockaddr(length);
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sa), length) != 0 || ::listen(fd.get(), SOMAXCONN) != 0)
