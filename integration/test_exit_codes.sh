@@ -31,6 +31,19 @@ for who in root nobody; do
   (cd "$PROJECT" && as_user "$who" env HOME="$FAKE_HOME" PATH=/usr/bin:/bin "$AIRLOCK" -q audit -o "$SCRATCH/$who/a.toml" true)
   expect_eq "$who: audit without --" 0 $?
 done
+# One `check` lists every error of a profile, in line order, each misspelt
+# name with the one it was probably meant to be.
+printf '[profile]\nextends = ["defualt"]\n[network]\nmode = "nope"\n[filesystem]\nreed = ["/usr"]\n[proces]\nuser = "x"\n' \
+  >"$SCRATCH/bad.toml"
+err=$("$AIRLOCK" check "$SCRATCH/bad.toml" 2>&1 >/dev/null)
+expect_eq "check: a bad profile is 125" 125 $?
+expect_eq "check: every error at once, in line order" "2 4 6 7" \
+  "$(sed -n "s|^$SCRATCH/bad.toml:\([0-9]*\):.*|\1|p" <<<"$err" | tr '\n' ' ' | sed 's/ $//')"
+expect_contains "check: a misspelt profile name gets a suggestion" "$err" 'named "defualt" (did you mean "default"?)'
+expect_contains "check: a misspelt key gets a suggestion" "$err" 'filesystem.reed: unknown key (did you mean "read"?)'
+expect_contains "check: a misspelt section gets a suggestion" "$err" 'unknown section [proces] (did you mean "process"?)'
+err=$("$AIRLOCK" -q run -p npm-cl -- true 2>&1)
+expect_contains "run: a misspelt profile name gets a suggestion" "$err" '(did you mean "npm-ci"?)'
 expect_contains "run --help shows the command in its usage line" "$("$AIRLOCK" run --help)" "Usage: airlock run [OPTIONS] [COMMAND...]"
 expect_contains "audit --help shows the command in its usage line" "$("$AIRLOCK" audit --help)" "[COMMAND...]"
 finish
