@@ -7,6 +7,8 @@
 #   - express (integration/fixtures/express-app): `npm ci` then `npm test`
 #     (it serves and fetches a page on the sandbox's own loopback), from the
 #     registry npm is configured with (npm config get registry);
+#   - lua: `make linux` of Lua 5.4 (Debian's upstream tarball, which
+#     packaging/deps.sh fetches), then the interpreter it built;
 #   - pip: a venv in the project and `pip install` of a local package into
 #     it (no index: the only registries reachable here are Debian's and
 #     npm's; offline, pip keeps no cache under the home).
@@ -19,6 +21,10 @@ for tool in node npm /usr/bin/python3; do command -v "$tool" >/dev/null || skip 
 /usr/bin/python3 -c 'import ensurepip' 2>/dev/null || skip "python3-venv is not installed"
 REGISTRY=$(npm config get registry 2>/dev/null)
 timeout 30 npm view express@4.21.2 version >/dev/null 2>&1 || skip "npm's registry ($REGISTRY) is not reachable"
+
+LUA_TARBALL=/usr/local/share/airlock-tests/lua5.4.orig.tar.gz
+[[ -s $LUA_TARBALL ]] || skip "Lua's source is not fetched ($LUA_TARBALL: bash packaging/deps.sh)"
+command -v make >/dev/null && command -v cc >/dev/null || skip "make and cc are not installed"
 
 # The express project: its lockfile made here, outside any sandbox.
 EXPRESS_TEMPLATE="$SCRATCH/express-template"
@@ -71,6 +77,23 @@ for WHO in "${users[@]}"; do
   expect_contains "$WHO: express: on a fresh home, the test passes" "$OUT" 'express answered {"hello":"world"}'
   expect_eq "$WHO: express: on a fresh home, npm's cache was made, the user's, 0700" "$owner 700" \
     "$(stat -c '%u %a' "$FRESH/.npm" 2>&1)"
+
+  # ---- lua: a C build ----------------------------------------------------------------
+  LUA="$SCRATCH/$WHO/lua"
+  mkdir -p "$LUA"
+  tar -xzf "$LUA_TARBALL" -C "$LUA" --strip-components=1
+  chown -R "$owner:$owner" "$LUA"
+  job='make -j2 linux >/dev/null && src/lua -e "print(\"lua says \" .. 6 * 7)"'
+  as_in "$FAKE_HOME" "$LUA" "$AIRLOCK" -q audit -o "$GEN/lua.toml" -- sh -c "$job"
+  expect_eq "$WHO: lua: the audit of the build succeeds" 0 "$RC"
+  [[ $RC == 0 ]] || tail -5 <<<"$ERR"
+  expect_contains "$WHO: lua: the interpreter it built runs" "$OUT" "lua says 42"
+  as_in "$FAKE_HOME" "$LUA" make clean
+  fresh_home
+  as_in "$FRESH" "$LUA" "$AIRLOCK" -q run --profile "$GEN/lua.toml" -- sh -c "$job"
+  expect_eq "$WHO: lua: on a fresh home, the build succeeds under the generated profile" 0 "$RC"
+  [[ $RC == 0 ]] || tail -5 <<<"$ERR"
+  expect_contains "$WHO: lua: on a fresh home, the interpreter runs" "$OUT" "lua says 42"
 
   # ---- pip: a venv and a local package ----------------------------------------------
   PYP="$SCRATCH/$WHO/pyproj"

@@ -84,6 +84,22 @@ if [[ ${1:-} != --build ]]; then
     /usr/local/share/airlock-tests/podman/seccomp.json
   unpack golang-github-containers-common ./usr/share/containers/containers.conf \
     /usr/local/share/airlock-tests/podman/containers.conf
+  # Lua's source (Debian's lua5.4 upstream tarball), a C build that
+  # integration/test_audit_fresh_machine.sh audits.
+  lua=/usr/local/share/airlock-tests/lua5.4.orig.tar.gz
+  if [[ ! -s $lua && $(id -u) -eq 0 ]]; then
+    work=$(mktemp -d)
+    chmod 755 "$work"
+    mkdir -p "$work/lists/partial"
+    # The source archive is the one apt already uses for bookworm's packages.
+    apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' 'Identifier: Packages' |
+      awk '$2 == "bookworm" && $3 == "main" && !done {print "deb-src " $1 " bookworm main"; done = 1}' >"$work/sources.list"
+    apt_src=(-o Dir::Etc::sourcelist="$work/sources.list" -o Dir::Etc::sourceparts=- -o Dir::State::Lists="$work/lists")
+    apt-get "${apt_src[@]}" update -qq
+    (cd "$work" && apt-get "${apt_src[@]}" source --download-only -qq lua5.4)
+    cp "$work"/lua5.4_*.orig.tar.gz "$lua.tmp" && mv "$lua.tmp" "$lua"
+    rm -rf "$work"
+  fi
 fi
 # The Kubernetes API's schemas, for integration/test_examples.sh to validate
 # packaging/container/pod.yaml offline: kubernetes-models from the npm
