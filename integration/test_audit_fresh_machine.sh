@@ -50,6 +50,24 @@ as_in() {
 }
 BASE_PATH=$(dirname "$(command -v node)"):/usr/bin:/bin
 
+# round_trip NAME DIR JOB EXPECTED CLEAN: audits `sh -c JOB` in DIR as $WHO
+# with the home the fixture made (profile $GEN/NAME.toml), undoes its work
+# with CLEAN, then runs JOB under the generated profile with a new, empty
+# home. Both must succeed and print EXPECTED.
+round_trip() {
+  local name=$1 dir=$2 job=$3 expected=$4 clean=$5
+  as_in "$FAKE_HOME" "$dir" "$AIRLOCK" -q audit -o "$GEN/$name.toml" -- sh -c "$job"
+  expect_eq "$WHO: $name: the audit succeeds" 0 "$RC"
+  [[ $RC == 0 ]] || tail -5 <<<"$ERR"
+  expect_contains "$WHO: $name: the job did its work while audited" "$OUT" "$expected"
+  (cd "$dir" && sh -c "$clean")
+  fresh_home
+  as_in "$FRESH" "$dir" "$AIRLOCK" -q run --profile "$GEN/$name.toml" -- sh -c "$job"
+  expect_eq "$WHO: $name: on a fresh home, the job succeeds under the generated profile" 0 "$RC"
+  [[ $RC == 0 ]] || tail -5 <<<"$ERR"
+  expect_contains "$WHO: $name: on a fresh home, it did its work" "$OUT" "$expected"
+}
+
 read -ra users <<<"${AIRLOCK_TEST_PART:-root nobody}"
 for WHO in "${users[@]}"; do
   make_fixture "$WHO"
@@ -62,19 +80,10 @@ for WHO in "${users[@]}"; do
   APP="$SCRATCH/$WHO/app"
   cp -r "$EXPRESS_TEMPLATE" "$APP"
   chown -R "$owner:$owner" "$APP"
-  job='npm ci --no-audit --no-fund && npm test'
-  as_in "$FAKE_HOME" "$APP" "$AIRLOCK" -q audit -o "$GEN/express.toml" -- sh -c "$job"
-  expect_eq "$WHO: express: the audit of npm ci and npm test succeeds" 0 "$RC"
-  [[ $RC == 0 ]] || tail -5 <<<"$ERR"
-  expect_contains "$WHO: express: npm test ran during the audit" "$OUT" 'express answered {"hello":"world"}'
+  round_trip express "$APP" 'npm ci --no-audit --no-fund && npm test' 'express answered {"hello":"world"}' \
+    'rm -rf node_modules'
   expect_contains "$WHO: express: npm's cache is created when missing" "$(grep -v '^#' "$GEN/express.toml")" \
     '"+${home}/.npm"'
-  rm -rf "$APP/node_modules"
-  fresh_home
-  as_in "$FRESH" "$APP" "$AIRLOCK" -q run --profile "$GEN/express.toml" -- sh -c "$job"
-  expect_eq "$WHO: express: on a fresh home, npm ci and npm test succeed under the generated profile" 0 "$RC"
-  [[ $RC == 0 ]] || tail -5 <<<"$ERR"
-  expect_contains "$WHO: express: on a fresh home, the test passes" "$OUT" 'express answered {"hello":"world"}'
   expect_eq "$WHO: express: on a fresh home, npm's cache was made, the user's, 0700" "$owner 700" \
     "$(stat -c '%u %a' "$FRESH/.npm" 2>&1)"
 
@@ -83,17 +92,8 @@ for WHO in "${users[@]}"; do
   mkdir -p "$LUA"
   tar -xzf "$LUA_TARBALL" -C "$LUA" --strip-components=1
   chown -R "$owner:$owner" "$LUA"
-  job='make -j2 linux >/dev/null && src/lua -e "print(\"lua says \" .. 6 * 7)"'
-  as_in "$FAKE_HOME" "$LUA" "$AIRLOCK" -q audit -o "$GEN/lua.toml" -- sh -c "$job"
-  expect_eq "$WHO: lua: the audit of the build succeeds" 0 "$RC"
-  [[ $RC == 0 ]] || tail -5 <<<"$ERR"
-  expect_contains "$WHO: lua: the interpreter it built runs" "$OUT" "lua says 42"
-  as_in "$FAKE_HOME" "$LUA" make clean
-  fresh_home
-  as_in "$FRESH" "$LUA" "$AIRLOCK" -q run --profile "$GEN/lua.toml" -- sh -c "$job"
-  expect_eq "$WHO: lua: on a fresh home, the build succeeds under the generated profile" 0 "$RC"
-  [[ $RC == 0 ]] || tail -5 <<<"$ERR"
-  expect_contains "$WHO: lua: on a fresh home, the interpreter runs" "$OUT" "lua says 42"
+  round_trip lua "$LUA" 'make -j2 linux >/dev/null && src/lua -e "print(\"lua says \" .. 6 * 7)"' "lua says 42" \
+    'make clean >/dev/null'
 
   # ---- pip: a venv and a local package ----------------------------------------------
   PYP="$SCRATCH/$WHO/pyproj"
@@ -101,17 +101,7 @@ for WHO in "${users[@]}"; do
   printf 'from setuptools import setup\nsetup(name="greet", version="1.0", packages=["greet"])\n' >"$PYP/greet/setup.py"
   echo 'def hello(): return "hello from greet"' >"$PYP/greet/greet/__init__.py"
   chown -R "$owner:$owner" "$PYP"
-  job='/usr/bin/python3 -m venv .venv && .venv/bin/pip install --no-index --no-build-isolation ./greet &&
-.venv/bin/python -c "import greet; print(greet.hello())"'
-  as_in "$FAKE_HOME" "$PYP" "$AIRLOCK" -q audit -o "$GEN/pip.toml" -- sh -c "$job"
-  expect_eq "$WHO: pip: the audit of the venv and the install succeeds" 0 "$RC"
-  [[ $RC == 0 ]] || tail -5 <<<"$ERR"
-  expect_contains "$WHO: pip: the package works" "$OUT" "hello from greet"
-  rm -rf "$PYP/.venv" "$PYP/greet/build" "$PYP/greet/"*.egg-info
-  fresh_home
-  as_in "$FRESH" "$PYP" "$AIRLOCK" -q run --profile "$GEN/pip.toml" -- sh -c "$job"
-  expect_eq "$WHO: pip: on a fresh home, the venv and the install succeed under the generated profile" 0 "$RC"
-  [[ $RC == 0 ]] || tail -5 <<<"$ERR"
-  expect_contains "$WHO: pip: on a fresh home, the package works" "$OUT" "hello from greet"
+  round_trip pip "$PYP" '/usr/bin/python3 -m venv .venv && .venv/bin/pip install --no-index --no-build-isolation ./greet &&
+.venv/bin/python -c "import greet; print(greet.hello())"' "hello from greet" 'rm -rf .venv greet/build greet/*.egg-info'
 done
 finish
