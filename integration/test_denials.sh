@@ -68,6 +68,10 @@ print(" ".join(q["query"] for q in json.load(open(sys.argv[1]))["network"]["deni
   in_netns -q run --allow-net registry.example:443 -- $PY -c "$LOOKUP" registry.example
   expect_contains "$who: none: following the hint resolves the name" "$OUT" "resolved 127.77."
 
+  # init reads those queries: once the sandbox is built it holds CAP_KILL
+  # (bit 5) alone, so nothing subverting it could remount or unmount.
+  in_netns -q run -- sh -c 'grep "^CapEff" /proc/1/status'
+  expect_eq "$who: none: init keeps only CAP_KILL while it answers DNS" "CapEff:	0000000000000020" "$OUT"
   in_netns run -- $PY -c "$QUERIES" 1
   expect_eq "$who: none: every query is answered NXDOMAIN at once" "nxdomain answers 41" "$OUT"
   named=$(grep 'denied: DNS lookup of' <<<"$ERR")

@@ -48,6 +48,12 @@ bool may_set_ids();
 // in kernel/user_namespace.c), which a container can drop.
 bool may_map_own_uid();
 
+// Leaves this process CAP_KILL alone, effective and permitted (init once the
+// sandbox is built: it still kills what the command leaves, whatever user
+// that runs as, but can no longer remount or unmount anything, should the
+// untrusted input it reads, the DNS refuser's queries, ever subvert it).
+void keep_only_kill();
+
 // In order: drop every capability not in `keep` from the bounding set; if
 // switch_user, set PR_SET_KEEPCAPS (when keep is non-empty) so that the
 // uid change leaves the permitted set alone, then setgroups, setresgid,

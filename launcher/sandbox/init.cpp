@@ -22,6 +22,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/inside.hpp"
+#include "sandbox/capabilities.hpp"
 #include "sandbox/dns_refuser.hpp"
 #include "sandbox/limit_watch.hpp"
 #include "sandbox/run.hpp"
@@ -263,7 +264,12 @@ void init_main(const Spec& spec, int sync_fd, int error_fd, int gateway_fd, int 
     // Before the go-ahead: a failure here is still reported, and nothing ran.
     LimitWatcher limits(spec.watch_limits, notes_fd);
     std::optional<DnsRefuser> dns;
-    if (spec.dns_refuser) dns.emplace(notes_fd);
+    if (spec.dns_refuser) {
+      dns.emplace(notes_fd);
+      // From here init reads the command's DNS queries; without a gateway it
+      // needs no capability but CAP_KILL any more.
+      if (!spec.gateway) capabilities::keep_only_kill();
+    }
     // EPIPE: the payload ended already (it told the supervisor why); it is
     // reaped below like any end. SIGPIPE is ignored for that: without a pid
     // namespace it would kill us.
