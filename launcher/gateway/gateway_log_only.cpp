@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <spdlog/spdlog.h>
 
 #include "gateway/gateway.hpp"
@@ -27,6 +28,27 @@ bool unspecified(const IpAddress& ip) {
 int milliseconds_until(std::chrono::steady_clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
   return static_cast<int>(std::max<std::int64_t>(left.count(), 0));
+}
+
+// The command's connect() waits for its answer: whatever happens on the way
+// (an exception, a preflight dropped when the gateway ends), it gets one.
+// The first call answers; the last copy dropped unanswered answers
+// ECONNREFUSED.
+Gateway::Answer answered_once(Gateway::Answer answer) {
+  struct Once {
+    Gateway::Answer answer;
+    bool done = false;
+    ~Once() {
+      if (!done && answer) answer(ECONNREFUSED);
+    }
+  };
+  auto once = std::make_shared<Once>();
+  once->answer = std::move(answer);
+  return [once](int error) {
+    if (once->done) return;
+    once->done = true;
+    once->answer(error);
+  };
 }
 
 }  // namespace
@@ -92,7 +114,8 @@ void Gateway::record_failure(const std::string& destination, const std::string& 
 
 // ---- listeners on demand
 
-void Gateway::expect(const SocketAddress& raw, Answer answer) noexcept {
+void Gateway::expect(const SocketAddress& raw, Answer given) noexcept {
+  Answer answer = answered_once(std::move(given));
   if (!config_.log_only || !channel_) return answer(0);
   const SocketAddress to{raw.ip.unmapped(), raw.port};
   if (to.port == 0 || unspecified(to.ip) || to == config_.dns) return answer(0);
@@ -130,11 +153,11 @@ void Gateway::expect(const SocketAddress& raw, Answer answer) noexcept {
     Preflight preflight;
     preflight.to = to;
     preflight.decision = decide_logged(config_, matcher_, synthetic_, to);
-    preflight.answer = std::move(answer);
+    preflight.answer = answer;  // a copy: answered once, by whichever gets there
     start_preflight(std::move(preflight));
   } catch (const std::exception& e) {
     spdlog::error("network: gateway: a listener for {}: {}", to.str(), e.what());
-    if (answer) answer(0);
+    answer(0);
   }
 }
 
