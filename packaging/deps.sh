@@ -34,6 +34,8 @@ packages=(
   # integration/engines.sh docker: libseccomp's Python binding loads Docker's
   # default seccomp profile (unpacked below) as Docker would.
   python3-seccomp
+  # integration/test_audit_fresh_machine.sh makes a venv (ensurepip).
+  python3-venv
 )
 # --fuzz: clang and its runtimes (libclang_rt.fuzzer, asan and ubsan are in
 # libclang-rt-14-dev) for the sanitizer build that integration/sanitize.sh

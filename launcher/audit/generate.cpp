@@ -12,6 +12,7 @@
 #include "audit/paths.hpp"
 #include "policy/egress.hpp"
 #include "sandbox/environment.hpp"
+#include "util/shell.hpp"
 
 namespace airlock::audit {
 namespace {
@@ -258,10 +259,7 @@ std::string command_text(const std::vector<std::string>& command) {
   for (const auto& arg : command) {
     // A token on a command line must not end up in a file meant for review and version control.
     const std::string shown = environment::credential_kind(arg) ? "<redacted>" : arg;
-    const bool plain = !shown.empty() && std::all_of(shown.begin(), shown.end(), [](unsigned char c) {
-      return std::isalnum(c) || std::string_view("-_./=:,+@%").find(static_cast<char>(c)) != std::string_view::npos;
-    });
-    out += (out.empty() ? "" : " ") + (plain ? shown : "'" + shown + "'");
+    out += (out.empty() ? "" : " ") + shell_word(shown);
   }
   return comment_safe(out);
 }
