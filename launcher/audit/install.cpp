@@ -12,7 +12,6 @@
 #include <set>
 
 #include "audit/calls.hpp"
-#include "audit/channel.hpp"
 #include "audit/watch.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
@@ -71,7 +70,7 @@ Context notification_filter(const Watch& watch) {
 
 }  // namespace
 
-void start_observing(const Watch& watch, int channel) {
+UniqueFd load_notification_filter(const Watch& watch) {
   // The supervisor reads the arguments of our own execve from our memory.
   // We inherited init's non-dumpable flag, which would refuse that to an
   // unprivileged supervisor (ptrace access mode, proc(5)); execve makes the
@@ -85,7 +84,7 @@ void start_observing(const Watch& watch, int channel) {
   // wait for a supervisor that does not have the listener yet.
   UniqueFd listener(seccomp_notify_fd(ctx.get()));
   if (!listener) throw Error("audit: the kernel gave no seccomp listener");
-  channel::send_listener(channel, listener.get());
+  return listener;
 }
 
 }  // namespace airlock::audit

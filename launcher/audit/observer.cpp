@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "audit/remote.hpp"
+#include "kernel/remote.hpp"
 #include "util/error.hpp"
 
 
@@ -89,9 +89,8 @@ struct Observer::Seen {
   bool unreadable = false;
 };
 
-Observer::Observer(UniqueFd listener, const Watch& watch)
-    : listener_(std::move(listener)), out_(watch.observations), notify_by_default_(watch.notify_by_default) {
-  if (!out_) out_ = std::make_shared<Observations>();
+Observer::Observer(UniqueFd listener, const Watch& watch, std::shared_ptr<Observations> out)
+    : listener_(std::move(listener)), out_(std::move(out)), notify_by_default_(watch.notify_by_default) {
   answers_ = std::make_shared<UniqueFd>(static_cast<int>(
       check_syscall(::fcntl(listener_.get(), F_DUPFD_CLOEXEC, 0), "duplicate the seccomp listener")));
   // The caller waits while we look: ask the kernel to hand the CPU straight
@@ -186,14 +185,14 @@ void Observer::decode(const seccomp_notif& request, Seen& seen) {
 bool Observer::add_path(Seen& seen, pid_t tid, int dirfd, std::uint64_t address, unsigned use, bool follow,
                         const char* call, bool empty_means_fd) {
   std::optional<std::string> raw;
-  if (address != 0) raw = remote::read_string(tid, address);
+  if (address != 0) raw = kernel::remote::read_string(tid, address);
   if (!raw && address != 0) {
     seen.unreadable = true;
     return false;
   }
   if ((!raw || raw->empty()) && empty_means_fd) {
     // The call acts on the open file itself (AT_EMPTY_PATH, or utimensat's NULL path).
-    const auto path = remote::read_link("/proc/" + std::to_string(tid) + "/fd/" + std::to_string(dirfd));
+    const auto path = kernel::remote::read_link("/proc/" + std::to_string(tid) + "/fd/" + std::to_string(dirfd));
     if (!path || !path->starts_with('/')) return false;
     seen.files.push_back(FileEvent{*path, *path, use, true, false, call});
     return true;
@@ -222,7 +221,7 @@ void Observer::decode_call(const WatchedCall& call, const seccomp_notif& request
                             : call.shape == Shape::openat ? a[2]
                             : call.shape == Shape::creat  ? std::uint64_t{O_CREAT | O_WRONLY | O_TRUNC}
                                                           : 0;
-      if (call.shape == Shape::openat2 && !remote::read_bytes(tid, a[2], &flags, sizeof flags)) {
+      if (call.shape == Shape::openat2 && !kernel::remote::read_bytes(tid, a[2], &flags, sizeof flags)) {
         seen.unreadable = true;
         return;
       }
@@ -274,7 +273,7 @@ void Observer::decode_call(const WatchedCall& call, const seccomp_notif& request
       decode_address(call, tid, as_dirfd(a[0]), a[4], a[5], seen);
       return;
     case Shape::listen:
-      if (const auto inode = remote::socket_inode(tid, as_dirfd(a[0]))) listening_.insert(*inode);
+      if (const auto inode = kernel::remote::socket_inode(tid, as_dirfd(a[0]))) listening_.insert(*inode);
       return;
     case Shape::process:
       resolver_.forget_working_directories();
@@ -287,7 +286,7 @@ void Observer::decode_address(const WatchedCall& call, pid_t tid, int fd, std::u
   sockaddr_storage sa{};
   const std::size_t size = std::min<std::uint64_t>(length, sizeof sa);
   if (size < sizeof(sa_family_t)) return;
-  if (!remote::read_bytes(tid, address, &sa, size)) {
+  if (!kernel::remote::read_bytes(tid, address, &sa, size)) {
     seen.unreadable = true;
     return;
   }
@@ -320,10 +319,10 @@ void Observer::decode_address(const WatchedCall& call, pid_t tid, int fd, std::u
     return;
   }
   seen.destinations.emplace_back(*to, call.name);
-  if (tcp_connect_ && remote::is_tcp_socket(tid, fd).value_or(false)) seen.tcp_connect = *to;
+  if (tcp_connect_ && kernel::remote::is_tcp_socket(tid, fd).value_or(false)) seen.tcp_connect = *to;
   if (to->loopback()) {
     // A server of the command's own, even on a port the kernel chose.
-    const auto inode = remote::listening_socket(tid, to->port);
+    const auto inode = kernel::remote::listening_socket(tid, to->port);
     if (inode && listening_.count(*inode) != 0) seen.bound_port = to->port;
   }
 }

@@ -25,7 +25,9 @@ namespace airlock::audit {
 
 class Observer {
  public:
-  Observer(UniqueFd listener, const Watch& watch);
+  // Records into `out`, which outlives the Observer (it goes when the
+  // listener hangs up).
+  Observer(UniqueFd listener, const Watch& watch, std::shared_ptr<Observations> out);
 
   // For poll(2): readable when a notification waits; hangs up when every
   // process of the sandbox is gone.

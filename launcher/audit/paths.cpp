@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "audit/remote.hpp"
+#include "kernel/remote.hpp"
 
 namespace airlock::audit::paths {
 namespace {
@@ -99,7 +99,7 @@ std::optional<std::string> Resolver::start_dir(pid_t tid, int dirfd) {
     if (const auto it = cwd_.find(tid); it != cwd_.end()) return it->second;
   }
   const std::string proc = "/proc/" + std::to_string(tid);
-  auto dir = remote::read_link(dirfd == AT_FDCWD ? proc + "/cwd" : proc + "/fd/" + std::to_string(dirfd));
+  auto dir = kernel::remote::read_link(dirfd == AT_FDCWD ? proc + "/cwd" : proc + "/fd/" + std::to_string(dirfd));
   // A directory removed while in use reads as "/dir (deleted)".
   if (dir && dir->ends_with(" (deleted)")) dir->resize(dir->size() - 10);
   if (!dir || !dir->starts_with('/')) return std::nullopt;
@@ -139,7 +139,7 @@ UniqueFd open_in_root(int root, const std::string& path, bool follow) {
 }
 
 std::optional<std::string> fd_path(int fd) {
-  auto path = remote::read_link("/proc/self/fd/" + std::to_string(fd));
+  auto path = kernel::remote::read_link("/proc/self/fd/" + std::to_string(fd));
   if (!path || !path->starts_with('/')) return std::nullopt;
   return path;
 }

@@ -109,11 +109,11 @@ sandbox::EnforcementPlan plan(const kernel::Features& f, policy::NetworkMode bas
   return plan;
 }
 
-sandbox::Spec prepare(const policy::Policy& base, const sandbox::EnforcementPlan& plan,
+AuditedRun prepare(const policy::Policy& base, const sandbox::EnforcementPlan& plan,
                       const std::vector<std::string>& command, const sandbox::HostState& host, const Places& places) {
   policy::Policy relaxed = base;
   // Nothing of the base's network is enforced: either the log-only gateway
-  // (added below) or the host network (no fresh namespace; Watch::host_network).
+  // (added below) or the host network (no fresh namespace; Spec::host_network).
   relaxed.network = policy::Network{};
   relaxed.network.mode = policy::NetworkMode::host;
   const bool gateway = observes_names(plan, base.network.mode);
@@ -132,7 +132,7 @@ sandbox::Spec prepare(const policy::Policy& base, const sandbox::EnforcementPlan
     // What the run's plan decided about /proc holds for the audit's view.
     audit_view.pid_max = spec.mounts.pid_max;
     audit_view.last_pid = spec.mounts.last_pid;
-    if (const auto size = limits::tmp_size(base.limits); size && *size != 0) mounts::limit_private_tmp(audit_view, *size);
+    if (const auto size = limits::tmp_size(base.limits, host.memory_bytes); size && *size != 0) mounts::limit_private_tmp(audit_view, *size);
     if (plan.host_proc) mounts::use_host_proc(audit_view);
     spec.mounts = std::move(audit_view);
   }
@@ -153,11 +153,8 @@ sandbox::Spec prepare(const policy::Policy& base, const sandbox::EnforcementPlan
                      "the log-only gateway's DNS stub (audit)");
   }
   if (plan.seccomp) spec.seccomp = seccomp::build(seccomp::Spec{});
-  Watch watch = build_watch(base.syscalls);
-  watch.host_network = !gateway;
-  watch.observations = std::make_shared<Observations>();
-  spec.audit = std::move(watch);
-  return spec;
+  spec.host_network = !gateway;
+  return {std::move(spec), std::make_unique<Recorder>(build_watch(base.syscalls), gateway)};
 }
 
 namespace {

@@ -25,10 +25,12 @@
 //     TIOCSTI and new namespaces, stay: no profile can lift them);
 //   - writes land on the host (in the project, caches): the audit is a real
 //     run of the command, not a dry run.
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "audit/assess.hpp"
+#include "audit/recorder.hpp"
 #include "kernel/features.hpp"
 #include "policy/catalog.hpp"
 #include "policy/policy.hpp"
@@ -54,8 +56,15 @@ bool observes_names(const sandbox::EnforcementPlan& plan, policy::NetworkMode ba
 // `exists` as for mounts::build.
 mounts::Plan view(const policy::Filesystem& base, const Places& places, const mounts::ExistsFn& exists);
 
-// The Spec of an audited run of `command` under `base`.
-sandbox::Spec prepare(const policy::Policy& base, const sandbox::EnforcementPlan& plan,
+// An audited run: the sandbox's Spec, and the Recorder to pass to
+// sandbox::run() as its monitor.
+struct AuditedRun {
+  sandbox::Spec spec;
+  std::unique_ptr<Recorder> recorder;
+};
+
+// The audited run of `command` under `base`.
+AuditedRun prepare(const policy::Policy& base, const sandbox::EnforcementPlan& plan,
                       const std::vector<std::string>& command, const sandbox::HostState& host, const Places& places);
 
 // The project, the home directory, @secret-files and @shell-startup,

@@ -1,5 +1,5 @@
 #pragma once
-// Audit mode as a part of the sandbox Spec: which system calls the
+// What audit mode watches: which system calls the
 // payload's notification filter reports to the supervisor (built as data
 // from the base profile), and where the supervisor records what it sees.
 //
@@ -13,6 +13,7 @@
 
 #include "audit/observations.hpp"
 #include "policy/policy.hpp"
+#include "util/fd.hpp"
 
 namespace airlock::audit {
 
@@ -21,12 +22,6 @@ struct Watch {
   std::vector<std::string> denied;   // calls the base profile refuses (with default allow)
   bool notify_by_default = false;    // the base is an allow list: every other call is one it refuses
   std::vector<std::string> allowed;  // with notify_by_default: calls the base allows
-  // Share the host's network namespace: for a base whose network.mode is
-  // "host" (or without namespaces). Otherwise the command has a network
-  // namespace of its own behind the log-only gateway (Spec::gateway).
-  bool host_network = true;
-  // Filled by the supervisor while the command runs; read after run().
-  std::shared_ptr<Observations> observations;
 };
 
 // Pure: the Watch for a base profile's [syscalls]. A base whose action is
@@ -34,9 +29,8 @@ struct Watch {
 Watch build_watch(const policy::Syscalls& base);
 
 // Payload side, after the other seccomp filters and right before execve:
-// loads the notification filter and hands its listener to the supervisor
-// over `channel` (SCM_RIGHTS). From here until execve the payload makes
-// only never_watched() calls. Throws airlock::Error.
-void start_observing(const Watch& watch, int channel);
+// loads the notification filter and returns its listener. From here until
+// execve the payload makes only never_watched() calls. Throws airlock::Error.
+UniqueFd load_notification_filter(const Watch& watch);
 
 }  // namespace airlock::audit

@@ -117,83 +117,92 @@ int parse_error(const CLI::ParseError& e, CLI::App& app) {
   return kExitOwnError;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  RunArgs run_args;
-
-  CLI::App app{kIntro, "airlock"};
-  app.footer(kFooter);
-  app.set_version_flag("--version", std::string("airlock ") + AIRLOCK_VERSION);
-  app.require_subcommand(1);
+// Everything the command line can say, filled in by CLI11 as it parses.
+struct Invocation {
   int verbose = 0;
   bool quiet = false;
   std::string log_format = "text";
-  app.add_flag("-v,--verbose", verbose, "More detail on stderr (repeat for debug)");
-  app.add_flag("-q,--quiet", quiet, "Only errors on stderr");
-  app.add_option("--log-format", log_format, "How airlock logs: text or json (one object per line)")
-      ->check(CLI::IsMember({"text", "json"}));
-  app.fallthrough();
-
-  auto* run = app.add_subcommand("run", "Run a command in the sandbox");
-  run->footer(kRunFooter);
-  run->add_option("-p,--profile", run_args.profile, "Profile name or file (default: default)")->type_name("P");
-  add_common(run, run_args.common);
-  add_overrides(run, run_args.overrides);
-  run->add_option("--set-env", run_args.overrides.set_env, "Set K=V inside (repeatable)")->type_name("K=V");
-  run->add_option("--report", run_args.report_path, "Write a JSON run report to FILE")->type_name("FILE");
-  run->add_flag("--audit", run_args.audit,
-                "Enforce nothing: run and report everything the profile would refuse (complain mode)");
-  std::vector<std::string> usage_only;  // the command is cut off before parsing (cut_command)
-  run->add_option("COMMAND", usage_only, "The command and its arguments, after `--` or the options")
-      ->expected(0, -1);
-
-  AuditArgs audit_args;
-  auto* audit = app.add_subcommand("audit", "Watch a command and write the profile it needs");
-  audit->footer(kAuditFooter);
-  audit->add_option("-p,--profile", audit_args.profile, "Base profile the generated one extends (default: default)")
-      ->type_name("BASE");
-  audit->add_option("-o,--output", audit_args.output, "Write the generated profile to FILE")
-      ->type_name("FILE")
-      ->required();
-  audit->add_option("--report", audit_args.report_path, "Write a JSON audit report to FILE")->type_name("FILE");
-  add_common(audit, audit_args.common);
-  audit->add_option("--timeout", audit_args.overrides.timeout, "Kill the command after DUR; exit 124")->type_name("DUR");
-  audit->add_flag("--best-effort", audit_args.overrides.best_effort,
-                  "Run even without namespaces (then secrets are NOT hidden from the command)");
-  audit->add_option("COMMAND", usage_only, "The command and its arguments, after `--` or the options")
-      ->expected(0, -1);
-
+  RunArgs run;
+  AuditArgs audit;
   std::vector<std::string> check_profiles;
   Common check_common;
-  auto* check = app.add_subcommand("check", "Validate profiles; report every error with file:line:column");
-  check->add_option("profile", check_profiles, "Profile names or files")->required();
-  add_common(check, check_common);
-  check->footer("\nExit status 0 when every profile is valid, 125 otherwise.");
-
   std::string explain_profile = policy::kDefaultProfile;
   Common explain_common;
   policy::Overrides explain_overrides;
-  auto* explain = app.add_subcommand("explain", "Show what a profile resolves to (after extends, sets and variables)");
-  explain->add_option("-p,--profile", explain_profile, "Profile name or file (default: default)")->type_name("P");
-  add_common(explain, explain_common);
-  add_overrides(explain, explain_overrides);
+  Common profiles_common;
+  TrustArgs trust;
+  std::string doctor_profile = policy::kDefaultProfile;
+  Common doctor_common;
+  bool doctor_containers = false;
+  // COMMAND for --help only: the command is cut off before parsing (cut_command).
+  std::vector<std::string> usage_only;
+  // Each subcommand, to tell which one was given.
+  CLI::App *run_cmd = nullptr, *audit_cmd = nullptr, *check_cmd = nullptr, *explain_cmd = nullptr,
+           *profiles_cmd = nullptr, *trust_cmd = nullptr, *doctor_cmd = nullptr;
+  int verbosity() const { return quiet ? -1 : verbose; }
+};
+
+// The command line's grammar: the top-level options and every subcommand
+// with its options, help text and examples.
+void define_command_line(CLI::App& app, Invocation& in) {
+  app.footer(kFooter);
+  app.set_version_flag("--version", std::string("airlock ") + AIRLOCK_VERSION);
+  app.require_subcommand(1);
+  app.add_flag("-v,--verbose", in.verbose, "More detail on stderr (repeat for debug)");
+  app.add_flag("-q,--quiet", in.quiet, "Only errors on stderr");
+  app.add_option("--log-format", in.log_format, "How airlock logs: text or json (one object per line)")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.fallthrough();
+
+  auto* run = in.run_cmd = app.add_subcommand("run", "Run a command in the sandbox");
+  run->footer(kRunFooter);
+  run->add_option("-p,--profile", in.run.profile, "Profile name or file (default: default)")->type_name("P");
+  add_common(run, in.run.common);
+  add_overrides(run, in.run.overrides);
+  run->add_option("--set-env", in.run.overrides.set_env, "Set K=V inside (repeatable)")->type_name("K=V");
+  run->add_option("--report", in.run.report_path, "Write a JSON run report to FILE")->type_name("FILE");
+  run->add_flag("--audit", in.run.audit,
+                "Enforce nothing: run and report everything the profile would refuse (complain mode)");
+  run->add_option("COMMAND", in.usage_only, "The command and its arguments, after `--` or the options")
+      ->expected(0, -1);
+
+  auto* audit = in.audit_cmd = app.add_subcommand("audit", "Watch a command and write the profile it needs");
+  audit->footer(kAuditFooter);
+  audit->add_option("-p,--profile", in.audit.profile, "Base profile the generated one extends (default: default)")
+      ->type_name("BASE");
+  audit->add_option("-o,--output", in.audit.output, "Write the generated profile to FILE")
+      ->type_name("FILE")
+      ->required();
+  audit->add_option("--report", in.audit.report_path, "Write a JSON audit report to FILE")->type_name("FILE");
+  add_common(audit, in.audit.common);
+  audit->add_option("--timeout", in.audit.overrides.timeout, "Kill the command after DUR; exit 124")->type_name("DUR");
+  audit->add_flag("--best-effort", in.audit.overrides.best_effort,
+                  "Run even without namespaces (then secrets are NOT hidden from the command)");
+  audit->add_option("COMMAND", in.usage_only, "The command and its arguments, after `--` or the options")
+      ->expected(0, -1);
+
+  auto* check = in.check_cmd = app.add_subcommand("check", "Validate profiles; report every error with file:line:column");
+  check->add_option("profile", in.check_profiles, "Profile names or files")->required();
+  add_common(check, in.check_common);
+  check->footer("\nExit status 0 when every profile is valid, 125 otherwise.");
+
+  auto* explain = in.explain_cmd = app.add_subcommand("explain", "Show what a profile resolves to (after extends, sets and variables)");
+  explain->add_option("-p,--profile", in.explain_profile, "Profile name or file (default: default)")->type_name("P");
+  add_common(explain, in.explain_common);
+  add_overrides(explain, in.explain_overrides);
   explain->footer("\nPrints the resolved policy as a flat TOML profile, each entry with its origin.");
 
-  Common profiles_common;
-  auto* profiles = app.add_subcommand("profiles", "List the profiles on the search path, with descriptions");
-  add_common(profiles, profiles_common);
+  auto* profiles = in.profiles_cmd = app.add_subcommand("profiles", "List the profiles on the search path, with descriptions");
+  add_common(profiles, in.profiles_common);
   profiles->footer(
       "\nSearch order: ./.airlock/ (only once trusted: `airlock trust --help`), "
       "$XDG_CONFIG_HOME/airlock/profiles, /etc/airlock/profiles, built-in.");
 
-  TrustArgs trust_args;
-  auto* trust = app.add_subcommand("trust", "Approve the project's own profiles and policies (./.airlock/) as they are now");
-  trust->add_option("file", trust_args.files, "Also trust these profile files of the project (named by path)");
-  trust->add_flag("--list", trust_args.list, "Show what is trusted for the project");
-  trust->add_flag("--forget", trust_args.forget, "Remove the project's trust record");
-  add_common(trust, trust_args.common);
+  auto* trust = in.trust_cmd = app.add_subcommand("trust", "Approve the project's own profiles and policies (./.airlock/) as they are now");
+  trust->add_option("file", in.trust.files, "Also trust these profile files of the project (named by path)");
+  trust->add_flag("--list", in.trust.list, "Show what is trusted for the project");
+  trust->add_flag("--forget", in.trust.forget, "Remove the project's trust record");
+  add_common(trust, in.trust.common);
   trust->footer(
       "\nEvery sandboxed step can write the project, so airlock never uses the project's own\n"
       "configuration (./.airlock/*.toml, ./.airlock/policies/*.toml, a profile file in the project)\n"
@@ -206,50 +215,45 @@ int main(int argc, char** argv) {
       "  airlock trust ci/airlock.toml      and a profile file elsewhere in the project\n"
       "  airlock trust --list");
 
-  std::string doctor_profile = policy::kDefaultProfile;
-  Common doctor_common;
-  auto* doctor = app.add_subcommand("doctor", "Check which sandbox layers this kernel can enforce");
-  doctor->add_option("-p,--profile", doctor_profile, "Profile to check against (default: default)")->type_name("P");
-  bool doctor_containers = false;
-  doctor->add_flag("--containers", doctor_containers,
+  auto* doctor = in.doctor_cmd = app.add_subcommand("doctor", "Check which sandbox layers this kernel can enforce");
+  doctor->add_option("-p,--profile", in.doctor_profile, "Profile to check against (default: default)")->type_name("P");
+  doctor->add_flag("--containers", in.doctor_containers,
                    "Only say what each container engine must allow for airlock to build its sandbox");
-  add_common(doctor, doctor_common);
+  add_common(doctor, in.doctor_common);
   doctor->footer("\nOne line per kernel feature. Exit status 0 when the profile can be enforced here, 125 otherwise.");
+}
 
-  try {
-    run_args.invocation = args;
-    run_args.command = cut_command(args, app);
-    std::vector<std::string> reversed(args.rbegin(), args.rend());
-    app.parse(reversed);
-  } catch (const CLI::ParseError& e) {
-    return parse_error(e, app);
+// The subcommand that was given, run.
+int dispatch(Invocation& in) {
+  if (*in.run_cmd) {
+    if (in.run.command.empty()) {
+      spdlog::error("no command given: airlock run [OPTIONS] -- COMMAND [ARGS...]");
+      return kExitOwnError;
+    }
+    in.run.common.verbosity = in.verbosity();
+    return run_command(in.run);
   }
+  if (*in.audit_cmd) {
+    in.audit.command = in.run.command;
+    if (in.audit.command.empty()) {
+      spdlog::error("no command given: airlock audit [OPTIONS] -o FILE -- COMMAND [ARGS...]");
+      return kExitOwnError;
+    }
+    in.audit.common.verbosity = in.verbosity();
+    return audit_command(in.audit);
+  }
+  if (*in.check_cmd) return check_command(in.check_common, in.check_profiles);
+  if (*in.explain_cmd) return explain_command(in.explain_common, in.explain_profile, in.explain_overrides);
+  if (*in.profiles_cmd) return profiles_command(in.profiles_common);
+  if (*in.doctor_cmd) return in.doctor_containers ? containers_command() : doctor_command(in.doctor_common, in.doctor_profile);
+  if (*in.trust_cmd) return trust_command(in.trust);
+  return kExitOwnError;
+}
 
-  const int verbosity = quiet ? -1 : verbose;
-  logging::setup(log_format == "json" ? logging::Format::json : logging::Format::text, verbosity);
+// What airlock says when a subcommand failed, and the exit status.
+int report_failure(const std::exception_ptr& failure, const std::string& log_format) {
   try {
-    if (*run) {
-      if (run_args.command.empty()) {
-        spdlog::error("no command given: airlock run [OPTIONS] -- COMMAND [ARGS...]");
-        return kExitOwnError;
-      }
-      run_args.common.verbosity = verbosity;
-      return run_command(run_args);
-    }
-    if (*audit) {
-      audit_args.command = run_args.command;
-      if (audit_args.command.empty()) {
-        spdlog::error("no command given: airlock audit [OPTIONS] -o FILE -- COMMAND [ARGS...]");
-        return kExitOwnError;
-      }
-      audit_args.common.verbosity = verbosity;
-      return audit_command(audit_args);
-    }
-    if (*check) return check_command(check_common, check_profiles);
-    if (*explain) return explain_command(explain_common, explain_profile, explain_overrides);
-    if (*profiles) return profiles_command(profiles_common);
-    if (*doctor) return doctor_containers ? containers_command() : doctor_command(doctor_common, doctor_profile);
-    if (*trust) return trust_command(trust_args);
+    std::rethrow_exception(failure);
   } catch (const policy::ProfileError& e) {
     // "file:line:col: error: ..." lines are for people and editors; a log
     // pipeline gets each as its own JSON object.
@@ -269,7 +273,30 @@ int main(int argc, char** argv) {
     spdlog::error("internal error: {}", e.what());
     return kExitOwnError;
   }
-  return kExitOwnError;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  CLI::App app{kIntro, "airlock"};
+  Invocation in;
+  define_command_line(app, in);
+  try {
+    in.run.invocation = args;
+    // The command is cut off first: CLI11 must not read its options as ours.
+    in.run.command = cut_command(args, app);
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    return parse_error(e, app);
+  }
+  logging::setup(in.log_format == "json" ? logging::Format::json : logging::Format::text, in.verbosity());
+  try {
+    return dispatch(in);
+  } catch (...) {
+    return report_failure(std::current_exception(), in.log_format);
+  }
 }
 
 }  // namespace airlock::cli

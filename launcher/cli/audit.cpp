@@ -56,13 +56,15 @@ int audit_command(const AuditArgs& args) {
   const auto places = audit::places_for(ctx, catalog);
   auto host = sandbox::current_host_state();
   if (args.common.project) host.cwd = ctx.project;
-  const auto spec = audit::prepare(base, plan, args.command, host, places);
-  const auto result = sandbox::run(spec);
+  sandbox::make_ready_on_host(base);
+  const auto audited = audit::prepare(base, plan, args.command, host, places);
+  const auto& spec = audited.spec;
+  const auto result = sandbox::run(spec, audited.recorder.get());
   if (!result.setup_error.empty()) spdlog::error("{}", result.setup_error);
   if (result.timed_out) spdlog::error("the command timed out after {} ms and was killed", base.process.timeout->count());
 
-  if (result.network && result.network->log_only) audit::absorb(*spec.audit->observations, result.network->traffic);
-  const audit::Observations& seen = *spec.audit->observations;
+  audit::Observations& seen = audited.recorder->observations();
+  if (result.network && result.network->log_only) audit::absorb(seen, result.network->traffic);
   const auto assessment = audit::assess(seen, audit::base_view(base), places);
   for (const auto& line : audit::secret_lines(assessment, spec.env.dropped)) spdlog::warn("{}", line);
   for (const auto& line : audit::violation_lines(assessment, args.profile, kShownViolations)) spdlog::warn("{}", line);

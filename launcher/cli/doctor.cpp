@@ -57,7 +57,7 @@ int doctor_command(const Common& common, const std::string& profile) {
   for (const auto& unmet : plan.unmet_requirements) std::cout << "  NOT MET      " << unmet << "\n";
   // Root without CAP_SETFCAP is fixed by the container's user, which the
   // user namespaces line names, not by the engine's settings.
-  if (!features.user_namespaces.available && capabilities::may_map_own_uid()) {
+  if (!features.user_namespaces.available && kernel::may_map_own_uid()) {
     std::cout << "\n";
     print_engine_advice();
   }

@@ -77,6 +77,61 @@ void point_at_complain_mode(const RunArgs& args, const sandbox::EnforcementPlan&
 
 }  // namespace
 
+namespace {
+
+// What the kernel offers, planned against the policy. The run's own clone
+// tests what the quick probe assumes (user namespaces); a plan that would
+// be refused is made again from the full probe, so that the refusal names
+// everything that is missing, as doctor does.
+sandbox::EnforcementPlan plan_run(const policy::Policy& policy, kernel::Features& features) {
+  auto plan = sandbox::plan_enforcement(policy, features);
+  if (plan.complete() || policy.enforcement.best_effort) return plan;
+  features = kernel::probe(kernel::ProbeDepth::full);
+  return sandbox::plan_enforcement(policy, features);
+}
+
+struct Planned {
+  const RunArgs& args;
+  const policy::Context& ctx;
+  const policy::Policy& policy;
+  const std::optional<OutputFile>& report_out;
+};
+
+// Refuses or runs under `plan`, then says how it went. A refusal, and any
+// set-up error before the command started, still writes the report.
+// `may_plan_again`: a refused clone into namespaces is the caller's to plan
+// again, so it is not reported yet.
+int run_under(const Planned& run, const kernel::Features& features, const sandbox::EnforcementPlan& plan,
+              bool may_plan_again = false) {
+  sandbox::Spec spec;
+  sandbox::RunResult result;
+  try {
+    refuse_or_warn(run.policy, plan);
+    auto host = sandbox::current_host_state();
+    if (run.args.common.project) host.cwd = run.ctx.project;
+    sandbox::make_ready_on_host(run.policy);
+    spec = sandbox::prepare(run.policy, plan, run.args.command, host);
+    sandbox::wipe(host);
+    for (const auto& dropped : spec.env.dropped)
+      if (dropped.reason != "not kept") spdlog::info("environment: dropped {} ({})", dropped.name, dropped.reason);
+    result = sandbox::run(spec);
+  } catch (const Error& e) {
+    if (!may_plan_again || dynamic_cast<const sandbox::NamespacesUnavailable*>(&e) == nullptr)
+      report_refusal(run.report_out, run.args, run.policy, features, plan, e);
+    throw;
+  }
+  if (!result.setup_error.empty()) spdlog::error("{}", result.setup_error);
+  if (result.timed_out)
+    spdlog::error("the command timed out after {} ms and was killed", run.policy.process.timeout->count());
+  if (run.report_out) run.report_out->write(report::to_json(run.policy, features, plan, spec, result));
+  if (result.exit_status != 0)
+    for (const auto& hint : report::denial_hints(run.policy, spec, result)) spdlog::warn("{}", hint);
+  point_at_complain_mode(run.args, plan, result);
+  return result.exit_status;
+}
+
+}  // namespace
+
 int run_command(const RunArgs& args) {
   if (args.audit)
     return audit_command(AuditArgs{args.common, args.profile, args.overrides, std::nullopt, args.report_path, args.command});
@@ -87,49 +142,18 @@ int run_command(const RunArgs& args) {
   const auto report_out = prepare_output(args.report_path, ctx, policy, "--report");
   say_set_changes(policy);
   policy::check_token_phase(policy, ctx.project);
+  const Planned run{args, ctx, policy, report_out};
   auto features = kernel::probe(kernel::ProbeDepth::quick);
-  bool probed_fully = false;
-  for (int attempt = 0;; ++attempt) {
-    const auto plan = sandbox::plan_enforcement(policy, features);
-    // A refusal names everything that is missing, as doctor does: what the
-    // quick probe assumed (user namespaces) is tried first. Only on this path.
-    if (!plan.complete() && !policy.enforcement.best_effort && !probed_fully) {
-      features = kernel::probe(kernel::ProbeDepth::full);
-      probed_fully = true;
-      continue;
-    }
-    sandbox::Spec spec;
-    sandbox::RunResult result;
-    try {
-      refuse_or_warn(policy, plan);
-      auto host = sandbox::current_host_state();
-      if (args.common.project) host.cwd = ctx.project;
-      spec = sandbox::prepare(policy, plan, args.command, host);
-      sandbox::wipe(host);
-      for (const auto& dropped : spec.env.dropped)
-        if (dropped.reason != "not kept") spdlog::info("environment: dropped {} ({})", dropped.name, dropped.reason);
-      result = sandbox::run(spec);
-    } catch (const sandbox::NamespacesUnavailable& e) {
-      // The quick probe assumed namespaces; the kernel said no. Plan again
-      // with what is really there: refuse, or (best effort) run without.
-      if (attempt == 0) {
-        features.user_namespaces = kernel::user_namespaces_unavailable(e.error_number(), false);
-        continue;
-      }
-      report_refusal(report_out, args, policy, features, plan, e);
-      throw;
-    } catch (const Error& e) {
-      report_refusal(report_out, args, policy, features, plan, e);
-      throw;
-    }
-    if (!result.setup_error.empty()) spdlog::error("{}", result.setup_error);
-    if (result.timed_out)
-      spdlog::error("the command timed out after {} ms and was killed", policy.process.timeout->count());
-    if (report_out) report_out->write(report::to_json(policy, features, plan, spec, result));
-    if (result.exit_status != 0)
-      for (const auto& hint : report::denial_hints(policy, spec, result)) spdlog::warn("{}", hint);
-    point_at_complain_mode(args, plan, result);
-    return result.exit_status;
+  const auto plan = plan_run(policy, features);
+  if (!plan.namespaces) return run_under(run, features, plan);
+  try {
+    return run_under(run, features, plan, true);
+  } catch (const sandbox::NamespacesUnavailable& e) {
+    // The quick probe assumed namespaces; the kernel said no, and nothing
+    // started. Plan again with what is really there: refuse, or (best
+    // effort) run without.
+    features.user_namespaces = kernel::user_namespaces_unavailable(e.error_number(), false);
+    return run_under(run, features, plan_run(policy, features));
   }
 }
 

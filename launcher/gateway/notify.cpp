@@ -14,7 +14,7 @@
 #include <sstream>
 #include <string>
 
-#include "audit/remote.hpp"
+#include "kernel/remote.hpp"
 #include "util/error.hpp"
 
 #ifndef SO_NETNS_COOKIE
@@ -161,7 +161,7 @@ bool watched_by_epoll(pid_t tid, int fd, unsigned long inode) {
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(proc + "/fd", error)) {
     if (++descriptors > kMaxDescriptors) return true;
-    const auto target = audit::remote::read_link(entry.path());
+    const auto target = kernel::remote::read_link(entry.path());
     if (!target || *target != "anon_inode:[eventpoll]") continue;
     if (++epolls > kMaxEpolls) return true;
     // "tfd:        7 events:       19 data: ... pos:0 ino:5e2f sdev:8"
@@ -189,7 +189,7 @@ bool watched_by_epoll(pid_t tid, int fd, unsigned long inode) {
 std::optional<sockaddr_storage> read_sockaddr(pid_t tid, std::uint64_t address, std::uint64_t length) {
   sockaddr_storage out{};
   const std::size_t size = static_cast<std::size_t>(std::min<std::uint64_t>(length, sizeof out));
-  if (size == 0 || !audit::remote::read_bytes(tid, address, &out, size)) return std::nullopt;
+  if (size == 0 || !kernel::remote::read_bytes(tid, address, &out, size)) return std::nullopt;
   return out;
 }
 

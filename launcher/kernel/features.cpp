@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <linux/landlock.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
@@ -20,8 +22,8 @@
 #include <utility>
 #include <vector>
 
-#include "sandbox/capabilities.hpp"
-#include "sandbox/landlock.hpp"
+#include "util/error.hpp"
+
 
 namespace airlock::kernel {
 namespace {
@@ -265,9 +267,9 @@ Probe user_namespaces_unavailable(int err, bool inner) {
 
 Features probe(ProbeDepth depth) {
   Features f;
-  f.running_as_root = capabilities::may_set_ids();
+  f.running_as_root = may_set_ids();
   f.root_without_id_capabilities = geteuid() == 0 && !f.running_as_root;
-  if (!capabilities::may_map_own_uid()) {
+  if (!may_map_own_uid()) {
     f.user_namespaces = {false, "uid 0 without CAP_SETFCAP cannot map itself into a user namespace (Linux 5.12+), and "
                                 "the container dropped it. Fix: start the container as a non-root user (USER, "
                                 "securityContext.runAsUser), or keep CAP_SETFCAP"};
@@ -281,7 +283,7 @@ Features probe(ProbeDepth depth) {
     // own clone, which is the real test: a failure there re-plans the run.
     f.user_namespaces = {true, "assumed; the sandbox's own clone checks it"};
   }
-  f.landlock_abi = landlock::probe_abi();
+  f.landlock_abi = landlock_abi();
   f.landlock = probe_landlock(f.landlock_abi);
   f.seccomp = probe_seccomp();
   f.seccomp_notify = probe_seccomp_notify();
@@ -294,6 +296,36 @@ Features probe(ProbeDepth depth) {
   f.cgroups = probe_cgroups();
   f.tiocsti = probe_tiocsti();
   return f;
+}
+
+int landlock_abi() {
+  const long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  // ENOSYS: kernel built without Landlock; EOPNOTSUPP: not enabled at boot (lsm=).
+  return abi < 0 ? 0 : static_cast<int>(abi);
+}
+
+namespace {
+
+// Whether this process holds `cap` in its effective set.
+bool holds_effective(cap_value_t cap) {
+  const cap_t caps = ::cap_get_proc();
+  if (caps == nullptr) throw SystemError("cap_get_proc", errno);
+  cap_flag_value_t value = CAP_CLEAR;
+  const int rc = ::cap_get_flag(caps, cap, CAP_EFFECTIVE, &value);
+  const int err = errno;
+  ::cap_free(caps);
+  if (rc != 0) throw SystemError("cap_get_flag", err);
+  return value == CAP_SET;
+}
+
+}  // namespace
+
+bool may_set_ids() {
+  return ::geteuid() == 0 && holds_effective(CAP_SETUID) && holds_effective(CAP_SETGID);
+}
+
+bool may_map_own_uid() {
+  return ::geteuid() != 0 || holds_effective(CAP_SETFCAP);
 }
 
 }  // namespace airlock::kernel

@@ -30,7 +30,7 @@ struct Features {
   Probe hostname{true, "not probed"};
   Probe cgroups;           // informational: which hierarchy, which controllers
   Probe tiocsti;           // informational: is legacy TIOCSTI injection live here
-  bool running_as_root = false;               // and may set ids (capabilities::may_set_ids)
+  bool running_as_root = false;               // and may set ids (may_set_ids below)
   bool root_without_id_capabilities = false;  // uid 0 without CAP_SETUID/CAP_SETGID
 };
 
@@ -48,5 +48,20 @@ Probe probe_fresh_proc(const std::string& mountinfo_path);
 // Why user namespaces are unavailable, given the errno of the failed
 // unshare/clone, with the fix for this machine.
 Probe user_namespaces_unavailable(int err, bool inner_namespaces_failed);
+
+// The Landlock ABI version this kernel offers; 0 without Landlock (not
+// built, or not enabled at boot with lsm=).
+int landlock_abi();
+
+// Whether this process may become other users and map ids other than its
+// own into a user namespace: root with CAP_SETUID and CAP_SETGID effective.
+// A container's root can lack them (Kubernetes' capabilities: drop: ["ALL"]);
+// airlock then works as an unprivileged user does, with uid 0 as its id.
+bool may_set_ids();
+
+// Whether this process may map its own uid into a user namespace: any
+// non-root user may; uid 0 needs CAP_SETFCAP (Linux 5.12+, verify_root_map
+// in kernel/user_namespace.c), which a container can drop.
+bool may_map_own_uid();
 
 }  // namespace airlock::kernel

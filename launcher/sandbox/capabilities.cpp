@@ -225,12 +225,6 @@ Plan build(const policy::Process& process, bool running_as_root) {
   return plan;
 }
 
-bool may_set_ids() {
-  if (::geteuid() != 0) return false;
-  const auto held = current_caps();
-  return holds(held, CAP_SETUID, CAP_EFFECTIVE) && holds(held, CAP_SETGID, CAP_EFFECTIVE);
-}
-
 void keep_only_kill() {
   CapState kill_only(::cap_init());
   if (!kill_only) throw SystemError("allocate a capability set", errno);
@@ -238,10 +232,6 @@ void keep_only_kill() {
   check_syscall(::cap_set_flag(kill_only.get(), CAP_PERMITTED, 1, kill, CAP_SET), "cap_set_flag");
   check_syscall(::cap_set_flag(kill_only.get(), CAP_EFFECTIVE, 1, kill, CAP_SET), "cap_set_flag");
   check_syscall(::cap_set_proc(kill_only.get()), "drop init's capabilities but CAP_KILL");
-}
-
-bool may_map_own_uid() {
-  return ::geteuid() != 0 || holds(current_caps(), CAP_SETFCAP, CAP_EFFECTIVE);
 }
 
 void apply(const Plan& plan) {

@@ -37,17 +37,6 @@ struct Plan {
 // Not as root, user and group are ignored: there is nothing to switch from.
 Plan build(const policy::Process& process, bool running_as_root);
 
-// Whether this process may become other users and map ids other than its
-// own into a user namespace: root with CAP_SETUID and CAP_SETGID effective.
-// A container's root can lack them (Kubernetes' capabilities: drop: ["ALL"]);
-// airlock then works as an unprivileged user does, with uid 0 as its id.
-bool may_set_ids();
-
-// Whether this process may map its own uid into a user namespace: any
-// non-root user may; uid 0 needs CAP_SETFCAP (Linux 5.12+, verify_root_map
-// in kernel/user_namespace.c), which a container can drop.
-bool may_map_own_uid();
-
 // Leaves this process CAP_KILL alone, effective and permitted (init once the
 // sandbox is built: it still kills what the command leaves, whatever user
 // that runs as, but can no longer remount or unmount anything, should the

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <memory>
 
+#include "kernel/features.hpp"
 #include "sandbox/landlock.hpp"
 #include "sandbox/seccomp.hpp"
 #include "util/error.hpp"
@@ -81,7 +82,7 @@ Confinement confinement() {
   request.write = {"/dev/null"};
   request.refuse_tcp = true;
   Confinement c;
-  c.ruleset = landlock::build(request, landlock::probe_abi());
+  c.ruleset = landlock::build(request, kernel::landlock_abi());
   seccomp::Spec spec;
   // setsid/setpgid: the helper stays in its process group, which is
   // killed when it ends, so it cannot leave a daemon behind.

@@ -1,7 +1,7 @@
-// The sandbox's init: PID 1 of the new pid namespace (or a plain subreaper
-// without namespaces). It builds the filesystem view, starts the payload,
-// relays signals to it, reaps every zombie, and exits with the payload's
-// status once the payload is gone, taking everything else with it.
+// init's steps (init.hpp); run.cpp calls them in order, and says why each
+// stands where it does.
+#include "sandbox/init.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
@@ -15,7 +15,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,43 +22,14 @@
 
 #include "gateway/inside.hpp"
 #include "sandbox/capabilities.hpp"
-#include "sandbox/dns_refuser.hpp"
-#include "sandbox/limit_watch.hpp"
-#include "sandbox/run.hpp"
+#include "util/error.hpp"
 #include "util/fd.hpp"
+#include "util/process.hpp"
 
 extern char** environ;
 
-namespace airlock::sandbox {
+namespace airlock::sandbox::init {
 namespace {
-
-void ignore_signal(int) {}
-
-// PR_SET_PDEATHSIG is cleared on credential changes, so it is set only now,
-// after the id map; then the supervisor may already be gone, which the
-// still-open sync pipe tells (it hangs up when the supervisor dies).
-void die_with_supervisor(int sync_fd) {
-  check_syscall(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)");
-  pollfd p{sync_fd, POLLIN, 0};
-  if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR))) _exit(kExitOwnError);
-}
-
-// PID 1 only receives signals it has a handler for; blocking them as well
-// turns them into signalfd events instead of interrupting anything.
-UniqueFd block_relayed_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  struct sigaction sa {};
-  sa.sa_handler = ignore_signal;
-  for (int sig : kRelayedSignals) {
-    sigaddset(&set, sig);
-    sigaction(sig, &sa, nullptr);
-  }
-  sigaddset(&set, SIGCHLD);
-  sigaction(SIGCHLD, &sa, nullptr);
-  check_syscall(sigprocmask(SIG_BLOCK, &set, nullptr), "sigprocmask");
-  return UniqueFd(static_cast<int>(check_syscall(signalfd(-1, &set, SFD_CLOEXEC), "signalfd")));
-}
 
 // The supervisor asks for sockets in our network namespace (network.publish);
 // a failure there must not stop init from supervising the payload.
@@ -69,12 +39,6 @@ int serve_gateway(int gateway_fd) {
   } catch (const std::exception&) {
     return -1;
   }
-}
-
-int status_to_exit_code(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return kExitOwnError;
 }
 
 // Reaps every exited child; returns true when the payload was among them.
@@ -118,7 +82,9 @@ void kill_descendants() {
   }
 }
 
-[[noreturn]] void supervise_payload(const Spec& spec, pid_t payload, int signals, int gateway_fd,
+}  // namespace
+
+void supervise_payload(const Spec& spec, pid_t payload, int signals, int gateway_fd,
                                    LimitWatcher& limits, DnsRefuser* dns) {
   int payload_status = 0;
   while (true) {
@@ -153,7 +119,7 @@ void kill_descendants() {
   } else {
     kill_descendants();
   }
-  _exit(status_to_exit_code(payload_status));
+  _exit(exit_code_of(payload_status, kExitOwnError));
 }
 
 // Overwrites the environment strings in place (they sit in the process's
@@ -163,32 +129,41 @@ void wipe_inherited_environment() {
   clearenv();
 }
 
-}  // namespace
-
-void report_to_supervisor(int error_fd, int code, const std::string& message) {
-  const auto line = std::to_string(code) + " " + message;
-  // Best effort by nature: if the supervisor is gone nobody can be told.
-  if (write(error_fd, line.data(), line.size()) < 0) {
-  }
+// PR_SET_PDEATHSIG is cleared on credential changes, so it is set only
+// after the id map; by then the supervisor may already be gone, which the
+// go-ahead pipe tells (it hangs up when the supervisor dies).
+void die_with_supervisor(int go_ahead_fd) {
+  check_syscall(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)");
+  pollfd p{go_ahead_fd, POLLIN, 0};
+  if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR))) _exit(kExitOwnError);
 }
 
-void fail_to_supervisor(int error_fd, int code, const std::string& message) {
-  report_to_supervisor(error_fd, code, message);
-  _exit(code);
+// A non-dumpable process's /proc files belong to root, which is why the
+// supervisor wrote our id map first.
+void stop_being_dumpable() { check_syscall(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE)"); }
+
+// The terminal's signals then reach only the supervisor, which relays them once.
+void start_own_session() { check_syscall(setsid(), "setsid"); }
+
+void become_subreaper() { check_syscall(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)"); }
+
+UniqueFd watch_signals() {
+  std::vector<int> signals(std::begin(kRelayedSignals), std::end(kRelayedSignals));
+  signals.push_back(SIGCHLD);
+  return airlock::watch_signals(signals);
 }
 
-Pipe make_pipe() {
-  int fds[2];
-  check_syscall(pipe2(fds, O_CLOEXEC), "pipe2");
-  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+pid_t fork_payload() {
+  const pid_t pid = fork();
+  if (pid < 0) throw SystemError("fork of the payload", errno);
+  return pid;
 }
 
-void wait_for_go_ahead(int fd) {
-  char byte = 0;
-  ssize_t n;
-  do n = read(fd, &byte, 1);
-  while (n < 0 && errno == EINTR);
-  if (n != 1 || byte != kGoAhead) _exit(kExitOwnError);
+void close_in_payload(const Ends& ends, Pipe& ready) {
+  close(ends.go_ahead);
+  close(ends.notes);
+  if (ends.gateway >= 0) close(ends.gateway);
+  ready.write.reset();
 }
 
 namespace {
@@ -208,6 +183,8 @@ void warn_hostname_kept(const std::string& wanted) {
   }
 }
 
+}  // namespace
+
 // The sandbox itself: the mount tree, hostname, loopback and the gateway's
 // end inside, all in the namespaces init shares with the payload.
 void build_sandbox(const Spec& spec, int gateway_fd) {
@@ -220,73 +197,34 @@ void build_sandbox(const Spec& spec, int gateway_fd) {
   if (spec.gateway) gateway::set_up_inside(*spec.gateway, gateway_fd);
 }
 
-}  // namespace
-
-void init_main(const Spec& spec, int sync_fd, int error_fd, int gateway_fd, int notes_fd) {
-  pid_t payload = -1;
-  try {
-    // init lives as long as the sandbox; it must not hold the caller's
-    // environment (tokens included), which fork copied into it.
-    wipe_inherited_environment();
-    wait_for_go_ahead(sync_fd);
-    die_with_supervisor(sync_fd);
-    // Non-dumpable from here (the supervisor wrote our id maps before its
-    // go-ahead, and a non-dumpable process's /proc files belong to root): no
-    // process inside can ptrace us or read our memory, nor the payload's
-    // before its execve.
-    check_syscall(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE)");
-    // A session of our own, without a controlling terminal: the payload
-    // cannot TIOCSTI into the caller's terminal, and the terminal's signals
-    // reach only the supervisor, which relays them once.
-    check_syscall(setsid(), "setsid");
-    // Orphans of the payload re-parent to us, so we can reap and kill them
-    // (with a pid namespace init is their reaper anyway).
-    if (!spec.namespaces)
-      check_syscall(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)");
-    const auto signals = block_relayed_signals();
-    // The payload is forked before the sandbox is built: it compiles its
-    // seccomp filter on the other core while we build the mount tree, then
-    // waits for `ready` (start-up time, integration/bench). It goes on only
-    // on the byte we write once everything is in place; if we fail or die
-    // first it reads EOF and ends without running anything.
-    auto ready = make_pipe();
-    payload = fork();
-    if (payload < 0) throw SystemError("fork of the payload", errno);
-    if (payload == 0) {
-      close(sync_fd);
-      close(notes_fd);
-      if (gateway_fd >= 0) close(gateway_fd);
-      ready.write.reset();
-      payload_main(spec, error_fd, ready.read.get());
-    }
-    ready.read.reset();
-    build_sandbox(spec, gateway_fd);
-    // Before the go-ahead: a failure here is still reported, and nothing ran.
-    LimitWatcher limits(spec.watch_limits, notes_fd);
-    std::optional<DnsRefuser> dns;
-    if (spec.dns_refuser) {
-      dns.emplace(notes_fd);
-      // From here init reads the command's DNS queries; without a gateway it
-      // needs no capability but CAP_KILL any more.
-      if (!spec.gateway) capabilities::keep_only_kill();
-    }
-    // EPIPE: the payload ended already (it told the supervisor why); it is
-    // reaped below like any end. SIGPIPE is ignored for that: without a pid
-    // namespace it would kill us.
-    signal(SIGPIPE, SIG_IGN);
-    if (write(ready.write.get(), &kGoAhead, 1) != 1 && errno != EPIPE) throw SystemError("write to the payload", errno);
-    ready.write.reset();
-    close(error_fd);
-    supervise_payload(spec, payload, signals.get(), spec.gateway ? gateway_fd : -1, limits, dns ? &*dns : nullptr);
-  } catch (const std::exception& e) {
-    // Without a pid namespace our death would not take the waiting payload
-    // with it; its EOF on `ready` would, but not before this message.
-    if (payload > 0) {
-      kill(payload, SIGKILL);
-      waitpid(payload, nullptr, 0);
-    }
-    fail_to_supervisor(error_fd, kExitOwnError, std::string("sandbox set-up failed: ") + e.what());
-  }
+std::unique_ptr<DnsRefuser> start_dns_refuser(const Spec& spec, int notes_fd) {
+  if (!spec.dns_refuser) return nullptr;
+  auto dns = std::make_unique<DnsRefuser>(notes_fd);
+  // From here init parses the command's DNS queries; without a gateway it
+  // needs no capability but CAP_KILL any more.
+  if (!spec.gateway) capabilities::keep_only_kill();
+  return dns;
 }
 
-}  // namespace airlock::sandbox
+void go_ahead_to_payload(UniqueFd& ready_write) {
+  // EPIPE: the payload ended already (it told the supervisor why); it is
+  // reaped like any end. SIGPIPE is ignored for that: without a pid
+  // namespace it would kill us.
+  signal(SIGPIPE, SIG_IGN);
+  if (write(ready_write.get(), &kGoAhead, 1) != 1 && errno != EPIPE) throw SystemError("write to the payload", errno);
+  ready_write.reset();
+}
+
+void close_control(int control_fd) { close(control_fd); }
+
+void fail(int control_fd, pid_t payload, const std::string& what) {
+  // Without a pid namespace our death would not take the waiting payload
+  // with it; its EOF on `ready` would, but not before this message.
+  if (payload > 0) {
+    kill(payload, SIGKILL);
+    waitpid(payload, nullptr, 0);
+  }
+  control::fail(control_fd, kExitOwnError, "sandbox set-up failed: " + what);
+}
+
+}  // namespace airlock::sandbox::init

@@ -364,13 +364,6 @@ std::optional<std::vector<std::string>> list_directory(const std::string& dir) {
   return names;
 }
 
-int probe_abi() {
-  const long abi = create_ruleset_syscall(nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
-  // ENOSYS: kernel built without Landlock; EOPNOTSUPP: not enabled at boot (lsm=).
-  if (abi < 0) return 0;
-  return static_cast<int>(abi);
-}
-
 Ruleset build(const Request& request, int abi) {
   Ruleset rs;
   validate_ranges(request.connect_tcp, "connect");

@@ -137,9 +137,6 @@ Request without_writes_to(Request request, const std::vector<std::string>& prote
 // The ListDirectory of the running system (opendir/readdir).
 std::optional<std::vector<std::string>> list_directory(const std::string& dir);
 
-// The kernel's Landlock ABI version; 0 when Landlock is missing or disabled.
-int probe_abi();
-
 // Pure: no system calls. Throws airlock::Error on a relative path or a
 // reversed port range.
 Ruleset build(const Request& request, int abi);

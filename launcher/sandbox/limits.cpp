@@ -10,6 +10,7 @@
 #include <fstream>
 #include <utility>
 
+#include "kernel/features.hpp"
 #include "sandbox/capabilities.hpp"
 #include "util/error.hpp"
 
@@ -83,16 +84,19 @@ PidRange pid_range_for(std::uint64_t processes) {
   return {kReservedPids + std::max<std::uint64_t>(processes, 2) - 1, kReservedPids - 1};
 }
 
-std::optional<std::uint64_t> tmp_size(const policy::Limits& limits) {
+std::uint64_t memory_bytes() {
+  struct sysinfo info {};
+  check_syscall(::sysinfo(&info), "sysinfo (limits.tmp is a share of memory)");
+  return static_cast<std::uint64_t>(info.totalram) * info.mem_unit;
+}
+
+std::optional<std::uint64_t> tmp_size(const policy::Limits& limits, std::uint64_t ram_bytes) {
   const auto it = limits.rlimits.find(std::string(kTmp));
   if (it == limits.rlimits.end() || it->second.kind == policy::Limit::Kind::keep) return std::nullopt;
   if (it->second.kind == policy::Limit::Kind::percent_of_ram) {
-    struct sysinfo info {};
-    check_syscall(::sysinfo(&info), "sysinfo (limits.tmp is a share of memory)");
-    const std::uint64_t ram = static_cast<std::uint64_t>(info.totalram) * info.mem_unit;
     // A whole number of pages: tmpfs rounds the size up to one anyway.
     const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-    return std::max<std::uint64_t>(ram / 100 * it->second.value / page * page, page);
+    return std::max<std::uint64_t>(ram_bytes / 100 * it->second.value / page * page, page);
   }
   return it->second.kind == policy::Limit::Kind::unlimited ? 0 : it->second.value;
 }
@@ -143,7 +147,7 @@ bool payload_is_host_root(const policy::Process& process) {
     if (inside == 0) zero_is_host_root = outside == 0;
   if (!zero_is_host_root) return false;
   try {
-    const auto identity = capabilities::build(process, capabilities::may_set_ids());
+    const auto identity = capabilities::build(process, kernel::may_set_ids());
     return !identity.switch_user || identity.uid == 0;
   } catch (const Error&) {
     return false;  // an unknown user: the run is refused later with that message

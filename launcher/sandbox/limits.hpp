@@ -50,8 +50,12 @@ PidRange pid_range_for(std::uint64_t processes);
 // kernel's default, half of the machine's memory. RLIMIT_FSIZE bounds one
 // file; this bounds them all, so that a step filling /tmp gets ENOSPC
 // instead of pressing the host's memory. "unlimited" is 0, which tmpfs
-// reads as no limit.
-std::optional<std::uint64_t> tmp_size(const policy::Limits& limits);
+// reads as no limit. `ram_bytes`: the machine's memory (memory_bytes()),
+// for a share of it.
+std::optional<std::uint64_t> tmp_size(const policy::Limits& limits, std::uint64_t ram_bytes);
+
+// The machine's memory, in bytes (sysinfo(2)).
+std::uint64_t memory_bytes();
 
 // setrlimit for every entry that is not "keep". Raising a limit above the
 // hard limit needs CAP_SYS_RESOURCE; without it the airlock::Error says

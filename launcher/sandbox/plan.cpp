@@ -149,7 +149,7 @@ EnforcementPlan plan_enforcement(const policy::Policy& policy, const kernel::Fea
   const bool host_root = limits::payload_is_host_root(policy.process);
   const auto nproc = limits::nproc_unenforceable(policy.limits, host_root);
   std::string limits_detail = "rlimits from [limits]";
-  if (const auto tmp = limits::tmp_size(policy.limits); tmp && *tmp > 0)
+  if (const auto tmp = limits::tmp_size(policy.limits, limits::memory_bytes()); tmp && *tmp > 0)
     limits_detail += "; the private /tmp and /dev/shm hold at most " + std::to_string(*tmp) + " bytes each";
   std::optional<std::string> processes_missing;
   if (const auto processes = limits::process_limit(policy.limits)) {

@@ -1,13 +1,16 @@
 #pragma once
 // Steps 3 onwards of DESIGN.md's run: clone into the namespaces, let the
 // sandbox's init set up the view and start the payload, supervise it
-// (signals, timeout) and return its exit status.
+// (signals, timeout) and return its exit status. run.cpp reads as that run.
 #include <chrono>
 #include <csignal>
 #include <optional>
 #include <string>
 
 #include "gateway/stats.hpp"
+#include "sandbox/init.hpp"
+#include "sandbox/monitor.hpp"
+#include "sandbox/payload.hpp"
 #include "sandbox/spec.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
@@ -39,34 +42,13 @@ class NamespacesUnavailable : public SystemError {
   using SystemError::SystemError;
 };
 
-RunResult run(const Spec& spec);
+// Runs the Spec's command in the sandbox and waits for it (run.cpp tells
+// the steps). `monitor`: audit mode's observer of the command, or nullptr.
+RunResult run(const Spec& spec, Monitor* monitor = nullptr);
 
-// Internal: the processes inside. They never return. `gateway_fd` is init's
-// end of the gateway channel (-1 without a gateway).
-// `notes_fd`: where init says which limits were reached (limit_watch.hpp).
-[[noreturn]] void init_main(const Spec& spec, int sync_fd, int error_fd, int gateway_fd, int notes_fd);
-[[noreturn]] void payload_main(const Spec& spec, int error_fd, int ready_fd);
-
-// Reports a set-up failure to the supervisor through the error pipe as
-// "<exit code> <message>" and exits with that code.
-[[noreturn]] void fail_to_supervisor(int error_fd, int code, const std::string& message);
-// The report alone, for the payload once its seccomp filter is loaded.
-void report_to_supervisor(int error_fd, int code, const std::string& message);
-
-// A pipe, both ends close-on-exec.
-struct Pipe {
-  UniqueFd read, write;
-};
-Pipe make_pipe();
-
-// The one byte each process of the sandbox waits for before it goes on: the
-// supervisor's to init (id maps written), init's to the payload (sandbox
-// built).
-inline constexpr char kGoAhead = 'g';
-// Blocks for the go-ahead on `fd`. Anything else (EOF: the sender failed or
-// died first) ends the calling process with kExitOwnError, having run
-// nothing; the sender reports why, if anyone does.
-void wait_for_go_ahead(int fd);
-
+// The processes inside, from the clone and the fork to execve (exported
+// for tests). They never return.
+[[noreturn]] void run_init(const Spec& spec, const init::Ends& ends, const Monitor* monitor);
+[[noreturn]] void run_payload(const Spec& spec, const payload::Ends& ends, const Monitor* monitor);
 
 }  // namespace airlock::sandbox

@@ -21,6 +21,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "kernel/features.hpp"
 #include "policy/socket_families.hpp"
 #include "sandbox/dns_refuser.hpp"
 #include "sandbox/redact.hpp"
@@ -172,6 +173,24 @@ std::vector<policy::PathRule> protect_where_links_lead(std::vector<policy::PathR
   return out;
 }
 
+// The process's open descriptors, from /proc/self/fd (the directory's own
+// descriptor left out).
+std::vector<int> open_descriptors() {
+  std::vector<int> listed;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec))
+    listed.push_back(std::atoi(entry.path().filename().c_str()));
+  if (ec) {  // no /proc: ask each low descriptor instead
+    listed.clear();
+    for (int fd = 0; fd < 1024; ++fd) listed.push_back(fd);
+  }
+  // Asked once the listing's own descriptor is closed again.
+  std::vector<int> out;
+  for (int fd : listed)
+    if (fcntl(fd, F_GETFD) >= 0) out.push_back(fd);
+  return out;
+}
+
 }  // namespace
 
 HostState current_host_state() {
@@ -181,13 +200,24 @@ HostState current_host_state() {
   host.cwd = std::filesystem::current_path(ec).string();
   host.uid = getuid();
   host.gid = getgid();
-  host.root = capabilities::may_set_ids();
+  host.root = kernel::may_set_ids();
   host.pid = getpid();
   for (int fd = 0; fd <= 2 && host.terminal.empty(); ++fd) {
     char name[256];
     if (ttyname_r(fd, name, sizeof name) == 0 && std::string_view(name).starts_with("/dev/")) host.terminal = name;
   }
+  for (int sig : kRelayedSignals) {
+    struct sigaction current {};
+    if (sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) host.ignored_signals.push_back(sig);
+  }
+  host.open_fds = open_descriptors();
+  host.memory_bytes = limits::memory_bytes();
   return host;
+}
+
+void make_ready_on_host(const policy::Policy& policy) {
+  create_missing_write_dirs(policy.filesystem.write);
+  create_missing_write_dirs(policy.filesystem.overlay);
 }
 
 void wipe(HostState& host) {
@@ -321,7 +351,7 @@ std::string describe_enforcement(const policy::Policy& policy, const Enforcement
 }
 
 LoopbackBy loopback_by(const Spec& spec) {
-  if (!spec.namespaces || (spec.audit && spec.audit->host_network)) return LoopbackBy::nobody;
+  if (!spec.namespaces || spec.host_network) return LoopbackBy::nobody;
   return spec.gateway || spec.dns_refuser ? LoopbackBy::init : LoopbackBy::payload;
 }
 
@@ -338,8 +368,6 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
   spec.env = environment::scrub(host.env, policy.environment);
   spec.executable = find_executable(command.at(0), env_value(spec.env.env, "PATH"), spec.exec_errno);
 
-  create_missing_write_dirs(policy.filesystem.write);
-  create_missing_write_dirs(policy.filesystem.overlay);
   spec.watched = watch_absent_protected(policy.filesystem, [](const std::string& path) {
     struct stat st {};
     return ::lstat(path.c_str(), &st) == 0;
@@ -371,7 +399,7 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
     spec.id_map = namespaces::id_map_for(host.uid, host.gid, host.root);
     spec.mounts = mounts::build(view, mounts::host_path_exists, landlock::list_directory, mounts::host_top_level);
     if (plan.host_proc) mounts::use_host_proc(spec.mounts);
-    if (const auto size = limits::tmp_size(policy.limits)) {
+    if (const auto size = limits::tmp_size(policy.limits, host.memory_bytes)) {
       mounts::limit_private_tmp(spec.mounts, *size);
       spec.watch_limits.tmp = *size != 0;
     }
@@ -421,23 +449,107 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
   }
   if (plan.seccomp) spec.seccomp = seccomp::build(seccomp_spec(policy, spec.gateway && spec.gateway->handoff));
 
-  for (int sig : kRelayedSignals) {
-    struct sigaction current {};
-    if (sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) spec.ignored_signals.push_back(sig);
-  }
+  spec.ignored_signals = host.ignored_signals;
   spec.pass_fds = policy.process.pass_fds;
   for (int fd : socket_activation_fds(host)) {
     spec.pass_fds.push_back(fd);
     ++spec.listen_fds;
   }
   for (int fd : spec.pass_fds)
-    if (fcntl(fd, F_GETFD) < 0)
+    if (std::find(host.open_fds.begin(), host.open_fds.end(), fd) == host.open_fds.end())
       throw Error("process.pass_fds names fd " + std::to_string(fd) + ", which is not open");
   if (!spec.pass_fds.empty()) {
     std::sort(spec.pass_fds.begin(), spec.pass_fds.end());
     spec.pass_fds.erase(std::unique(spec.pass_fds.begin(), spec.pass_fds.end()), spec.pass_fds.end());
   }
   return spec;
+}
+
+namespace {
+
+std::string joined(const std::vector<std::string>& words, const char* separator = " ") {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : separator) + w;
+  return out;
+}
+
+template <typename Number>
+std::string numbers(const std::vector<Number>& values) {
+  std::vector<std::string> words;
+  for (auto v : values) words.push_back(std::to_string(v));
+  return joined(words);
+}
+
+std::string limit_text(const policy::Limit& limit) {
+  switch (limit.kind) {
+    case policy::Limit::Kind::value: return std::to_string(limit.value);
+    case policy::Limit::Kind::unlimited: return "unlimited";
+    case policy::Limit::Kind::keep: return "keep";
+    case policy::Limit::Kind::percent_of_ram: return std::to_string(limit.value) + "% of RAM";
+  }
+  return "?";
+}
+
+std::string indented(const std::string& text) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto end = std::min(text.find('\n', start), text.size());
+    out += "  " + text.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string describe(const Spec& spec) {
+  std::string out;
+  auto line = [&out](const std::string& key, const std::string& value) { out += key + ": " + value + "\n"; };
+  line("argv", joined(spec.argv));
+  line("executable", spec.executable.empty() ? "(not found, errno " + std::to_string(spec.exec_errno) + ")" : spec.executable);
+  line("cwd", spec.cwd);
+  line("hostname", spec.hostname);
+  line("namespaces", spec.namespaces ? "yes" : "no");
+  line("host network", spec.host_network ? "yes" : "no");
+  auto one_line = [](std::string text) {
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    return text;
+  };
+  line("uid_map", one_line(spec.id_map.uid_map));
+  line("gid_map", one_line(spec.id_map.gid_map));
+  line("setgroups", spec.id_map.deny_setgroups ? "deny" : "allow");
+  out += "environment:\n";
+  for (const auto& [name, value] : spec.env.env) out += "  " + name + "=" + value + "\n";
+  for (const auto& dropped : spec.env.dropped) out += "  dropped " + dropped.name + " (" + dropped.reason + ")\n";
+  std::vector<std::string> caps;
+  for (auto cap : spec.caps.keep) caps.push_back(std::to_string(cap));
+  line("capabilities kept", caps.empty() ? "none" : joined(caps));
+  line("user switch", spec.caps.switch_user ? std::to_string(spec.caps.uid) + ":" + std::to_string(spec.caps.gid) +
+                                                  " groups " + numbers(spec.caps.groups)
+                                            : "no");
+  out += "rlimits:\n";
+  for (const auto& entry : spec.limits) out += "  " + entry.name + " " + limit_text(entry.limit) + "\n";
+  line("pass fds", numbers(spec.pass_fds));
+  line("listen fds", std::to_string(spec.listen_fds));
+  line("timeout", spec.timeout ? std::to_string(spec.timeout->count()) + " ms" : "none");
+  line("grace", std::to_string(spec.grace.count()) + " ms");
+  line("ignored signals", numbers(spec.ignored_signals));
+  line("dns refuser", spec.dns_refuser ? "yes" : "no");
+  line("loopback by", loopback_by(spec) == LoopbackBy::init      ? "init"
+                      : loopback_by(spec) == LoopbackBy::payload ? "payload"
+                                                                 : "nobody");
+  line("watched limits", "processes " + std::to_string(spec.watch_limits.processes) +
+                             (spec.watch_limits.tmp ? ", tmp" : ""));
+  out += "watched absent paths:\n";
+  for (const auto& w : spec.watched) out += "  " + w.path + " (below " + w.base + ")\n";
+  line("nested control", spec.nested.project + (spec.nested.complete ? "" : " (incomplete)") + ": " +
+                             joined(spec.nested.relatives, ", ") + "; existing: " + joined(spec.nested.existing, ", "));
+  out += "mounts:\n" + indented(mounts::describe(spec.mounts));
+  out += "landlock:\n" + (spec.landlock ? indented(landlock::describe(*spec.landlock)) : std::string("  none\n"));
+  out += "seccomp:\n" + (spec.seccomp ? indented(seccomp::describe(*spec.seccomp)) : std::string("  none\n"));
+  out += "gateway:\n" + (spec.gateway ? indented(gateway::describe(*spec.gateway)) : std::string("  none\n"));
+  return out;
 }
 
 }  // namespace airlock::sandbox

@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "audit/watch.hpp"
 #include "gateway/config.hpp"
 #include "policy/policy.hpp"
 #include "sandbox/capabilities.hpp"
@@ -45,7 +44,9 @@ struct Spec {
   // network.mode = "none" in a network namespace: init refuses and names DNS
   // lookups (dns_refuser.hpp).
   bool dns_refuser = false;
-  std::optional<audit::Watch> audit;       // audit mode: observe, enforce nothing (audit/session.hpp)
+  // Stay in the host's network namespace: an audit of a base whose network
+  // is the host's (audit/session.hpp).
+  bool host_network = false;
   std::vector<int> pass_fds;  // process.pass_fds plus LISTEN_FDS sockets
   int listen_fds = 0;         // systemd socket activation: fds 3.. passed on
   std::optional<std::chrono::milliseconds> timeout;
@@ -78,21 +79,41 @@ struct HostState {
   std::string cwd;
   uid_t uid = 0;
   gid_t gid = 0;
-  // Root that may map ids and switch users (capabilities::may_set_ids):
+  // Root that may map ids and switch users (kernel::may_set_ids):
   // container entrypoint mode.
   bool root = false;
   pid_t pid = 0;  // the supervisor's, for LISTEN_PID
   std::string terminal;  // the terminal on the caller's stdio ("/dev/pts/3"), empty if none
+  // Relayed signals the caller ignores (Spec::ignored_signals).
+  std::vector<int> ignored_signals;
+  // The caller's open descriptors, for process.pass_fds and LISTEN_FDS.
+  std::vector<int> open_fds;
+  std::uint64_t memory_bytes = 0;  // the machine's, for limits.tmp as a share of it
 };
 
+// The calling process's state: the one place prepare()'s input is read from
+// the process rather than given.
 HostState current_host_state();
+
+// The one step of a run that changes the host before the sandbox exists:
+// "+path" write and overlay rules (caches such as ~/.npm) are created when
+// missing, as the invoking user, so that a first run on a fresh machine
+// works like later ones. Runs before prepare(), which binds what exists.
+void make_ready_on_host(const policy::Policy& policy);
 
 // Overwrites and drops the copy of the caller's environment in `host`, so
 // that the processes forked after prepare() do not carry it.
 void wipe(HostState& host);
 
+// Pure of effects: builds every layer as data from the policy, the plan and
+// the host's state; it reads the host's files (what exists, where links
+// lead) and changes nothing. Throws airlock::Error with nothing applied.
 Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const std::vector<std::string>& command,
              const HostState& host);
+
+// The whole Spec as plain, stable text, one fact per line and every layer
+// with its own describer (tests/golden/ pins it per shipped profile).
+std::string describe(const Spec& spec);
 
 // The Landlock request a policy implies (exported for tests).
 landlock::Request landlock_request(const policy::Policy& policy, const EnforcementPlan& plan,

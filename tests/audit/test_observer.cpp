@@ -18,9 +18,9 @@
 #include <filesystem>
 #include <functional>
 
-#include "audit/channel.hpp"
 #include "audit/observer.hpp"
 #include "audit/watch.hpp"
+#include "sandbox/control_channel.hpp"
 #include "support/temp_dir.hpp"
 #include "util/error.hpp"
 
@@ -40,7 +40,6 @@ Watch test_watch(std::vector<std::string> denied = {}) {
   policy::Syscalls base;
   base.deny = std::move(denied);
   Watch watch = build_watch(base);
-  watch.observations = std::make_shared<Observations>();
   return watch;
 }
 
@@ -48,13 +47,13 @@ Watch test_watch(std::vector<std::string> denied = {}) {
 // exit status (0: every call did what it should).
 Watched run_watched(const Watch& watch, const std::function<int()>& body,
                     const Observer::TcpConnectHook& tcp_connect = {}) {
-  auto [ours, theirs] = channel::make_pair();
+  auto [ours, theirs] = sandbox::control::make_pair();
   const pid_t pid = static_cast<pid_t>(check_syscall(::fork(), "fork"));
   if (pid == 0) {
     ours.reset();
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ::_exit(91);
     try {
-      start_observing(watch, theirs.get());
+      sandbox::control::send_listener(theirs.get(), load_notification_filter(watch).get());
     } catch (const std::exception&) {
       ::_exit(92);
     }
@@ -66,14 +65,14 @@ Watched run_watched(const Watch& watch, const std::function<int()>& body,
   UniqueFd listener;
   char text[256];
   pollfd wait_for_listener{ours.get(), POLLIN, 0};
-  if (::poll(&wait_for_listener, 1, 10000) == 1) (void)channel::receive(ours.get(), text, sizeof text, listener);
+  if (::poll(&wait_for_listener, 1, 10000) == 1) (void)sandbox::control::receive(ours.get(), text, sizeof text, listener);
   if (!listener) {
     int status = 0;
     ::waitpid(pid, &status, 0);
     ADD_FAILURE() << "no listener from the child (exit " << exit_code(status) << ")";
     return out;
   }
-  Observer observer(std::move(listener), watch);
+  Observer observer(std::move(listener), watch, std::make_shared<Observations>());
   if (tcp_connect) observer.on_tcp_connect(tcp_connect);
   UniqueFd child(static_cast<int>(check_syscall(::syscall(SYS_pidfd_open, pid, 0), "pidfd_open")));
   bool observing = true;
@@ -317,36 +316,4 @@ TEST(AuditObserver, AnUnreadableArgumentIsCountedAndTheCallFailsAsUsual) {
   });
   EXPECT_EQ(w.status, 0);
   EXPECT_EQ(w.seen.unreadable, 1u);
-}
-
-TEST(AuditChannel, AListenerTravelsAndErrorTextStillReads) {
-  auto [ours, theirs] = channel::make_pair();
-  UniqueFd passed(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  channel::send_listener(theirs.get(), passed.get());
-  ASSERT_EQ(::write(theirs.get(), "125 boom", 8), 8);
-  char text[64];
-  UniqueFd got;
-  EXPECT_EQ(channel::receive(ours.get(), text, sizeof text, got), 0);
-  ASSERT_TRUE(got);
-  struct stat a {}, b {};
-  ASSERT_EQ(::fstat(got.get(), &a), 0);
-  ASSERT_EQ(::fstat(passed.get(), &b), 0);
-  EXPECT_EQ(a.st_rdev, b.st_rdev);
-  UniqueFd none;
-  EXPECT_EQ(channel::receive(ours.get(), text, sizeof text, none), 8);
-  EXPECT_FALSE(none);
-  EXPECT_EQ(std::string(text, 8), "125 boom");
-  theirs.reset();
-  EXPECT_EQ(channel::receive(ours.get(), text, sizeof text, none), 0);
-}
-
-TEST(AuditChannel, APipeReadsAsBefore) {
-  int fds[2];
-  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
-  UniqueFd r(fds[0]), wr(fds[1]);
-  ASSERT_EQ(::write(wr.get(), "127 x", 5), 5);
-  char text[16];
-  UniqueFd none;
-  EXPECT_EQ(channel::receive(r.get(), text, sizeof text, none), 5);
-  EXPECT_FALSE(none);
 }

@@ -162,13 +162,14 @@ TEST(AuditSession, TheSpecObservesAndEnforcesNothingOfTheBase) {
   sandbox::HostState host;
   host.cwd = dir.path();
   host.env = {"PATH=/usr/bin:/bin"};
-  const auto spec = prepare(base, plan(f, base.network.mode), {"true"}, host, places_for(ctx, catalog));
+  const auto audited = prepare(base, plan(f, base.network.mode), {"true"}, host, places_for(ctx, catalog));
+  const auto& spec = audited.spec;
   EXPECT_FALSE(spec.landlock.has_value());
   ASSERT_TRUE(spec.seccomp.has_value());
   for (const auto& rule : spec.seccomp->rules) EXPECT_TRUE(rule.fixed) << rule.syscall << " is the base's";
-  ASSERT_TRUE(spec.audit.has_value());
-  ASSERT_NE(spec.audit->observations, nullptr);
-  EXPECT_NE(std::find(spec.audit->denied.begin(), spec.audit->denied.end(), "ptrace"), spec.audit->denied.end());
+  ASSERT_NE(audited.recorder, nullptr);
+  const auto& denied = audited.recorder->watch().denied;
+  EXPECT_NE(std::find(denied.begin(), denied.end(), "ptrace"), denied.end());
   EXPECT_EQ(spec.mounts.steps.front().op, mounts::Op::bind_rw);
 }
 
@@ -194,7 +195,7 @@ sandbox::Spec audit_spec(const std::string& profile_text, const test::TempDir& d
   sandbox::HostState host;
   host.cwd = dir.path();
   host.env = {"PATH=/usr/bin:/bin"};
-  return prepare(base, plan(f, base.network.mode), {"true"}, host, places_for(ctx, catalog));
+  return prepare(base, plan(f, base.network.mode), {"true"}, host, places_for(ctx, catalog)).spec;
 }
 
 const mounts::Step* resolv_conf(const sandbox::Spec& spec) {
@@ -212,8 +213,7 @@ TEST(AuditSession, ABaseWithoutHostNetworkIsAuditedBehindTheLogOnlyGateway) {
     ASSERT_TRUE(spec.gateway.has_value()) << network;
     EXPECT_TRUE(spec.gateway->log_only);
     EXPECT_TRUE(spec.gateway->routes.empty()) << "listeners and routes are made on demand";
-    ASSERT_TRUE(spec.audit.has_value());
-    EXPECT_FALSE(spec.audit->host_network);
+    EXPECT_FALSE(spec.host_network);
     ASSERT_NE(resolv_conf(spec), nullptr);
     EXPECT_NE(resolv_conf(spec)->source.find("nameserver 127.0.0.53"), std::string::npos);
   }
@@ -228,7 +228,7 @@ TEST(AuditSession, AHostNetworkBaseOrNoNamespacesKeepTheHostNetwork) {
   const auto host_base =
       audit_spec("[profile]\nextends = [\"default\"]\n[network]\nmode = \"host\"\n", dir, full_features());
   EXPECT_FALSE(host_base.gateway.has_value());
-  EXPECT_TRUE(host_base.audit->host_network);
+  EXPECT_TRUE(host_base.host_network);
   EXPECT_EQ(resolv_conf(host_base), nullptr);
   auto no_namespaces = full_features();
   no_namespaces.user_namespaces = {false, "off"};

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+#include "kernel/features.hpp"
 #include "../support/run_in_child.hpp"
 #include "sandbox/capabilities.hpp"
 #include "util/error.hpp"
@@ -200,8 +201,8 @@ namespace {
 
 // Writes "[no-]ids [no-]map" (may_set_ids, may_map_own_uid) to `out`.
 void say_identity_capabilities(int out) {
-  const std::string seen = std::string(caps::may_set_ids() ? "ids" : "no-ids") + " " +
-                           (caps::may_map_own_uid() ? "map" : "no-map");
+  const std::string seen = std::string(airlock::kernel::may_set_ids() ? "ids" : "no-ids") + " " +
+                           (airlock::kernel::may_map_own_uid() ? "map" : "no-map");
   if (::write(out, seen.data(), seen.size()) < 0) ::_exit(3);
 }
 
@@ -212,8 +213,8 @@ void say_identity_capabilities(int out) {
 // CAP_SETFCAP not even that (the kernel refuses uid 0 in a map).
 TEST(CapabilitiesIdentity, RootIsRootToAirlockOnlyWithTheIdCapabilities) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-  EXPECT_TRUE(caps::may_set_ids());
-  EXPECT_TRUE(caps::may_map_own_uid());
+  EXPECT_TRUE(airlock::kernel::may_set_ids());
+  EXPECT_TRUE(airlock::kernel::may_map_own_uid());
   const auto r = run_in_child([](int out) {
     caps::apply(caps::Plan{});  // root, every set empty
     say_identity_capabilities(out);

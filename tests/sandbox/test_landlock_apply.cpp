@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel/features.hpp"
 #include "sandbox/landlock.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
@@ -243,7 +244,7 @@ class AbstractListener {
 
 class LandlockApply : public ::testing::Test {
  protected:
-  void SetUp() override { abi_ = ll::probe_abi(); }
+  void SetUp() override { abi_ = airlock::kernel::landlock_abi(); }
   void require_abi(int needed, const char* what) {
     if (abi_ < needed) {
       GTEST_SKIP() << what << " needs Landlock ABI " << needed << "; this kernel has "
@@ -478,7 +479,7 @@ TEST_F(LandlockApply, OlderAbiRulesetLeavesWhatItCannotEnforce) {
 // probe_abi() asks with LANDLOCK_CREATE_RULESET_VERSION; creating a real
 // ruleset is an independent way to learn whether Landlock is there.
 TEST(LandlockProbe, AgreesWithRulesetCreation) {
-  const int abi = ll::probe_abi();
+  const int abi = airlock::kernel::landlock_abi();
   EXPECT_GE(abi, 0);
   landlock_ruleset_attr attr{};
   attr.handled_access_fs = ll::fs::kReadFile;

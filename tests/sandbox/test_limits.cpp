@@ -81,17 +81,18 @@ TEST(LimitsBuild, UnknownNameIsAnErrorNamingIt) {
 
 // limits.tmp sizes the private /tmp (a mount option), no rlimit.
 TEST(LimitsBuild, TmpIsTheSizeOfThePrivateTmpNotAnRlimit) {
+  const std::uint64_t ram = std::uint64_t{16} << 30;
   Limits policy;
   policy.rlimits = {{"nofile", value(64)}, {"tmp", value(8u << 20)}};
   const auto entries = limits::build(policy);
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0].name, "nofile");
-  EXPECT_EQ(limits::tmp_size(policy), std::optional<std::uint64_t>(8u << 20));
+  EXPECT_EQ(limits::tmp_size(policy, ram), std::optional<std::uint64_t>(8u << 20));
   policy.rlimits["tmp"] = unlimited();
-  EXPECT_EQ(limits::tmp_size(policy), std::optional<std::uint64_t>(0));  // tmpfs: size=0 is no limit
+  EXPECT_EQ(limits::tmp_size(policy, ram), std::optional<std::uint64_t>(0));  // tmpfs: size=0 is no limit
   policy.rlimits["tmp"] = keep();
-  EXPECT_EQ(limits::tmp_size(policy), std::nullopt);
-  EXPECT_EQ(limits::tmp_size(Limits{}), std::nullopt);
+  EXPECT_EQ(limits::tmp_size(policy, ram), std::nullopt);
+  EXPECT_EQ(limits::tmp_size(Limits{}, ram), std::nullopt);
 }
 
 // limits.processes is the sandbox pid namespace's pid_max, not an rlimit:
@@ -121,17 +122,18 @@ TEST(LimitsBuild, TmpAsAShareOfMemoryIsThatShareInWholePages) {
   struct sysinfo info {};
   ASSERT_EQ(::sysinfo(&info), 0);
   const std::uint64_t ram = static_cast<std::uint64_t>(info.totalram) * info.mem_unit;
+  EXPECT_EQ(limits::memory_bytes(), ram);
   const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
   Limits policy;
   policy.rlimits["tmp"] = Limit{Limit::Kind::percent_of_ram, 12};
-  const auto size = limits::tmp_size(policy);
+  const auto size = limits::tmp_size(policy, ram);
   ASSERT_TRUE(size.has_value());
   EXPECT_EQ(*size % page, 0u);
   EXPECT_LE(*size, ram * 12 / 100);
   EXPECT_GT(*size + page, ram / 100 * 12);
   policy.rlimits["tmp"] = Limit{Limit::Kind::percent_of_ram, 100};
-  EXPECT_LE(*limits::tmp_size(policy), ram);
-  EXPECT_GT(*limits::tmp_size(policy), ram / 100 * 99);
+  EXPECT_LE(*limits::tmp_size(policy, ram), ram);
+  EXPECT_GT(*limits::tmp_size(policy, ram), ram / 100 * 99);
 }
 
 TEST(LimitsDefaults, OnlyCoreDumpsAreLimited) {

@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 
+#include "sandbox/control_channel.hpp"
 #include "sandbox/run.hpp"
 #include "sandbox/spec.hpp"
 #include "util/error.hpp"
@@ -28,24 +29,24 @@ Spec writing(const fs::path& marker) {
   return spec;
 }
 
-// Runs payload_main in a child; `init` gets the write end of the child's
-// go-ahead pipe, which is closed after it. Returns the child's wait status.
+// Runs the payload's steps in a child; `init` gets the write end of the
+// child's go-ahead pipe, which is closed after it. Returns the child's wait
+// status.
 int run_payload(const Spec& spec, const std::function<void(int)>& init) {
-  int ready[2], errors[2];
-  if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(errors, O_CLOEXEC) != 0) ADD_FAILURE() << "pipe2";
+  auto ready = airlock::sandbox::make_pipe();
+  auto [ours, theirs] = airlock::sandbox::control::make_pair();
   const pid_t pid = fork();
   if (pid == 0) {
-    close(ready[1]);
-    close(errors[0]);
-    airlock::sandbox::payload_main(spec, errors[1], ready[0]);
+    ready.write.reset();
+    ours.reset();
+    airlock::sandbox::run_payload(spec, {theirs.get(), ready.read.get()}, nullptr);
   }
-  close(ready[0]);
-  close(errors[1]);
-  init(ready[1]);
-  close(ready[1]);
+  ready.read.reset();
+  theirs.reset();
+  init(ready.write.get());
+  ready.write.reset();
   int status = 0;
   waitpid(pid, &status, 0);
-  close(errors[0]);
   return status;
 }
 

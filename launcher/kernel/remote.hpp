@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-namespace airlock::audit::remote {
+namespace airlock::kernel::remote {
 
 // A NUL-terminated string of at most `max` bytes at `address` in `tid`'s
 // memory; nullopt when unreadable or unterminated.
@@ -36,4 +36,4 @@ std::optional<bool> is_tcp_socket(pid_t tid, int fd);
 // namespace (/proc/<tid>/net/tcp and tcp6), if any.
 std::optional<unsigned long> listening_socket(pid_t tid, std::uint16_t port);
 
-}  // namespace airlock::audit::remote
+}  // namespace airlock::kernel::remote

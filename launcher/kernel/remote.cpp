@@ -1,4 +1,4 @@
-#include "audit/remote.hpp"
+#include "kernel/remote.hpp"
 
 #include <sys/uio.h>
 #include <sys/xattr.h>
@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace airlock::audit::remote {
+namespace airlock::kernel::remote {
 namespace {
 
 constexpr std::size_t kPage = 4096;
@@ -113,4 +113,4 @@ std::optional<bool> is_tcp_socket(pid_t tid, int fd) {
   return protocol.starts_with("TCP") || protocol.starts_with("MPTCP");
 }
 
-}  // namespace airlock::audit::remote
+}  // namespace airlock::kernel::remote
