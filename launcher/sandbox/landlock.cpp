@@ -18,6 +18,7 @@
 
 #include "util/error.hpp"
 #include "util/fd.hpp"
+#include "util/path.hpp"
 
 // Debian 12 ships uapi headers from Linux 6.1 (Landlock ABI 2/3): everything
 // newer is defined here with the values of include/uapi/linux/landlock.h.
@@ -161,18 +162,14 @@ std::string name_bits(std::uint64_t bits, const RightName (&names)[N]) {
 
 // ---- build() helpers -------------------------------------------------------
 
-// "//a//b/" -> "/a/b", so that one directory written two ways is one rule.
+// "//a/./b/" -> "/a/b", so that one directory written two ways is one rule.
+// ".." stays for the kernel to resolve when it opens the path: the program
+// found on a PATH such as /opt/tool/../bin must still be granted.
 std::string normalize_path(const std::string& path) {
   if (path.empty() || path.front() != '/') {
     throw Error("Landlock path must be absolute: \"" + path + "\"");
   }
-  std::string out;
-  for (char c : path) {
-    if (c == '/' && !out.empty() && out.back() == '/') continue;
-    out += c;
-  }
-  if (out.size() > 1 && out.back() == '/') out.pop_back();
-  return out;
+  return normalize_keeping_dot_dot(path);
 }
 
 void validate_ranges(const std::vector<PortRange>& ranges, const char* what) {
@@ -264,21 +261,15 @@ void add_port_rule(int ruleset_fd, const PortRule& rule) {
 
 namespace {
 
-bool is_beneath(const std::string& path, const std::string& dir) {
-  if (dir == "/") return path.size() > 1 && path.front() == '/';
-  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
-}
-
 bool is_hidden(const std::string& path, const std::vector<std::string>& hidden) {
-  return std::any_of(hidden.begin(), hidden.end(),
-                     [&](const std::string& h) { return h == path || is_beneath(path, h); });
+  return std::any_of(hidden.begin(), hidden.end(), [&](const std::string& h) { return path_within(path, h); });
 }
 
 // The hidden paths strictly beneath `dir`.
 std::vector<std::string> hidden_beneath(const std::string& dir, const std::vector<std::string>& hidden) {
   std::vector<std::string> out;
   for (const auto& h : hidden)
-    if (is_beneath(h, dir)) out.push_back(h);
+    if (h != dir && path_within(h, dir)) out.push_back(h);
   return out;
 }
 
