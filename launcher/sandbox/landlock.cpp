@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 #include <sstream>
 #include <utility>
 
+#include "sandbox/no_new_privs.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 #include "util/path.hpp"
@@ -209,15 +209,6 @@ std::string ranges_text(const std::vector<PortRange>& ranges) {
 }
 
 // ---- apply() helpers -------------------------------------------------------
-
-void require_no_new_privs() {
-  const long nnp = check_syscall(::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0),
-                                 "prctl(PR_GET_NO_NEW_PRIVS)");
-  if (nnp != 1) {
-    throw Error("Landlock: no_new_privs must be set before landlock_restrict_self "
-                "(an airlock bug: the payload sets it first)");
-  }
-}
 
 std::size_t ruleset_attr_size(int abi) {
   if (abi < 4) return offsetof(RulesetAttr, handled_access_net);
@@ -464,7 +455,8 @@ void apply(const Ruleset& ruleset) {
     throw Error("Landlock is not available on this kernel; refusing to pretend the "
                 "file and TCP rules are enforced");
   }
-  require_no_new_privs();
+  sandbox::require_no_new_privs("Landlock: no_new_privs must be set before landlock_restrict_self "
+                                "(an airlock bug: the payload sets it first)");
   const UniqueFd ruleset_fd = create_ruleset(ruleset);
   for (const auto& rule : ruleset.paths) add_path_rule(ruleset_fd.get(), rule);
   for (const auto& rule : ruleset.ports) add_port_rule(ruleset_fd.get(), rule);
