@@ -19,9 +19,7 @@ namespace airlock::cli {
 namespace {
 
 void refuse_or_warn(const policy::Policy& policy, const sandbox::EnforcementPlan& plan) {
-  if (plan.complete()) return;
-  if (!policy.enforcement.best_effort) throw Error(sandbox::refusal_message(plan));
-  for (const auto& missing : plan.missing) spdlog::warn("best effort: NOT enforced: {}", missing);
+  sandbox::refuse_or_warn(plan, policy.enforcement.best_effort);
 }
 
 }  // namespace
