@@ -223,7 +223,7 @@ UniqueFd create_ruleset(const Ruleset& ruleset) {
   return UniqueFd(static_cast<int>(fd));
 }
 
-void add_path_rule(int ruleset_fd, const PathRule& rule) {
+void add_path_access(int ruleset_fd, const PathAccess& rule) {
   UniqueFd fd(::open(rule.path.c_str(), O_PATH | O_CLOEXEC));
   if (!fd) {
     if (errno == ENOENT) return;  // reported by the mount layer, not an error here
@@ -242,7 +242,7 @@ void add_path_rule(int ruleset_fd, const PathRule& rule) {
                 "landlock_add_rule " + rule.path);
 }
 
-void add_port_rule(int ruleset_fd, const PortRule& rule) {
+void add_port_access(int ruleset_fd, const PortAccess& rule) {
   const NetPortAttr attr{rule.access, rule.port};
   check_syscall(add_rule_syscall(ruleset_fd, kRuleNetPort, &attr),
                 "landlock_add_rule TCP port " + std::to_string(rule.port));
@@ -434,7 +434,7 @@ Ruleset build(const Request& request, int abi) {
   }
 
   for (const auto& [path, rights] : path_rights) {
-    rs.paths.push_back(PathRule{path, rights & rs.handled_fs});
+    rs.paths.push_back(PathAccess{path, rights & rs.handled_fs});
   }
   if (rs.handled_net != 0) {
     std::map<std::uint16_t, std::uint64_t> port_rights;
@@ -444,7 +444,7 @@ Ruleset build(const Request& request, int abi) {
     }
     rs.ports.reserve(port_rights.size());
     for (const auto& [port, rights] : port_rights) {
-      if ((rights & rs.handled_net) != 0) rs.ports.push_back(PortRule{port, rights & rs.handled_net});
+      if ((rights & rs.handled_net) != 0) rs.ports.push_back(PortAccess{port, rights & rs.handled_net});
     }
   }
   return rs;
@@ -458,8 +458,8 @@ void apply(const Ruleset& ruleset) {
   sandbox::require_no_new_privs("Landlock: no_new_privs must be set before landlock_restrict_self "
                                 "(an airlock bug: the payload sets it first)");
   const UniqueFd ruleset_fd = create_ruleset(ruleset);
-  for (const auto& rule : ruleset.paths) add_path_rule(ruleset_fd.get(), rule);
-  for (const auto& rule : ruleset.ports) add_port_rule(ruleset_fd.get(), rule);
+  for (const auto& rule : ruleset.paths) add_path_access(ruleset_fd.get(), rule);
+  for (const auto& rule : ruleset.ports) add_port_access(ruleset_fd.get(), rule);
   check_syscall(restrict_self_syscall(ruleset_fd.get(), ruleset.restrict_flags),
                 "landlock_restrict_self");
 }
@@ -475,7 +475,7 @@ std::string path_kind(std::uint64_t access) {
 }
 
 // Folds consecutive ports with the same rights back into ranges.
-std::string port_list(const std::vector<PortRule>& ports, std::uint64_t right) {
+std::string port_list(const std::vector<PortAccess>& ports, std::uint64_t right) {
   std::vector<PortRange> ranges;
   for (const auto& rule : ports) {
     if ((rule.access & right) == 0) continue;
