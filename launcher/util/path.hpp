@@ -79,6 +79,14 @@ inline bool path_within(std::string_view path, std::string_view dir) {
   return path == dir || (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
 }
 
+// `path` relative to `dir` when it lies within it: "b/c" for "/a/b/c" in
+// "/a", "" for `dir` itself; nullopt elsewhere. Both normalised.
+inline std::optional<std::string> path_relative_to(std::string_view path, std::string_view dir) {
+  if (!path_within(path, dir)) return std::nullopt;
+  if (path == dir) return std::string();
+  return std::string(path.substr(dir == "/" ? 1 : dir.size() + 1));
+}
+
 // "/a/b" -> "/a"; "/a" -> "/"; "/" -> "/". `path` normalised.
 inline std::string path_parent(std::string_view path) {
   const std::size_t slash = path.rfind('/');

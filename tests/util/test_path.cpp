@@ -70,3 +70,12 @@ TEST(PathParentAndDepth, CountAndDropComponents) {
   EXPECT_EQ(path_depth("/usr"), 1u);
   EXPECT_EQ(path_depth("/usr/lib/x"), 3u);
 }
+
+TEST(PathRelativeTo, IsTheRestBelowTheDirectory) {
+  using airlock::path_relative_to;
+  EXPECT_EQ(path_relative_to("/a/b/c", "/a"), "b/c");
+  EXPECT_EQ(path_relative_to("/a", "/a"), "");
+  EXPECT_EQ(path_relative_to("/a/b", "/"), "a/b");
+  EXPECT_EQ(path_relative_to("/ab", "/a"), std::nullopt);
+  EXPECT_EQ(path_relative_to("/a", "/a/b"), std::nullopt);
+}
