@@ -12,11 +12,9 @@
 namespace airlock::audit {
 namespace {
 
-using paths::parent;
-using paths::within;
 
 bool within_any(const std::string& path, const std::vector<std::string>& dirs) {
-  return std::any_of(dirs.begin(), dirs.end(), [&](const std::string& d) { return within(path, d); });
+  return std::any_of(dirs.begin(), dirs.end(), [&](const std::string& d) { return path_within(path, d); });
 }
 
 std::string join_calls(const std::set<std::string>& calls) {
@@ -42,13 +40,13 @@ class Creations {
     const std::string* top = outermost(path);
     if (top == nullptr) return path;
     created_child = *top;
-    return parent(*top);
+    return path_parent(*top);
   }
 
  private:
   const std::string* outermost(const std::string& path) const {
     const std::string* top = nullptr;
-    for (std::string p = path;; p = parent(p)) {
+    for (std::string p = path;; p = path_parent(p)) {
       if (const auto it = created_.find(p); it != created_.end()) top = &*it;
       if (p == "/") break;
     }
@@ -165,7 +163,7 @@ class Assessor {
     if ((record.uses & (kCreate | kRemove)) != 0 && path != "/") {
       // Creating or removing an entry is a right on the directory holding it.
       created_child.clear();
-      const auto dir = creations_.anchor(parent(path), created_child);
+      const auto dir = creations_.anchor(path_parent(path), created_child);
       need(Access::write, dir, path, record, created_child);
     }
   }

@@ -18,9 +18,7 @@ namespace airlock::audit {
 namespace {
 
 using paths::component;
-using paths::depth;
 using paths::prefix;
-using paths::within;
 
 // Granted whole for reading and executing: they hold the system's
 // programs, libraries and configuration, and profiles already name them so.
@@ -36,7 +34,7 @@ constexpr std::array kCallsWithFallback = {"io_uring_setup", "io_uring_enter", "
 // ~/.npm, ~/.cache/pip, ~/.config/git, ~/.local/share/x; the depth of that
 // level for `path` (which lies within the home directory).
 std::size_t home_level(const std::string& path, const Places& places) {
-  const std::size_t d = depth(places.home);
+  const std::size_t d = path_depth(places.home);
   const std::string_view first = component(path, d);
   if (first == ".cache" || first == ".config") return d + 2;
   if (first == ".local") {
@@ -55,7 +53,7 @@ bool has_fallback(const std::string& call) {
 }
 
 // Either path lies within the other: a grant on one reaches the other.
-bool overlaps(const std::string& a, const std::string& b) { return within(a, b) || within(b, a); }
+bool overlaps(const std::string& a, const std::string& b) { return path_within(a, b) || path_within(b, a); }
 
 // The length of the UTF-8 sequence starting at s[i], or 0 when it is not
 // one (a TOML document must be valid UTF-8, file names need not be).
@@ -121,10 +119,10 @@ class Planner {
   std::string objection(const std::string& path, Access access) const {
     if (path == "/") return "is /";
     if (!valid_utf8(path)) return "is not valid UTF-8, which a profile cannot hold";
-    if (places_.home != "/" && within(places_.home, path))
+    if (places_.home != "/" && path_within(places_.home, path))
       return path == places_.home ? "is the home directory" : "holds the home directory";
     for (const auto& s : places_.secrets)
-      if (overlaps(path, s)) return within(path, s) ? "is a known secret" : "holds a known secret (" + s + ")";
+      if (overlaps(path, s)) return path_within(path, s) ? "is a known secret" : "holds a known secret (" + s + ")";
     if (access == Access::write)
       for (const auto& w : places_.write_protected)
         if (overlaps(path, w))
@@ -140,22 +138,22 @@ class Planner {
   std::set<std::string> created_tool_dirs(const Need& need) const {
     std::set<std::string> dirs, shallow;
     if (need.access != Access::write || need.created_child.empty() || places_.home == "/" ||
-        !within(need.anchor, places_.home) || (places_.project != "/" && within(need.anchor, places_.project)))
+        !path_within(need.anchor, places_.home) || (places_.project != "/" && path_within(need.anchor, places_.project)))
       return dirs;
     for (const auto& path : need.observed) {
       const std::size_t level = home_level(path, places_);
-      if (level <= depth(need.anchor)) continue;
+      if (level <= path_depth(need.anchor)) continue;
       // "~/.cache" itself is no tool's directory when one below it was seen.
-      if (depth(path) >= level) {
+      if (path_depth(path) >= level) {
         dirs.insert(prefix(path, level));
-      } else if (depth(path) > depth(need.anchor)) {
+      } else if (path_depth(path) > path_depth(need.anchor)) {
         shallow.insert(path);
       }
     }
     if (dirs.empty()) return shallow;
     std::set<std::string> outermost;
     for (const auto& d : dirs)
-      if (std::none_of(dirs.begin(), dirs.end(), [&](const std::string& o) { return o != d && within(d, o); }))
+      if (std::none_of(dirs.begin(), dirs.end(), [&](const std::string& o) { return o != d && path_within(d, o); }))
         outermost.insert(d);
     return outermost;
   }
@@ -174,8 +172,8 @@ class Planner {
     const std::string candidate = collapse(need, places_);
     // From the collapsed directory down to the anchor: the first path no
     // objection applies to.
-    for (std::size_t n = depth(candidate); n <= depth(need.anchor); ++n) {
-      const std::string path = n == depth(candidate) ? candidate : prefix(need.anchor, n);
+    for (std::size_t n = path_depth(candidate); n <= path_depth(need.anchor); ++n) {
+      const std::string path = n == path_depth(candidate) ? candidate : prefix(need.anchor, n);
       if (objection(path, need.access).empty()) {
         add(Grant{need.access, path, optional(path), {}, false}, need);
         return;
@@ -194,15 +192,15 @@ class Planner {
   }
 
   bool optional(const std::string& path) const {
-    return places_.home != "/" && within(path, places_.home) &&
-           !(places_.project != "/" && within(path, places_.project));
+    return places_.home != "/" && path_within(path, places_.home) &&
+           !(places_.project != "/" && path_within(path, places_.project));
   }
 
   // The comment's example: the smallest observed path below the grant
   // (stable whether or not the command also created the grant's directory).
   static std::string example_for(const std::string& grant, const Need& need) {
     for (const auto& p : need.observed)
-      if (p != grant && within(p, grant)) return p;
+      if (p != grant && path_within(p, grant)) return p;
     return grant;
   }
 
@@ -219,7 +217,7 @@ class Planner {
     });
     auto covered_by = [&](const Grant& g, Access by) {
       return std::any_of(grants_.begin(), grants_.end(), [&](const Grant& other) {
-        return other.access == by && &other != &g && within(g.path, other.path) &&
+        return other.access == by && &other != &g && path_within(g.path, other.path) &&
                (other.path != g.path || by != g.access || &other < &g);
       });
     };
@@ -267,8 +265,8 @@ std::string command_text(const std::vector<std::string>& command) {
 // The example cut to one level below the grant ("~/.npm/_logs/..."): file
 // names with dates or hashes in them would make every audit's output differ.
 std::string example_below(const std::string& grant, const std::string& example) {
-  if (!within(example, grant) || depth(example) <= depth(grant) + 1) return example;
-  return prefix(example, depth(grant) + 1) + "/...";
+  if (!path_within(example, grant) || path_depth(example) <= path_depth(grant) + 1) return example;
+  return prefix(example, path_depth(grant) + 1) + "/...";
 }
 
 std::string shortened(std::string text) {
@@ -358,10 +356,10 @@ std::string collapse(const Need& need, const Places& places) {
   const std::string& anchor = need.anchor;
   const bool reading = need.access != Access::write;
   for (const char* served : {"/tmp", "/proc", "/dev"})
-    if (within(anchor, served)) return served;  // the sandbox's own mounts
-  if (places.project != "/" && within(anchor, places.project))
-    return reading ? prefix(anchor, depth(places.project) + 1) : anchor;
-  if (places.home != "/" && within(anchor, places.home)) return prefix(anchor, home_level(anchor, places));
+    if (path_within(anchor, served)) return served;  // the sandbox's own mounts
+  if (places.project != "/" && path_within(anchor, places.project))
+    return reading ? prefix(anchor, path_depth(places.project) + 1) : anchor;
+  if (places.home != "/" && path_within(anchor, places.home)) return prefix(anchor, home_level(anchor, places));
   if (is_system_tree(component(anchor, 0))) return reading ? prefix(anchor, 1) : anchor;
   return reading ? prefix(anchor, 3) : anchor;
 }
@@ -383,7 +381,7 @@ std::string profile_path(const std::string& path, const Places& places) {
   // The longer directory first: a project inside the home is ${project}.
   if (places.home.size() > places.project.size()) std::swap(vars[0], vars[1]);
   for (const auto& var : vars)
-    if (var.dir->size() > 1 && within(path, *var.dir)) return var.name + escape(path.substr(var.dir->size()));
+    if (var.dir->size() > 1 && path_within(path, *var.dir)) return var.name + escape(path.substr(var.dir->size()));
   return escape(path);
 }
 

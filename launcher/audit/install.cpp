@@ -13,20 +13,17 @@
 
 #include "audit/calls.hpp"
 #include "audit/watch.hpp"
+#include "sandbox/seccomp_context.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 
 namespace airlock::audit {
 namespace {
 
-struct ContextRelease {
-  void operator()(void* ctx) const noexcept { seccomp_release(ctx); }
-};
-using Context = std::unique_ptr<void, ContextRelease>;
+using seccomp::Context;
+constexpr std::string_view kLayer = "audit: seccomp";
 
-void check_scmp(int rc, const std::string& what) {
-  if (rc < 0) throw SystemError("audit: seccomp: " + what, -rc);
-}
+void check_scmp(int rc, const std::string& what) { seccomp::check_scmp(rc, what, kLayer); }
 
 void add(void* ctx, std::uint32_t action, const std::string& name, bool only_with_address = false) {
   const int nr = seccomp_syscall_resolve_name(name.c_str());
@@ -41,13 +38,8 @@ void add(void* ctx, std::uint32_t action, const std::string& name, bool only_wit
 }
 
 Context notification_filter(const Watch& watch) {
-  Context ctx(seccomp_init(watch.notify_by_default ? SCMP_ACT_NOTIFY : SCMP_ACT_ALLOW));
-  if (!ctx) throw Error("audit: libseccomp could not create a filter context");
   // Foreign ABIs are the baseline filter's to kill; this one only watches.
-  check_scmp(seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW), "set the foreign-ABI action");
-  check_scmp(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0), "leave no_new_privs alone");
-  check_scmp(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2), "ask for a binary-tree filter");
-  check_scmp(seccomp_attr_set(ctx.get(), SCMP_FLTATR_API_SYSRAWRC, 1), "ask for raw errors");
+  Context ctx = seccomp::new_context(watch.notify_by_default ? SCMP_ACT_NOTIFY : SCMP_ACT_ALLOW, SCMP_ACT_ALLOW, kLayer);
 
   std::set<std::string> unconditional(watch.denied.begin(), watch.denied.end());
   for (const auto& call : watched_calls()) {

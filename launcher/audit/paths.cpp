@@ -1,7 +1,6 @@
 #include "audit/paths.hpp"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -10,6 +9,7 @@
 #include <vector>
 
 #include "kernel/remote.hpp"
+#include "util/files.hpp"
 
 namespace airlock::audit::paths {
 namespace {
@@ -19,57 +19,21 @@ constexpr std::size_t kCacheLimit = 65536;
 // /proc and /dev inside the sandbox are its own fresh mounts; their entries
 // (/proc/self, /dev/fd) are magic links that mean something else from the
 // supervisor, so they are taken as written, never probed.
-bool served_by_sandbox(std::string_view path) { return within(path, "/proc") || within(path, "/dev"); }
+bool served_by_sandbox(std::string_view path) { return path_within(path, "/proc") || path_within(path, "/dev"); }
 
 }  // namespace
 
-std::string normalize(std::string_view path) {
-  std::vector<std::string_view> parts;
-  std::size_t pos = 0;
-  while (pos <= path.size()) {
-    const std::size_t next = std::min(path.find('/', pos), path.size());
-    const std::string_view part = path.substr(pos, next - pos);
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.push_back(part);
-    }
-    pos = next + 1;
-  }
-  std::string out;
-  for (const auto part : parts) {
-    out += '/';
-    out += part;
-  }
-  return out.empty() ? "/" : out;
-}
-
 std::string join(std::string_view base, std::string_view path) {
-  if (path.starts_with('/')) return normalize(path);
+  if (path.starts_with('/')) return normalize_folding(path);
   std::string combined(base);
   combined += '/';
   combined += path;
-  return normalize(combined);
-}
-
-std::string parent(std::string_view path) {
-  const std::size_t slash = path.rfind('/');
-  if (slash == std::string_view::npos || slash == 0) return "/";
-  return std::string(path.substr(0, slash));
+  return normalize_folding(combined);
 }
 
 std::string_view last_component(std::string_view path) {
   const std::size_t slash = path.rfind('/');
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
-
-bool within(std::string_view path, std::string_view dir) {
-  if (dir == "/") return path.starts_with('/');
-  return path == dir || (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
-}
-
-std::size_t depth(std::string_view path) {
-  return path == "/" ? 0 : static_cast<std::size_t>(std::count(path.begin(), path.end(), '/'));
 }
 
 std::string prefix(std::string_view path, std::size_t n) {
@@ -125,18 +89,11 @@ int Resolver::root(pid_t tid) {
   return root_.get();
 }
 
-// Resolved below the sandbox's root as if it were "/" (openat2(2),
-// RESOLVE_IN_ROOT), so absolute symlinks mean what they mean inside. The
-// descriptor's /proc/self/fd link then names the file as the sandbox sees it:
-// d_path stops at the root of the sandbox's mount namespace.
+// Paths are opened below the sandbox's root as if it were "/" (open_in_root),
+// so absolute symlinks mean what they mean inside. The descriptor's
+// /proc/self/fd link then names the file as the sandbox sees it: d_path
+// stops at the root of the sandbox's mount namespace.
 namespace {
-
-UniqueFd open_in_root(int root, const std::string& path, bool follow) {
-  open_how how{};
-  how.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  return UniqueFd(static_cast<int>(::syscall(SYS_openat2, root, path.c_str(), &how, sizeof how)));
-}
 
 std::optional<std::string> fd_path(int fd) {
   auto path = kernel::remote::read_link("/proc/self/fd/" + std::to_string(fd));
@@ -148,7 +105,7 @@ std::optional<std::string> fd_path(int fd) {
 
 std::optional<std::string> Resolver::canonical_dir(const std::string& lexical) {
   if (const auto it = dir_cache_.find(lexical); it != dir_cache_.end()) return it->second;
-  UniqueFd fd = open_in_root(root_.get(), lexical, true);
+  UniqueFd fd = open_in_root(root_.get(), lexical, O_PATH);
   if (!fd) return std::nullopt;
   auto canonical = fd_path(fd.get());
   if (!canonical) return std::nullopt;
@@ -164,16 +121,16 @@ Resolved Resolver::probe(const std::string& lexical, bool follow) {
     out.is_dir = lexical == "/";
     return out;
   }
-  const std::string dir = parent(lexical);
+  const std::string dir = path_parent(lexical);
   const std::string name(last_component(lexical));
   const auto canonical_parent = canonical_dir(dir);
   if (canonical_parent) out.path = join(*canonical_parent, name);
-  UniqueFd fd = open_in_root(root_.get(), lexical, false);
+  UniqueFd fd = open_in_root(root_.get(), lexical, O_PATH | O_NOFOLLOW);
   struct stat st {};
   if (!fd || ::fstat(fd.get(), &st) != 0) return out;
   if (S_ISLNK(st.st_mode) && follow) {
     // Only a followed symlink moves the file away from parent/name.
-    fd = open_in_root(root_.get(), lexical, true);
+    fd = open_in_root(root_.get(), lexical, O_PATH);
     if (!fd || ::fstat(fd.get(), &st) != 0) return out;  // dangling
     if (auto canonical = fd_path(fd.get())) out.path = *canonical;
   }
@@ -185,7 +142,7 @@ Resolved Resolver::probe(const std::string& lexical, bool follow) {
 std::optional<Resolved> Resolver::resolve(pid_t tid, int dirfd, const std::string& raw, bool follow) {
   std::string lexical;
   if (raw.starts_with('/')) {
-    lexical = normalize(raw);
+    lexical = normalize_folding(raw);
   } else {
     const auto start = start_dir(tid, dirfd);
     if (!start) return std::nullopt;

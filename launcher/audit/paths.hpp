@@ -17,28 +17,17 @@
 #include <string_view>
 
 #include "util/fd.hpp"
+#include "util/path.hpp"
 
 namespace airlock::audit::paths {
 
-// "/a//b/./c/../d/" -> "/a/b/d". ".." is folded lexically ("/.." is "/"):
-// right unless a symlink is involved, which the Resolver handles separately.
-// A relative input is made absolute against "/".
-std::string normalize(std::string_view path);
-
-// `path` made absolute against `base` (an absolute directory), then normalized.
+// `path` made absolute against `base` (an absolute directory), then
+// normalised with ".." folded (normalize_folding, util/path.hpp): right
+// unless a symlink is involved, which the Resolver handles separately.
 std::string join(std::string_view base, std::string_view path);
-
-// "/a/b" -> "/a"; "/a" -> "/"; "/" -> "/".
-std::string parent(std::string_view path);
 
 // The last component: "/a/b" -> "b"; "/" -> "".
 std::string_view last_component(std::string_view path);
-
-// True when `path` is `dir` or lies below it ("/a/bc" is not within "/a/b").
-bool within(std::string_view path, std::string_view dir);
-
-// Number of components: "/" 0, "/usr" 1, "/usr/lib" 2.
-std::size_t depth(std::string_view path);
 
 // The first `n` components of `path`: prefix("/a/b/c", 2) = "/a/b". The
 // whole path when it has fewer.

@@ -28,11 +28,11 @@ void decide(sandbox::EnforcementPlan& plan, const std::string& layer, bool ok, c
 std::string canonical(const std::string& path) {
   std::error_code ec;
   const auto resolved = std::filesystem::weakly_canonical(path, ec);
-  return ec ? paths::normalize(path) : paths::normalize(resolved.string());
+  return ec ? normalize_folding(path) : normalize_folding(resolved.string());
 }
 
 void add_both(std::vector<std::string>& out, const std::string& path) {
-  const auto normal = paths::normalize(path);
+  const auto normal = normalize_folding(path);
   out.push_back(normal);
   const auto resolved = canonical(path);
   if (resolved != normal) out.push_back(resolved);
@@ -175,7 +175,7 @@ std::vector<std::string> path_dirs_under(const std::string& home) {
     // that overlaps one, so an odd spelling only widens the refusal.
     std::string entry(dir);
     while (entry.size() > 1 && entry.back() == '/') entry.pop_back();
-    if (entry.starts_with('/') && paths::within(entry, home) && entry != home) out.push_back(std::move(entry));
+    if (entry.starts_with('/') && path_within(entry, home) && entry != home) out.push_back(std::move(entry));
   }
   return out;
 }

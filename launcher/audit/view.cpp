@@ -10,7 +10,7 @@ namespace {
 bool hides(mounts::Op op) { return op == mounts::Op::tmpfs_ro || op == mounts::Op::hide_file || op == mounts::Op::tmpfs; }
 
 bool served_by_sandbox(const std::string& path) {
-  return paths::within(path, "/tmp") || paths::within(path, "/proc") || paths::within(path, "/dev");
+  return path_within(path, "/tmp") || path_within(path, "/proc") || path_within(path, "/dev");
 }
 
 }  // namespace
@@ -40,13 +40,13 @@ mounts::Plan view(const policy::Filesystem& base, const Places& places, const mo
   for (const auto& path : write_protected) {
     if (served_by_sandbox(path) || !exists(path)) continue;
     const bool hidden = std::any_of(mounts.begin(), mounts.end(), [&](const mounts::Step& s) {
-      return hides(s.op) && paths::within(path, s.target);
+      return hides(s.op) && path_within(path, s.target);
     });
     if (hidden) continue;
     // The deepest writable bind that shows the path.
     const mounts::Step* writable = nullptr;
     for (const auto& s : mounts)
-      if (s.op == mounts::Op::bind_rw && paths::within(path, s.target) &&
+      if (s.op == mounts::Op::bind_rw && path_within(path, s.target) &&
           (!writable || s.target.size() >= writable->target.size()))
         writable = &s;
     if (!writable) continue;
@@ -56,7 +56,7 @@ mounts::Plan view(const policy::Filesystem& base, const Places& places, const mo
         mounts.push_back(std::move(step));
   }
   std::stable_sort(mounts.begin(), mounts.end(), [](const mounts::Step& a, const mounts::Step& b) {
-    return paths::depth(a.target) < paths::depth(b.target);
+    return path_depth(a.target) < path_depth(b.target);
   });
   plan.steps = std::move(mounts);
   plan.steps.insert(plan.steps.end(), remounts.begin(), remounts.end());

@@ -24,9 +24,7 @@ constexpr std::size_t kShownViolations = 20;
 void refuse_or_warn(const sandbox::EnforcementPlan& plan, const kernel::Features& features, bool best_effort) {
   if (!features.seccomp_notify.available)
     throw Error("audit mode needs seccomp user notification: " + features.seccomp_notify.detail);
-  if (plan.complete()) return;
-  if (!best_effort) throw Error(sandbox::refusal_message(plan));
-  for (const auto& missing : plan.missing) spdlog::warn("best effort: NOT applied: {}", missing);
+  sandbox::refuse_or_warn(plan, best_effort, "NOT applied");
 }
 
 // How the generated profile names its base: a file by absolute path (the

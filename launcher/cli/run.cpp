@@ -18,12 +18,6 @@ namespace airlock::cli {
 
 namespace {
 
-void refuse_or_warn(const policy::Policy& policy, const sandbox::EnforcementPlan& plan) {
-  if (plan.complete()) return;
-  if (!policy.enforcement.best_effort) throw Error(sandbox::refusal_message(plan));
-  for (const auto& missing : plan.missing) spdlog::warn("best effort: NOT enforced: {}", missing);
-}
-
 }  // namespace
 
 namespace {
@@ -106,7 +100,7 @@ int run_under(const Planned& run, const kernel::Features& features, const sandbo
   sandbox::Spec spec;
   sandbox::RunResult result;
   try {
-    refuse_or_warn(run.policy, plan);
+    sandbox::refuse_or_warn(plan, run.policy.enforcement.best_effort);
     auto host = sandbox::current_host_state();
     if (run.args.common.project) host.cwd = run.ctx.project;
     sandbox::make_ready_on_host(run.policy);

@@ -10,6 +10,7 @@
 #include "cli/commands.hpp"
 #include "policy/trust.hpp"
 #include "util/error.hpp"
+#include "util/path.hpp"
 
 namespace airlock::cli {
 namespace {
@@ -31,11 +32,11 @@ void make_private_dirs(const std::string& dir) {
 std::string relative_to_project(const std::string& file, const std::string& project) {
   std::error_code ec;
   const auto absolute = fs::absolute(file, ec).lexically_normal().string();
-  const auto prefix = project == "/" ? project : project + "/";
-  if (!absolute.starts_with(prefix))
+  auto relative = path_relative_to(absolute, project);
+  if (!relative || relative->empty())
     throw Error(file + " is not in the project (" + project +
                 "): only the project's own files need trust; name a file outside it directly");
-  return absolute.substr(prefix.size());
+  return std::move(*relative);
 }
 
 int list_record(const policy::Context& ctx) {

@@ -86,11 +86,12 @@ std::optional<std::string> Catalog::project_relative(const std::string& origin) 
   std::error_code ec;
   const auto lexical = fs::absolute(origin, ec).lexically_normal().string();
   for (const auto& path : {lexical, canonical_or_self(origin)}) {
-    if (!path_within(path, project_->dir)) continue;
+    auto relative = path_relative_to(path, project_->dir);
+    if (!relative) continue;
     if (std::any_of(project_->exempt.begin(), project_->exempt.end(),
                     [&](const std::string& dir) { return path_within(path, dir); }))
       continue;
-    return path == project_->dir ? std::string() : path.substr(project_->dir.size() + (project_->dir == "/" ? 0 : 1));
+    return relative;
   }
   return std::nullopt;
 }

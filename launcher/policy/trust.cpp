@@ -2,10 +2,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <nettle/sha2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <array>
@@ -19,19 +17,13 @@
 #include "util/bytes.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
+#include "util/files.hpp"
 
 namespace airlock::policy {
 namespace {
 
 constexpr const char* kConfigDir = ".airlock";
 constexpr const char* kHeader = "# airlock trust record, written by `airlock trust`; run it again instead of editing";
-
-UniqueFd open_beneath(int dir_fd, const std::string& relative, int flags) {
-  open_how how{};
-  how.flags = static_cast<__u64>(static_cast<unsigned>(flags | O_CLOEXEC | O_NOFOLLOW));
-  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-  return UniqueFd(static_cast<int>(::syscall(SYS_openat2, dir_fd, relative.c_str(), &how, sizeof how)));
-}
 
 std::string read_fd(int fd, const std::string& shown) {
   struct stat st {};

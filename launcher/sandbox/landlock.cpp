@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -16,8 +15,10 @@
 #include <sstream>
 #include <utility>
 
+#include "sandbox/no_new_privs.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
+#include "util/path.hpp"
 
 // Debian 12 ships uapi headers from Linux 6.1 (Landlock ABI 2/3): everything
 // newer is defined here with the values of include/uapi/linux/landlock.h.
@@ -161,18 +162,14 @@ std::string name_bits(std::uint64_t bits, const RightName (&names)[N]) {
 
 // ---- build() helpers -------------------------------------------------------
 
-// "//a//b/" -> "/a/b", so that one directory written two ways is one rule.
+// "//a/./b/" -> "/a/b", so that one directory written two ways is one rule.
+// ".." stays for the kernel to resolve when it opens the path: the program
+// found on a PATH such as /opt/tool/../bin must still be granted.
 std::string normalize_path(const std::string& path) {
   if (path.empty() || path.front() != '/') {
     throw Error("Landlock path must be absolute: \"" + path + "\"");
   }
-  std::string out;
-  for (char c : path) {
-    if (c == '/' && !out.empty() && out.back() == '/') continue;
-    out += c;
-  }
-  if (out.size() > 1 && out.back() == '/') out.pop_back();
-  return out;
+  return normalize_keeping_dot_dot(path);
 }
 
 void validate_ranges(const std::vector<PortRange>& ranges, const char* what) {
@@ -213,15 +210,6 @@ std::string ranges_text(const std::vector<PortRange>& ranges) {
 
 // ---- apply() helpers -------------------------------------------------------
 
-void require_no_new_privs() {
-  const long nnp = check_syscall(::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0),
-                                 "prctl(PR_GET_NO_NEW_PRIVS)");
-  if (nnp != 1) {
-    throw Error("Landlock: no_new_privs must be set before landlock_restrict_self "
-                "(an airlock bug: the payload sets it first)");
-  }
-}
-
 std::size_t ruleset_attr_size(int abi) {
   if (abi < 4) return offsetof(RulesetAttr, handled_access_net);
   if (abi < 6) return offsetof(RulesetAttr, scoped);
@@ -235,7 +223,7 @@ UniqueFd create_ruleset(const Ruleset& ruleset) {
   return UniqueFd(static_cast<int>(fd));
 }
 
-void add_path_rule(int ruleset_fd, const PathRule& rule) {
+void add_path_access(int ruleset_fd, const PathAccess& rule) {
   UniqueFd fd(::open(rule.path.c_str(), O_PATH | O_CLOEXEC));
   if (!fd) {
     if (errno == ENOENT) return;  // reported by the mount layer, not an error here
@@ -254,7 +242,7 @@ void add_path_rule(int ruleset_fd, const PathRule& rule) {
                 "landlock_add_rule " + rule.path);
 }
 
-void add_port_rule(int ruleset_fd, const PortRule& rule) {
+void add_port_access(int ruleset_fd, const PortAccess& rule) {
   const NetPortAttr attr{rule.access, rule.port};
   check_syscall(add_rule_syscall(ruleset_fd, kRuleNetPort, &attr),
                 "landlock_add_rule TCP port " + std::to_string(rule.port));
@@ -264,21 +252,15 @@ void add_port_rule(int ruleset_fd, const PortRule& rule) {
 
 namespace {
 
-bool is_beneath(const std::string& path, const std::string& dir) {
-  if (dir == "/") return path.size() > 1 && path.front() == '/';
-  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
-}
-
 bool is_hidden(const std::string& path, const std::vector<std::string>& hidden) {
-  return std::any_of(hidden.begin(), hidden.end(),
-                     [&](const std::string& h) { return h == path || is_beneath(path, h); });
+  return std::any_of(hidden.begin(), hidden.end(), [&](const std::string& h) { return path_within(path, h); });
 }
 
 // The hidden paths strictly beneath `dir`.
 std::vector<std::string> hidden_beneath(const std::string& dir, const std::vector<std::string>& hidden) {
   std::vector<std::string> out;
   for (const auto& h : hidden)
-    if (is_beneath(h, dir)) out.push_back(h);
+    if (h != dir && path_within(h, dir)) out.push_back(h);
   return out;
 }
 
@@ -445,7 +427,7 @@ Ruleset build(const Request& request, int abi) {
   }
 
   for (const auto& [path, rights] : path_rights) {
-    rs.paths.push_back(PathRule{path, rights & rs.handled_fs});
+    rs.paths.push_back(PathAccess{path, rights & rs.handled_fs});
   }
   if (rs.handled_net != 0) {
     std::map<std::uint16_t, std::uint64_t> port_rights;
@@ -455,7 +437,7 @@ Ruleset build(const Request& request, int abi) {
     }
     rs.ports.reserve(port_rights.size());
     for (const auto& [port, rights] : port_rights) {
-      if ((rights & rs.handled_net) != 0) rs.ports.push_back(PortRule{port, rights & rs.handled_net});
+      if ((rights & rs.handled_net) != 0) rs.ports.push_back(PortAccess{port, rights & rs.handled_net});
     }
   }
   return rs;
@@ -466,10 +448,11 @@ void apply(const Ruleset& ruleset) {
     throw Error("Landlock is not available on this kernel; refusing to pretend the "
                 "file and TCP rules are enforced");
   }
-  require_no_new_privs();
+  sandbox::require_no_new_privs("Landlock: no_new_privs must be set before landlock_restrict_self "
+                                "(an airlock bug: the payload sets it first)");
   const UniqueFd ruleset_fd = create_ruleset(ruleset);
-  for (const auto& rule : ruleset.paths) add_path_rule(ruleset_fd.get(), rule);
-  for (const auto& rule : ruleset.ports) add_port_rule(ruleset_fd.get(), rule);
+  for (const auto& rule : ruleset.paths) add_path_access(ruleset_fd.get(), rule);
+  for (const auto& rule : ruleset.ports) add_port_access(ruleset_fd.get(), rule);
   check_syscall(restrict_self_syscall(ruleset_fd.get(), ruleset.restrict_flags),
                 "landlock_restrict_self");
 }
@@ -485,7 +468,7 @@ std::string path_kind(std::uint64_t access) {
 }
 
 // Folds consecutive ports with the same rights back into ranges.
-std::string port_list(const std::vector<PortRule>& ports, std::uint64_t right) {
+std::string port_list(const std::vector<PortAccess>& ports, std::uint64_t right) {
   std::vector<PortRange> ranges;
   for (const auto& rule : ports) {
     if ((rule.access & right) == 0) continue;

@@ -86,16 +86,16 @@ struct Request {
   std::vector<std::string> limitations;
 };
 
-struct PathRule {
+struct PathAccess {
   std::string path;
   std::uint64_t access = 0;
-  bool operator==(const PathRule&) const = default;
+  bool operator==(const PathAccess&) const = default;
 };
 
-struct PortRule {
+struct PortAccess {
   std::uint16_t port = 0;
   std::uint64_t access = 0;
-  bool operator==(const PortRule&) const = default;
+  bool operator==(const PortAccess&) const = default;
 };
 
 // A ruleset for one ABI: what is handled, what is granted, what is missing.
@@ -105,8 +105,8 @@ struct Ruleset {
   std::uint64_t handled_net = 0;
   std::uint64_t scoped = 0;
   std::uint32_t restrict_flags = 0;
-  std::vector<PathRule> paths;  // one per distinct path, sorted by path
-  std::vector<PortRule> ports;  // one per distinct port, sorted by port
+  std::vector<PathAccess> paths;  // one per distinct path, sorted by path
+  std::vector<PortAccess> ports;  // one per distinct port, sorted by port
   // What the Request asked for and this ABI cannot enforce.
   std::vector<std::string> not_enforced;
   // What this ABI denies although the Request allows it (stricter, not weaker).

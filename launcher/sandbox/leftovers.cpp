@@ -21,22 +21,12 @@
 #include "util/bytes.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
+#include "util/files.hpp"
 #include "util/path.hpp"
 
 namespace airlock::sandbox {
 namespace {
 
-
-std::vector<std::string> split(const std::string& relative) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos < relative.size()) {
-    const auto next = std::min(relative.find('/', pos), relative.size());
-    if (next > pos) out.push_back(relative.substr(pos, next - pos));
-    pos = next + 1;
-  }
-  return out;
-}
 
 // A step owns what it created, and may have taken its own permissions away
 // (chmod 555 on the project, 600 on .yarn) so that the supervisor, the same
@@ -76,9 +66,9 @@ MovedAside move_aside(int dir_fd, const std::string& rule, const std::string& sh
 std::optional<MovedAside> replaced_on_the_way(const WatchedPath& w) {
   UniqueFd dir(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   std::string shown;
-  for (const auto& name : split(w.base)) {
+  for (const auto& name : path_components(w.base)) {
     shown += "/" + name;
-    UniqueFd child(::openat(dir.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd child = open_directory_nofollow(dir.get(), name);
     if (child) {
       dir = std::move(child);
       continue;
@@ -105,7 +95,7 @@ std::optional<MovedAside> move_aside_below(UniqueFd dir, std::string shown, cons
     const bool last = i + 1 == below.size();
     if (last || S_ISLNK(st.st_mode)) return move_aside(dir.get(), rule, shown, name);
     if (!S_ISDIR(st.st_mode)) return std::nullopt;  // nothing can stand beneath a file
-    UniqueFd child(::openat(dir.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd child = open_directory_nofollow(dir.get(), name);
     if (!child) return std::nullopt;
     dir = std::move(child);
   }
@@ -124,10 +114,10 @@ std::vector<WatchedPath> watch_absent_protected(const policy::Filesystem& fs, co
     if (!writable) continue;
     // The deepest ancestor that exists now; the run cannot have made it.
     std::string base = *path;
-    while (base != "/" && !exists(base)) base = base.substr(0, std::max<std::size_t>(base.rfind('/'), 1));
+    while (base != "/" && !exists(base)) base = path_parent(base);
     std::unique_ptr<char, decltype(&std::free)> real(::realpath(base.c_str(), nullptr), &std::free);
     if (!real) continue;
-    const auto below = split(path->substr(base == "/" ? 1 : base.size()));
+    const auto below = path_components(path->substr(base == "/" ? 1 : base.size()));
     if (std::none_of(out.begin(), out.end(), [&](const WatchedPath& w) { return w.path == *path; }))
       out.push_back(WatchedPath{*path, real.get(), below});
   }
@@ -139,7 +129,7 @@ std::vector<MovedAside> move_aside_created(const std::vector<WatchedPath>& watch
   for (const auto& w : watched) {
     // The base existed before the run as a real directory; if a symbolic
     // link stands on its path now, the run put it there.
-    UniqueFd dir(::open(w.base.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd dir = open_directory_nofollow(AT_FDCWD, w.base);
     if (!dir) {
       if (auto moved = replaced_on_the_way(w)) out.push_back(std::move(*moved));
       continue;
@@ -222,7 +212,7 @@ class ProjectWalk {
       : limits_(limits), first_names_(first_names), visit_(visit), unreadable_(unreadable) {}
 
   bool walk(const std::string& project) {
-    UniqueFd top(::open(project.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd top = open_directory_nofollow(AT_FDCWD, project);
     if (!top) return true;
     top_mount_ = mount_of(top.get());
     if (!top_mount_) {
@@ -246,7 +236,7 @@ class ProjectWalk {
       if (name == "node_modules" || first_names_.count(name) != 0) continue;
       if (!is_directory(fd, name, type)) continue;
       const auto child_relative = relative.empty() ? name : relative + "/" + name;
-      UniqueFd child(::openat(fd, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd child = open_directory_nofollow(fd, name);
       if (!child) {
         // Gone or replaced by a link since it was listed: nothing runs in
         // the sandbox any more, so only the caller's own doing.
@@ -327,7 +317,7 @@ std::vector<MovedAside> move_aside_nested(const NestedControl& nested) {
           UniqueFd fd(::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0));
           if (!fd) continue;
           // The rule to drop is the top-level one: it covers every directory.
-          if (auto moved = move_aside_below(std::move(fd), nested.project + "/" + dir, split(relative),
+          if (auto moved = move_aside_below(std::move(fd), nested.project + "/" + dir, path_components(relative),
                                             nested.rules_project + "/" + relative))
             out.push_back(std::move(*moved));
         }

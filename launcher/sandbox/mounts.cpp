@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -23,22 +22,10 @@ namespace {
 
 using policy::PathRule;
 
-// SourceLoc::str() belongs to the policy layer; this layer formats the
-// location itself so that it does not depend on the loader.
-std::string location_text(const policy::SourceLoc& where) {
-  if (where.file.empty()) return {};
-  std::string text = where.file;
-  if (where.line != 0) {
-    text += ":" + std::to_string(where.line);
-    if (where.column != 0) text += ":" + std::to_string(where.column);
-  }
-  return text;
-}
-
 std::string in_parens(const std::string& where) { return where.empty() ? "" : " (" + where + ")"; }
 
 std::string origin(std::string_view list, const PathRule& rule) {
-  return std::string(list) + in_parens(location_text(rule.where));
+  return std::string(list) + in_parens(rule.where.str());
 }
 
 // ".." is refused rather than folded (normalize_absolute); the policy layer
@@ -47,31 +34,21 @@ std::string normalize(const PathRule& rule, std::string_view list) {
   const std::string& path = rule.path;
   if (path.empty() || path.front() != '/') {
     throw Error("filesystem." + std::string(list) + ": \"" + path + "\" is not an absolute path" +
-                in_parens(location_text(rule.where)));
+                in_parens(rule.where.str()));
   }
   auto normal = normalize_absolute(path);
   if (!normal) {
     throw Error("filesystem." + std::string(list) + ": \"" + path + "\" contains \"..\"" +
-                in_parens(location_text(rule.where)));
+                in_parens(rule.where.str()));
   }
   return std::move(*normal);
-}
-
-std::size_t depth(std::string_view path) {
-  return path == "/" ? 0 : static_cast<std::size_t>(std::count(path.begin(), path.end(), '/'));
-}
-
-bool within(std::string_view path, std::string_view dir) {
-  if (dir == "/") return true;
-  return path == dir ||
-         (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
 }
 
 // Paths the sandbox serves from its own fresh mounts: a rule on them binds
 // nothing from the host (binding the host's /proc/<pid> or /dev/sda back in
 // would undo the point of a fresh /proc and a minimal /dev).
 bool served_by_sandbox(std::string_view path) {
-  return path == "/tmp" || within(path, "/proc") || within(path, "/dev");
+  return path == "/tmp" || path_within(path, "/proc") || path_within(path, "/dev");
 }
 
 // Steps that mount something a later path lookup can land in.
@@ -123,7 +100,7 @@ class Builder {
       return std::nullopt;
     }
     throw Error("filesystem." + std::string(list) + ": \"" + path + "\" does not exist" +
-                in_parens(location_text(rule.where)) + "; write it as \"?" + path +
+                in_parens(rule.where.str()) + "; write it as \"?" + path +
                 "\" if it may be missing");
   }
 
@@ -133,7 +110,7 @@ class Builder {
       if (!path) continue;
       const bool seen = std::any_of(into.begin(), into.end(),
                                     [&](const Rule& r) { return r.path == *path; });
-      if (!seen) into.push_back(Rule{*path, origin(list, rule), location_text(rule.where)});
+      if (!seen) into.push_back(Rule{*path, origin(list, rule), rule.where.str()});
     }
   }
 
@@ -158,7 +135,7 @@ class Builder {
     }
     for (Rule& hide : hides_) hide.is_dir = exists_(hide.path == "/" ? "/" : hide.path + "/");
     for (const Rule& device : devices_) {
-      if (!within(device.path, "/dev") || device.path == "/dev") {
+      if (!path_within(device.path, "/dev") || device.path == "/dev") {
         throw Error("filesystem.devices: \"" + device.path + "\" is not a device node under /dev" +
                     in_parens(device.where));
       }
@@ -203,15 +180,14 @@ class Builder {
       });
       if (link == top_entries_.end()) break;
       const std::string base = link->link.starts_with('/') ? link->link : "/" + link->link;
-      path = std::filesystem::path(base + path.substr(end)).lexically_normal().string();
-      if (path.size() > 1 && path.back() == '/') path.pop_back();
+      path = normalize_folding(base + path.substr(end));
     }
     return path;
   }
 
   bool covered_whole(const std::string& path) const {
     const auto covers = [&](const std::vector<Rule>& rules) {
-      return std::any_of(rules.begin(), rules.end(), [&](const Rule& r) { return within(path, r.path); });
+      return std::any_of(rules.begin(), rules.end(), [&](const Rule& r) { return path_within(path, r.path); });
     };
     return covers(reads_) || covers(writes_) || covers(overlays_);
   }
@@ -250,7 +226,7 @@ class Builder {
     const auto names = list_("/");
     if (!names) return;
     auto covers = [](const std::string& path, const std::vector<Rule>& rules) {
-      return std::any_of(rules.begin(), rules.end(), [&](const Rule& r) { return within(path, r.path); });
+      return std::any_of(rules.begin(), rules.end(), [&](const Rule& r) { return path_within(path, r.path); });
     };
     for (const std::string& name : *names) {
       const std::string path = "/" + name;
@@ -312,8 +288,8 @@ class Builder {
   static const Step* decider(const std::vector<Step>& steps, const std::string& path) {
     const Step* best = nullptr;
     for (const Step& step : steps) {
-      if (!is_mount(step.op) || !within(path, step.target)) continue;
-      if (best == nullptr || depth(step.target) >= depth(best->target)) best = &step;
+      if (!is_mount(step.op) || !path_within(path, step.target)) continue;
+      if (best == nullptr || path_depth(step.target) >= path_depth(best->target)) best = &step;
     }
     return best;
   }
@@ -345,7 +321,7 @@ class Builder {
     }
     // Shallowest first, so that a bind made for a path covers the paths below it.
     std::stable_sort(reads.begin(), reads.end(),
-                     [](const Rule& a, const Rule& b) { return depth(a.path) < depth(b.path); });
+                     [](const Rule& a, const Rule& b) { return path_depth(a.path) < path_depth(b.path); });
     std::vector<Step> needed;
     for (const Rule& rule : reads) {
       if (covered(rule.path, needed)) needed.push_back(Step{Op::bind_ro, rule.path, rule.path, rule.origin});
@@ -359,7 +335,7 @@ class Builder {
   void add_protect_steps() {
     std::vector<Rule> protects = protects_;
     std::stable_sort(protects.begin(), protects.end(),
-                     [](const Rule& a, const Rule& b) { return depth(a.path) < depth(b.path); });
+                     [](const Rule& a, const Rule& b) { return path_depth(a.path) < path_depth(b.path); });
     for (const Rule& rule : protects) {
       if (served_by_sandbox(rule.path)) continue;
       const Step* top = decider(plan_.steps, rule.path);
@@ -373,7 +349,7 @@ class Builder {
   void add_hide_steps() {
     std::vector<Rule> hides = hides_;
     std::stable_sort(hides.begin(), hides.end(),
-                     [](const Rule& a, const Rule& b) { return depth(a.path) < depth(b.path); });
+                     [](const Rule& a, const Rule& b) { return path_depth(a.path) < path_depth(b.path); });
     for (const Rule& hide : hides) {
       const Step* top = decider(plan_.steps, hide.path);
       if (top == nullptr || (shows_nothing_below(top->op) && top->target != hide.path)) continue;
@@ -388,7 +364,7 @@ class Builder {
   void order_steps() {
     std::vector<Step>& steps = plan_.steps;
     std::stable_sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) {
-      return depth(a.target) < depth(b.target);
+      return path_depth(a.target) < path_depth(b.target);
     });
     std::vector<Step> remounts;
     for (Step& step : steps) {
@@ -406,7 +382,7 @@ class Builder {
 
   bool has_nested_steps(const Step& dir) const {
     return std::any_of(plan_.steps.begin(), plan_.steps.end(), [&](const Step& step) {
-      return step.target != dir.target && within(step.target, dir.target);
+      return step.target != dir.target && path_within(step.target, dir.target);
     });
   }
 
@@ -468,7 +444,7 @@ void add_file(Plan& plan, std::string target, std::string content, std::string d
   // order_steps() does for the plan's own nested steps.
   std::vector<Step> remounts;
   for (Step& step : plan.steps) {
-    if (step.op != Op::tmpfs_ro || !within(target, step.target) || step.target == target) continue;
+    if (step.op != Op::tmpfs_ro || !path_within(target, step.target) || step.target == target) continue;
     step.op = Op::tmpfs;
     step.detail += ", read-only once the paths below are mounted";
     remounts.push_back(Step{Op::remount_ro, step.target, "", "hidden directory"});
@@ -489,7 +465,7 @@ std::string follow_host_symlinks(const std::string& path) {
     if (n < 0) return current;  // not a symlink, or gone: the path itself
     std::string link(buf.data(), static_cast<std::size_t>(n));
     if (!link.starts_with('/')) link = current.substr(0, current.rfind('/') + 1) + link;
-    current = std::filesystem::path(link).lexically_normal().string();
+    current = normalize_folding(link);
   }
   return current;
 }
@@ -511,13 +487,13 @@ void limit_private_tmp(Plan& plan, std::uint64_t bytes) {
 
 void add_terminal(Plan& plan, const std::string& host_tty) {
   constexpr std::string_view kConsole = "/dev/console";
-  if (!within(host_tty, "/dev") || host_tty == "/dev") {
+  if (!path_within(host_tty, "/dev") || host_tty == "/dev") {
     throw Error("the terminal \"" + host_tty + "\" is not a device under /dev");
   }
   // Before the first deeper mount and before the remounts, so that the plan
   // stays ordered shallowest first and /dev is still writable.
   const auto at = std::find_if(plan.steps.begin(), plan.steps.end(), [&](const Step& step) {
-    return step.op == Op::remount_ro || depth(step.target) > depth(kConsole);
+    return step.op == Op::remount_ro || path_depth(step.target) > path_depth(kConsole);
   });
   plan.steps.insert(at, Step{Op::dev_node, std::string(kConsole), host_tty, "the caller's terminal, for ttyname(3)"});
 }

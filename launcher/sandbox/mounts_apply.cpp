@@ -12,7 +12,6 @@
 // those file descriptors, and a bind gets its read-only/nosuid/nodev flags
 // while still detached, so it is never visible with weaker flags.
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -26,6 +25,7 @@
 #include "sandbox/mounts.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
+#include "util/files.hpp"
 
 // The new mount API is in glibc >= 2.36 (Debian 12) and kernel >= 5.12
 // (mount_setattr). The numbers are the same on every architecture but alpha.
@@ -61,9 +61,6 @@ struct mount_attr {
 #define SYS_fsconfig 431
 #define SYS_fsmount 432
 #endif
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif
@@ -79,15 +76,6 @@ constexpr const char* kOverlayLayers = ".airlock-overlay-layers";
 constexpr const char* kOverlayLowers = ".airlock-overlay-lower-";
 
 int as_fd(long rc, const std::string& what) { return static_cast<int>(check_syscall(rc, what)); }
-
-// A path resolved below `root` as if `root` were "/" (openat2(2), RESOLVE_IN_ROOT);
-// magic links (/proc/self/fd/N) are refused so no lookup jumps out of it.
-UniqueFd resolve_in(int root, const std::string& path) {
-  open_how how{};
-  how.flags = O_PATH | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  return UniqueFd(static_cast<int>(::syscall(SYS_openat2, root, path.c_str(), &how, sizeof how)));
-}
 
 void set_attributes(int tree, std::uint64_t attrs, bool recursive, const std::string& what) {
   mount_attr attr{};
@@ -203,7 +191,7 @@ class RootBuilder {
 
   UniqueFd existing_target(const Step& step) const {
     UniqueFd root = new_root();
-    UniqueFd target = resolve_in(root.get(), step.target);
+    UniqueFd target = open_in_root(root.get(), step.target, O_PATH);
     if (!target) throw SystemError(std::string(op_name(step.op)) + " " + step.target, errno);
     return target;
   }
@@ -212,7 +200,7 @@ class RootBuilder {
   // a directory, or an empty file to bind a file onto.
   UniqueFd mount_point(const std::string& target, bool directory) const {
     UniqueFd root = new_root();
-    UniqueFd fd = resolve_in(root.get(), target);
+    UniqueFd fd = open_in_root(root.get(), target, O_PATH);
     if (fd) return fd;
     if (errno != ENOENT) throw SystemError("open mount point " + target, errno);
     const auto [parent, name] = split_parent(target);
@@ -224,7 +212,7 @@ class RootBuilder {
     // The invoking user's umask must not make the path untraversable for the
     // user the payload runs as.
     if (rc == 0) check_syscall(::fchmodat(dir.get(), name.c_str(), mode, 0), "chmod mount point " + target);
-    fd = resolve_in(root.get(), target);
+    fd = open_in_root(root.get(), target, O_PATH);
     if (!fd) throw SystemError("open mount point " + target, errno);
     return fd;
   }
@@ -239,7 +227,7 @@ class RootBuilder {
   // from a more privileged namespace (locked mounts) fails with EINVAL.
   void bind(const Step& step, std::uint64_t attrs) const {
     const std::string what = std::string(op_name(step.op)) + " " + step.source + " on " + step.target;
-    UniqueFd source = resolve_in(oldroot_.get(), step.source);
+    UniqueFd source = open_in_root(oldroot_.get(), step.source, O_PATH);
     if (!source) throw SystemError(what, errno);
     struct stat st {};
     check_syscall(::fstat(source.get(), &st), what);
@@ -376,7 +364,7 @@ class RootBuilder {
     }
     for (const char* name : kMaskedProcDirs) {
       const std::string what = std::string("mask /proc/") + name;
-      UniqueFd target(::openat(proc, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd target = open_directory_nofollow(proc, name);
       if (!target && errno == ENOENT) continue;
       if (!target) throw SystemError(what, errno);
       UniqueFd empty = new_filesystem("tmpfs", "mode=0555,size=0",
@@ -421,7 +409,7 @@ class RootBuilder {
   void overlay(const Step& step, std::uint64_t attrs) {
     const std::string what = "overlay " + step.source + " on " + step.target;
     const std::string n = std::to_string(overlays_++);
-    UniqueFd lower_source = resolve_in(oldroot_.get(), step.source);
+    UniqueFd lower_source = open_in_root(oldroot_.get(), step.source, O_PATH);
     if (!lower_source) throw SystemError(what, errno);
     struct stat lower_st {};
     check_syscall(::fstat(lower_source.get(), &lower_st), what);

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 #include "sandbox/limits.hpp"
+#include "util/error.hpp"
 
 namespace airlock::sandbox {
 namespace {
@@ -193,6 +196,12 @@ std::string refusal_message(const EnforcementPlan& plan) {
   out += "\nRun `airlock doctor` for how to fix this, or pass --best-effort (enforcement.best_effort = true) "
          "to accept the weaker sandbox.";
   return out;
+}
+
+void refuse_or_warn(const EnforcementPlan& plan, bool best_effort, const std::string& not_done) {
+  if (plan.complete()) return;
+  if (!best_effort) throw Error(refusal_message(plan));
+  for (const auto& missing : plan.missing) spdlog::warn("best effort: {}: {}", not_done, missing);
 }
 
 }  // namespace airlock::sandbox

@@ -54,4 +54,10 @@ std::string describe(const EnforcementPlan& plan);
 // The message airlock refuses a run with when the plan is incomplete.
 std::string refusal_message(const EnforcementPlan& plan);
 
+// An incomplete plan refuses the run (Error(refusal_message)) unless the
+// profile or the caller accepts best effort; then each missing feature is
+// warned about as "best effort: <not_done>: <feature>" ("NOT enforced"; audit
+// mode, which enforces nothing, says "NOT applied").
+void refuse_or_warn(const EnforcementPlan& plan, bool best_effort, const std::string& not_done = "NOT enforced");
+
 }  // namespace airlock::sandbox

@@ -2,7 +2,6 @@
 // loaded into the kernel or exported as BPF.
 #include <seccomp.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/seccomp.h>
@@ -11,22 +10,14 @@
 #include <algorithm>
 #include <memory>
 
+#include "sandbox/no_new_privs.hpp"
 #include "sandbox/seccomp.hpp"
+#include "sandbox/seccomp_context.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 
 namespace airlock::seccomp {
 namespace {
-
-struct ContextRelease {
-  void operator()(void* ctx) const noexcept { seccomp_release(ctx); }
-};
-using Context = std::unique_ptr<void, ContextRelease>;
-
-// libseccomp returns -errno.
-void check_scmp(int rc, const std::string& what) {
-  if (rc < 0) throw SystemError("seccomp: " + what, -rc);
-}
 
 std::uint32_t to_scmp(Action action, int errno_value) {
   switch (action) {
@@ -46,24 +37,6 @@ std::uint32_t to_scmp(Action action, int errno_value) {
   throw Error("seccomp: unknown action");
 }
 
-Context new_context(std::uint32_t default_action, const Filter& filter) {
-  Context ctx(seccomp_init(default_action));
-  if (!ctx) throw Error("seccomp: libseccomp could not create a filter context");
-  check_scmp(
-      seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, to_scmp(filter.bad_arch_action, 0)),
-      "set the action for foreign architectures");
-  // Binary search over the syscall numbers instead of a linear chain: a
-  // deny list of ~80 calls otherwise costs ~80 comparisons per call.
-  check_scmp(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2),
-             "ask for a binary-tree filter");
-  // no_new_privs is the payload's step (checked in apply), not a side
-  // effect hidden in seccomp_load.
-  check_scmp(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0), "leave no_new_privs alone");
-  // Report the kernel's errno rather than libseccomp's generic ECANCELED.
-  check_scmp(seccomp_attr_set(ctx.get(), SCMP_FLTATR_API_SYSRAWRC, 1), "ask for raw errors");
-  return ctx;
-}
-
 void add_rule(void* ctx, const Rule& rule) {
   std::vector<scmp_arg_cmp> cmps;
   for (const auto& m : rule.when) {
@@ -78,7 +51,7 @@ void add_rule(void* ctx, const Rule& rule) {
 }
 
 Context baseline_context(const Filter& filter) {
-  Context ctx = new_context(SCMP_ACT_ALLOW, filter);
+  Context ctx = new_context(SCMP_ACT_ALLOW, to_scmp(filter.bad_arch_action, 0));
   for (const auto& r : filter.rules) {
     if (r.fixed) add_rule(ctx.get(), r);
   }
@@ -94,7 +67,8 @@ bool needs_policy_filter(const Filter& filter) {
 }
 
 Context policy_context(const Filter& filter) {
-  Context ctx = new_context(to_scmp(filter.default_action, filter.default_errno), filter);
+  Context ctx = new_context(to_scmp(filter.default_action, filter.default_errno),
+                            to_scmp(filter.bad_arch_action, 0));
   for (const auto& r : filter.rules) {
     if (!r.fixed) add_rule(ctx.get(), r);
   }
@@ -124,14 +98,6 @@ std::vector<sock_filter> export_program(void* ctx) {
   const auto got = check_syscall(pread(fd.get(), program.data(), bytes, 0), "read the BPF export");
   if (static_cast<std::size_t>(got) != bytes) throw Error("seccomp: short read of the BPF export");
   return program;
-}
-
-void require_no_new_privs() {
-  if (check_syscall(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), "prctl(PR_GET_NO_NEW_PRIVS)") != 1) {
-    throw Error(
-        "seccomp: no_new_privs is not set; the payload must set it before loading the filter, "
-        "so that no setuid program runs under a filter that could mislead it (seccomp(2))");
-  }
 }
 
 // Whether the baseline (or the policy filter) has a notifying rule.
@@ -169,7 +135,9 @@ std::vector<Program> compile(const Filter& filter) {
 }
 
 UniqueFd apply(const std::vector<Program>& programs) {
-  require_no_new_privs();
+  sandbox::require_no_new_privs(
+      "seccomp: no_new_privs is not set; the payload must set it before loading the filter, "
+      "so that no setuid program runs under a filter that could mislead it (seccomp(2))");
   UniqueFd listener;
   for (const auto& program : programs) {
     if (program.code.empty() || program.code.size() > BPF_MAXINSNS)

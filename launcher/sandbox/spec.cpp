@@ -2,7 +2,6 @@
 
 #include <elf.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +27,7 @@
 #include "util/error.hpp"
 #include "util/path.hpp"
 #include "util/fd.hpp"
+#include "util/files.hpp"
 
 extern char** environ;
 
@@ -38,10 +38,7 @@ namespace {
 // file. It is read without following any symbolic link (a step could point
 // .git at ~/.ssh); a link, or anything but a regular file, is shown empty.
 void redact_in_view(mounts::Plan& plan, const policy::PathRule& rule) {
-  open_how how{};
-  how.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
-  how.resolve = RESOLVE_NO_SYMLINKS;
-  UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, AT_FDCWD, rule.path.c_str(), &how, sizeof how)));
+  UniqueFd fd = open_no_symlinks(rule.path, O_RDONLY | O_NONBLOCK);
   if (!fd && errno == ENOENT) return;
   struct stat st {};
   std::string text;
@@ -111,31 +108,8 @@ std::vector<int> socket_activation_fds(const HostState& host) {
 // "+path" write rules (caches such as ~/.npm) are made on the host when
 // missing, as the invoking user, so that a first run on a fresh machine
 // works like later ones. Earlier steps may have written where the path
-// goes (a cache is theirs to fill), so nothing is followed: each component
-// is opened without following a link, and made 0700 where missing; a link
-// on the way leaves the rule unwritable.
-std::string make_directory_nofollow(const std::string& path) {
-  UniqueFd dir(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!dir) return std::string("open /: ") + std::strerror(errno);
-  std::size_t start = 1;
-  while (start < path.size()) {
-    const std::size_t slash = std::min(path.find('/', start), path.size());
-    const std::string name = path.substr(start, slash - start);
-    start = slash + 1;
-    if (name.empty()) continue;
-    int fd = ::openat(dir.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) {
-      if (::mkdirat(dir.get(), name.c_str(), 0700) != 0 && errno != EEXIST)
-        return "mkdir " + name + ": " + std::strerror(errno);
-      fd = ::openat(dir.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    }
-    if (fd < 0)
-      return name + (errno == ENOTDIR || errno == ELOOP ? ": a link or a file, not followed" : ": " + std::string(std::strerror(errno)));
-    dir = UniqueFd(fd);
-  }
-  return {};
-}
-
+// goes (a cache is theirs to fill), so nothing is followed
+// (make_directory_nofollow): a link on the way leaves the rule unwritable.
 void create_missing_write_dirs(const std::vector<policy::PathRule>& write) {
   for (const auto& rule : write) {
     if (!rule.create) continue;

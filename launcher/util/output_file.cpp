@@ -14,22 +14,11 @@
 
 #include "util/bytes.hpp"
 #include "util/error.hpp"
+#include "util/files.hpp"
 #include "util/path.hpp"
 
 namespace airlock {
 namespace {
-
-std::vector<std::string> components(const std::string& path) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos <= path.size()) {
-    const auto next = std::min(path.find('/', pos), path.size());
-    if (next > pos) out.push_back(path.substr(pos, next - pos));
-    pos = next + 1;
-  }
-  return out;
-}
-
 
 std::string random_suffix() {
   std::array<std::uint8_t, 8> bytes{};
@@ -52,13 +41,13 @@ UniqueFd open_directory(const std::string& dir, const std::vector<std::string>& 
   if (!fd) throw SystemError("open /", errno);
   std::string here = "/";
   std::deque<std::string> todo;
-  for (auto& part : components(dir)) todo.push_back(std::move(part));
+  for (auto& part : path_components(dir)) todo.push_back(std::move(part));
   int links = 0;
   while (!todo.empty()) {
     const auto part = todo.front();
     todo.pop_front();
     if (part == ".") continue;
-    const std::string next = part == ".." ? here.substr(0, std::max<std::size_t>(here.rfind('/'), 1))
+    const std::string next = part == ".." ? path_parent(here)
                                           : (here == "/" ? "" : here) + "/" + part;
     struct stat st {};
     if (part != ".." && ::fstatat(fd.get(), part.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
@@ -74,7 +63,7 @@ UniqueFd open_directory(const std::string& dir, const std::vector<std::string>& 
       const auto n = ::readlinkat(fd.get(), part.c_str(), target.data(), target.size() - 1);
       if (n < 0) throw SystemError(what + " " + shown + ": readlink " + next, errno);
       const std::string link(target.data(), static_cast<std::size_t>(n));
-      auto parts = components(link);
+      auto parts = path_components(link);
       todo.insert(todo.begin(), parts.begin(), parts.end());
       if (link.starts_with('/')) {
         fd.reset(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -83,7 +72,7 @@ UniqueFd open_directory(const std::string& dir, const std::vector<std::string>& 
       }
       continue;
     }
-    UniqueFd child(::openat(fd.get(), part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd child = open_directory_nofollow(fd.get(), part);
     if (!child) throw SystemError(what + " " + shown + ": cannot open directory " + next, errno);
     fd = std::move(child);
     here = next;

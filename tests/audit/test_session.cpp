@@ -72,7 +72,7 @@ TEST(AuditView, ShellStartupFilesStayReadOnlyOnTop) {
   EXPECT_EQ(bashrc->op, mounts::Op::bind_ro);
   // Nothing mounted later covers it (a step on it or above it).
   for (auto it = bashrc + 1; it != plan.steps.end(); ++it)
-    EXPECT_TRUE(it->op == mounts::Op::remount_ro || !paths::within("/home/u/.bashrc", it->target)) << it->target;
+    EXPECT_TRUE(it->op == mounts::Op::remount_ro || !airlock::path_within("/home/u/.bashrc", it->target)) << it->target;
 }
 
 // airlock's own configuration stays read-only in an audit, its parents

@@ -27,7 +27,7 @@ ll::Request sample_request() {
   return req;
 }
 
-const ll::PathRule* find_path(const ll::Ruleset& rs, const std::string& path) {
+const ll::PathAccess* find_path(const ll::Ruleset& rs, const std::string& path) {
   for (const auto& rule : rs.paths) {
     if (rule.path == path) return &rule;
   }
@@ -35,7 +35,7 @@ const ll::PathRule* find_path(const ll::Ruleset& rs, const std::string& path) {
 }
 // The pointer points into the ruleset: of a temporary, it dangles (ASan
 // found two such uses).
-const ll::PathRule* find_path(ll::Ruleset&& rs, const std::string& path) = delete;
+const ll::PathAccess* find_path(ll::Ruleset&& rs, const std::string& path) = delete;
 
 bool mentions(const std::vector<std::string>& lines, const std::string& text) {
   for (const auto& line : lines) {
@@ -106,11 +106,11 @@ TEST(LandlockBuild, RuleRightsAreMaskedToTheAbi) {
     }
   }
   const ll::Ruleset v1 = ll::build(sample_request(), 1);
-  const ll::PathRule* dev_v1 = find_path(v1, "/dev");
+  const ll::PathAccess* dev_v1 = find_path(v1, "/dev");
   ASSERT_NE(dev_v1, nullptr);
   EXPECT_EQ(dev_v1->access & (ll::fs::kRefer | ll::fs::kTruncate | ll::fs::kIoctlDev), 0U);
   const ll::Ruleset v4 = ll::build(sample_request(), 4);
-  const ll::PathRule* dev_v4 = find_path(v4, "/dev");
+  const ll::PathAccess* dev_v4 = find_path(v4, "/dev");
   ASSERT_NE(dev_v4, nullptr);
   EXPECT_NE(dev_v4->access & ll::fs::kTruncate, 0U);
   EXPECT_EQ(dev_v4->access & ll::fs::kIoctlDev, 0U);
@@ -170,7 +170,7 @@ TEST(LandlockBuild, PortsOnlyFromAbi4AndOnlyWhenRestricted) {
     const ll::Ruleset rs = ll::build(req, abi);
     EXPECT_EQ(rs.handled_net, ll::net::kBindTcp | ll::net::kConnectTcp) << abi;
     EXPECT_FALSE(mentions(rs.not_enforced, "TCP")) << abi;
-    const std::vector<ll::PortRule> expected = {
+    const std::vector<ll::PortAccess> expected = {
         {443, ll::net::kConnectTcp},
         {8000, ll::net::kConnectTcp},
         {8001, ll::net::kConnectTcp | ll::net::kBindTcp},

@@ -1,0 +1,62 @@
+#include "util/files.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "util/path.hpp"
+
+// Linux 5.6; older C libraries' headers lack the number.
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+namespace airlock {
+
+UniqueFd open_resolved(int dir, const std::string& path, int flags, std::uint64_t resolve) {
+  open_how how{};
+  how.flags = static_cast<std::uint64_t>(static_cast<unsigned>(flags | O_CLOEXEC));
+  how.resolve = resolve;
+  return UniqueFd(static_cast<int>(::syscall(SYS_openat2, dir, path.c_str(), &how, sizeof how)));
+}
+
+UniqueFd open_in_root(int root, const std::string& path, int flags) {
+  return open_resolved(root, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+}
+
+UniqueFd open_beneath(int dir, const std::string& relative, int flags) {
+  return open_resolved(dir, relative, flags | O_NOFOLLOW, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+}
+
+UniqueFd open_no_symlinks(const std::string& path, int flags) {
+  return open_resolved(AT_FDCWD, path, flags | O_NOFOLLOW, RESOLVE_NO_SYMLINKS);
+}
+
+UniqueFd open_directory_nofollow(int dir, const std::string& name) {
+  return UniqueFd(::openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+}
+
+std::string make_directory_nofollow(const std::string& path) {
+  UniqueFd dir(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return std::string("open /: ") + std::strerror(errno);
+  for (const auto& name : path_components(path)) {
+    UniqueFd child = open_directory_nofollow(dir.get(), name);
+    if (!child && errno == ENOENT) {
+      if (::mkdirat(dir.get(), name.c_str(), 0700) != 0 && errno != EEXIST)
+        return "mkdir " + name + ": " + std::strerror(errno);
+      child = open_directory_nofollow(dir.get(), name);
+    }
+    if (!child)
+      return name + (errno == ENOTDIR || errno == ELOOP ? ": a link or a file, not followed"
+                                                        : ": " + std::string(std::strerror(errno)));
+    dir = std::move(child);
+  }
+  return {};
+}
+
+}  // namespace airlock
