@@ -206,21 +206,21 @@ void Gateway::serve_connect(const seccomp_notif& request) {
                         (connect.family != AF_INET6 || length >= sizeof(sockaddr_in6));
   if (connect.well_formed && (connect.family == AF_INET || connect.family == AF_INET6))
     connect.destination = SocketAddress::from_sockaddr(*address);
-  const ConnectPlan plan = plan_connect(config_, matcher_, synthetic_, facts, connect);
+  const ConnectHandling handling = connect_handling(config_, matcher_, synthetic_, facts, connect);
   // What we read may be another thread's reused memory if the caller died.
   if (!notify::still_waiting(listener, request.id)) return;
-  switch (plan.kind) {
-    case ConnectPlan::Kind::let_kernel:
+  switch (handling.kind) {
+    case ConnectHandling::Kind::let_kernel:
       (void)notify::let_run(listener, request.id);
       return;
-    case ConnectPlan::Kind::peer_state:
-      if (plan.error != 0) {
-        (void)notify::answer(listener, request.id, -1, plan.error);
+    case ConnectHandling::Kind::peer_state:
+      if (handling.error != 0) {
+        (void)notify::answer(listener, request.id, -1, handling.error);
         return;
       }
       return answer_handed_over(request.id, theirs.get(), facts);
-    case ConnectPlan::Kind::on_socket:
-    case ConnectPlan::Kind::hand_off:
+    case ConnectHandling::Kind::on_socket:
+    case ConnectHandling::Kind::hand_off:
       break;
   }
   if (handoffs_.size() >= kMaxPendingHandoffs) {
@@ -238,20 +238,20 @@ void Gateway::serve_connect(const seccomp_notif& request) {
   handoff.theirs = std::move(theirs);
   handoff.address = *address;
   handoff.address_length = static_cast<socklen_t>(std::min<std::uint64_t>(request.data.args[2], sizeof(sockaddr_storage)));
-  bool relay = plan.kind == ConnectPlan::Kind::on_socket;
+  bool relay = handling.kind == ConnectHandling::Kind::on_socket;
   if (!relay && handoff.nonblocking) {
     // Registered with epoll before connect() (Netty does): replacing the
     // socket would leave the loop watching the old one. The relay serves it.
     struct stat st {};
     relay = ::fstat(handoff.theirs.get(), &st) != 0 || notify::watched_by_epoll(tid, fd, st.st_ino);
-    if (relay) spdlog::debug("network: {}: watched by epoll before connect(): relayed", plan.decision.destination);
+    if (relay) spdlog::debug("network: {}: watched by epoll before connect(): relayed", handling.decision.destination);
   }
   if (relay) {
     handoff.own_socket = true;
     return connect_own_socket(std::move(handoff));
   }
   handoff.cloexec = notify::close_on_exec(tid, fd);
-  handoff.decision = plan.decision;
+  handoff.decision = handling.decision;
   handoff.port = connect.destination->port;
   start_handoff(std::move(handoff));
 }
@@ -295,16 +295,16 @@ void Gateway::serve_socket_call(const seccomp_notif& request) {
   }
   constexpr int kNetBindService = 10;  // CAP_NET_BIND_SERVICE
   const bool low_ports = port && *port != 0 && *port < 1024 && notify::has_capability(tid, kNetBindService);
-  const CallPlan plan = plan_socket_call(call, facts, port, low_ports);
+  const CallHandling handling = socket_call_handling(call, facts, port, low_ports);
   if (!notify::still_waiting(listener, request.id)) return;
-  switch (plan.kind) {
-    case CallPlan::Kind::let_kernel:
+  switch (handling.kind) {
+    case CallHandling::Kind::let_kernel:
       (void)notify::let_run(listener, request.id);
       return;
-    case CallPlan::Kind::refuse:
-      (void)notify::answer(listener, request.id, -1, plan.error);
+    case CallHandling::Kind::refuse:
+      (void)notify::answer(listener, request.id, -1, handling.error);
       return;
-    case CallPlan::Kind::on_socket:
+    case CallHandling::Kind::on_socket:
       break;
   }
   int rc;
