@@ -12,7 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/channel.hpp"
-#include "gateway/observer.hpp"
+#include "gateway/attempt_watch.hpp"
 #include "util/error.hpp"
 
 namespace airlock::gateway {
@@ -528,7 +528,7 @@ void Gateway::on_observer(int fd) {
       on_observer_log_only(*seen);
       continue;
     }
-    if (auto decision = decide_observed(config_, matcher_, synthetic_, *seen))
+    if (auto decision = decide_attempt(config_, matcher_, synthetic_, *seen))
       deny(UniqueFd(), decision->destination, decision->reason);
   }
 }

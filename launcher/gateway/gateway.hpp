@@ -26,7 +26,7 @@
 #include "gateway/dns.hpp"
 #include "gateway/handoff.hpp"
 #include "gateway/matcher.hpp"
-#include "gateway/observer.hpp"
+#include "gateway/attempt_watch.hpp"
 #include "gateway/relay.hpp"
 #include "gateway/resolver.hpp"
 #include "gateway/stats.hpp"
@@ -190,7 +190,7 @@ class Gateway {
   void close_on_demand(std::uint64_t id);
   void on_sweep();
   void arm_sweep(std::chrono::steady_clock::duration after);
-  void on_observer_log_only(const Observed& seen);
+  void on_observer_log_only(const SeenAttempt& seen);
   void start_preflight(Preflight preflight);
   void preflight_next(std::uint64_t id);
   void on_preflight(std::uint64_t id);

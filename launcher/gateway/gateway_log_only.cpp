@@ -120,7 +120,7 @@ void Gateway::expect(const SocketAddress& raw, Answer given) noexcept {
   const SocketAddress to{raw.ip.unmapped(), raw.port};
   if (to.port == 0 || unspecified(to.ip) || to == config_.dns) return answer(0);
   try {
-    if (expected_.size() < Traffic::kMaxRecords) expected_.insert(to);
+    if (expected_.size() < LogOnlyRecord::kMaxRecords) expected_.insert(to);
     const auto now = std::chrono::steady_clock::now();
     if (auto it = on_demand_ids_.find(to); it != on_demand_ids_.end()) {
       OnDemand& listener = on_demand_.at(it->second);
@@ -373,7 +373,7 @@ void Gateway::arm_sweep(std::chrono::steady_clock::duration after) {
 
 // ---- what no listener took
 
-void Gateway::on_observer_log_only(const Observed& seen) {
+void Gateway::on_observer_log_only(const SeenAttempt& seen) {
   if (auto what = unrelayed_attempt(config_, synthetic_, expected_, seen)) {
     if (!stats_.traffic.unrelayed.contains(*what)) spdlog::warn("network: not relayed: {}", *what);
     stats_.traffic.not_relayed(*what);
