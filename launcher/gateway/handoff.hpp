@@ -15,8 +15,9 @@
 // or the address changed meanwhile; seccomp refuses TCP Fast Open sends
 // and io_uring, the two other ways to connect.
 //
-// This file is the decision, as pure functions; gateway_handoff.cpp and
-// notify.cpp do it.
+// This file is the decision, as pure functions, so that it can be tested
+// without a sandbox; ConnectHandoff (connect_handoff.hpp) and notify.cpp
+// carry it out.
 #include <netinet/in.h>
 
 #include <cstdint>
