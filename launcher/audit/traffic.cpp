@@ -14,7 +14,7 @@ NameLookup lookup_of(const gateway::NameRecord& record) {
 
 }  // namespace
 
-void absorb(Observations& seen, const gateway::Traffic& traffic) {
+void absorb(Observations& seen, const gateway::LogOnlyRecord& traffic) {
   seen.gateway = true;
   for (const auto& [name, record] : traffic.names) seen.names[name] = lookup_of(record);
   for (auto it = seen.destinations.begin(); it != seen.destinations.end();) {

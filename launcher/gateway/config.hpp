@@ -19,7 +19,7 @@
 
 namespace airlock::gateway {
 
-// packet: the observer (observer.hpp), a packet socket on the sandbox's loopback.
+// packet: the attempt watch (attempt_watch.hpp), a packet socket on the sandbox's loopback.
 enum class Transport { tcp, udp, packet };
 
 struct Listener {
@@ -84,7 +84,7 @@ bool needed(const policy::Network& network);
 Config build(const policy::Network& network);
 
 // Pure. The log-only gateway of an audit whose base has `network`: the DNS
-// stub, the observer and the base's publish entries; no routes and no
+// stub, the attempt watch and the base's publish entries; no routes and no
 // listeners on ports or forward addresses (those are made on demand). The
 // base's `hosts` pins still apply. Throws as build() does for a bad pin or
 // publish entry.

@@ -1,9 +1,9 @@
 #include "gateway/gateway.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -12,7 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/channel.hpp"
-#include "gateway/observer.hpp"
+#include "gateway/attempt_watch.hpp"
 #include "util/error.hpp"
 
 namespace airlock::gateway {
@@ -54,6 +54,11 @@ UniqueFd open_spare() {
   return UniqueFd(static_cast<int>(check_syscall(::open("/dev/null", O_RDONLY | O_CLOEXEC), "open /dev/null")));
 }
 
+int milliseconds_until(std::chrono::steady_clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  return static_cast<int>(std::max<std::int64_t>(left.count(), 0));
+}
+
 }  // namespace
 
 Gateway::Gateway(const Config& config, UniqueFd channel)
@@ -70,12 +75,15 @@ Gateway::Gateway(const Config& config, UniqueFd channel)
   raise_descriptor_limit();
   spare_fd_ = open_spare();
   stats_.log_only = config_.log_only;
-  stats_.traffic.stub = config_.dns;
   if (config_.log_only) {
-    sweep_timer_ = UniqueFd(static_cast<int>(check_syscall(
-        ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK), "timerfd_create for the gateway")));
-    poller_.add(sweep_timer_.get(), token(Kind::sweep_timer, 0), EPOLLIN);
+    LogOnly::CoreCalls calls;
+    calls.channel_open = [this] { return static_cast<bool>(channel_); };
+    calls.request_listener = [this](const SocketAddress& to, UniqueFd& out) { return request_listener(to, out); };
+    calls.accept = [this](int listener) { return accept_next(listener); };
+    calls.handle_inside = [this](UniqueFd socket, const SocketAddress& local) { handle_inside(std::move(socket), local); };
+    log_only_ = std::make_unique<LogOnly>(services(), std::move(calls));
   }
+  if (config_.handoff) handoff_ = std::make_unique<ConnectHandoff>(services());
   const int flags = static_cast<int>(check_syscall(::fcntl(channel_.get(), F_GETFL), "fcntl(F_GETFL)"));
   check_syscall(::fcntl(channel_.get(), F_SETFL, flags | O_NONBLOCK), "fcntl(F_SETFL)");
   poller_.add(channel_.get(), token(Kind::channel, 0), EPOLLIN);
@@ -89,6 +97,22 @@ Gateway::Gateway(const Config& config, UniqueFd channel)
 
 Gateway::~Gateway() = default;
 
+CoreServices Gateway::services() { return {config_, matcher_, synthetic_, stats_, poller_, resolver_}; }
+
+void CoreServices::deny(const std::string& destination, const std::string& reason) const {
+  const bool first = stats.deny_connection(destination, reason);
+  spdlog::log(first ? spdlog::level::warn : spdlog::level::debug, "network: denied {}: {}", destination, reason);
+}
+
+void Gateway::expect(const SocketAddress& destination, Answer answer) noexcept {
+  if (!log_only_) return answer(0);
+  log_only_->expect(destination, std::move(answer));
+}
+
+void Gateway::take_connect_listener(UniqueFd listener) {
+  if (handoff_) handoff_->take_listener(std::move(listener));
+}
+
 void Gateway::process() {
   epoll_event events[128];
   for (const auto& event : poller_.wait(events, 0)) {
@@ -98,9 +122,9 @@ void Gateway::process() {
       dispatch(event.data.u64, event.events);
     } catch (const std::exception& e) {
       spdlog::error("network: gateway: {}", e.what());
-      if (static_cast<Kind>(event.data.u64 >> 56) == Kind::relay) {
-        const std::uint64_t id = (event.data.u64 & ((std::uint64_t{1} << 56) - 1)) >> 1;
-        if (auto it = relays_.find(id); it != relays_.end()) {
+      const Event failed = decode_event(event.data.u64);
+      if (failed.part == Part::core && static_cast<Kind>(failed.kind) == Kind::relay) {
+        if (auto it = relays_.find(failed.id); it != relays_.end()) {
           it->second.relay->abort();
           ++stats_.connections_failed;
           relays_.erase(it);
@@ -111,27 +135,25 @@ void Gateway::process() {
 }
 
 void Gateway::dispatch(std::uint64_t tok, std::uint32_t events) {
-  const auto kind = static_cast<Kind>(tok >> 56);
-  const std::uint64_t id = (tok & ((std::uint64_t{1} << 56) - 1)) >> 1;
-  const auto side = static_cast<unsigned>(tok & 1);
-  switch (kind) {
+  const Event event = decode_event(tok);
+  switch (event.part) {
+    case Part::core: break;
+    case Part::handoff: return handoff_->on_event(event.kind, event.id);
+    case Part::log_only: return log_only_->on_event(event.kind, event.id);
+  }
+  const std::uint64_t id = event.id;
+  switch (static_cast<Kind>(event.kind)) {
     case Kind::channel: return on_channel();
     case Kind::listener: return on_listener(id);
     case Kind::publish: return on_publish(id);
     case Kind::dns_udp: return on_dns_udp(inside_listeners_.at(id).get());
     case Kind::dns_tcp: return on_dns_tcp(id, events);
-    case Kind::relay: return on_relay(id, side, events);
+    case Kind::relay: return on_relay(id, event.side, events);
     case Kind::resolver_socket:
       return resolver_.on_socket(static_cast<int>(id), (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0,
                                  (events & EPOLLOUT) != 0);
     case Kind::resolver_timer: return resolver_.on_timer();
-    case Kind::observer: return on_observer(inside_listeners_.at(id).get());
-    case Kind::on_demand: return on_demand(id);
-    case Kind::sweep_timer: return on_sweep();
-    case Kind::notify: return on_notification();
-    case Kind::handoff: return on_handoff(id);
-    case Kind::handoff_sweep: return sweep_handoffs();
-    case Kind::preflight: return on_preflight(id);
+    case Kind::attempt_watch: return on_attempt_watch(inside_listeners_.at(id).get());
   }
 }
 
@@ -168,7 +190,7 @@ void Gateway::take_listeners(std::size_t first, std::vector<UniqueFd>& fds) {
     if (index >= config_.listeners.size()) throw Error("internal: the sandbox's init sent an unexpected listener");
     const auto transport = config_.listeners[index].transport;
     const Kind kind = transport == Transport::udp      ? Kind::dns_udp
-                      : transport == Transport::packet ? Kind::observer
+                      : transport == Transport::packet ? Kind::attempt_watch
                                                        : Kind::listener;
     poller_.add(fds[i].get(), token(kind, index), EPOLLIN);
     inside_listeners_[index] = std::move(fds[i]);
@@ -190,7 +212,41 @@ void Gateway::take_socket_reply(const channel::Message& reply, std::vector<Uniqu
     (void)reset_on_close(waiting.socket.get());
     return;
   }
-  start_relay(Route::publish, std::move(waiting.socket), {published.inside}, decision, std::move(fds.front()));
+  start_relay(RelayKind::publish, std::move(waiting.socket), {published.inside}, decision, std::move(fds.front()));
+}
+
+// Replies to requests that timed out earlier are told apart by the address
+// they echo.
+int Gateway::request_listener(const SocketAddress& address, UniqueFd& out) {
+  channel::Message request{channel::Kind::listen_request, address.ip.family};
+  request.address = address.ip.bytes;
+  request.port = address.port;
+  channel::send(channel_.get(), request);
+  const auto deadline = std::chrono::steady_clock::now() + kListenWait;
+  while (channel_) {
+    pollfd ready{channel_.get(), POLLIN, 0};
+    const int n = ::poll(&ready, 1, milliseconds_until(deadline));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return n == 0 ? ETIMEDOUT : errno;
+    std::vector<UniqueFd> fds;
+    const auto reply = channel::receive(channel_.get(), fds);
+    if (!reply) {
+      on_channel();  // notices that init is gone
+      return ECONNRESET;
+    }
+    if (reply->kind == channel::Kind::socket_reply) {
+      take_socket_reply(*reply, fds);
+      continue;
+    }
+    if (reply->kind != channel::Kind::listen_reply || reply->port != address.port ||
+        reply->address != address.ip.bytes)
+      continue;
+    if (reply->value != 0) return reply->value;
+    if (fds.empty()) return EPROTO;
+    out = std::move(fds.front());
+    return 0;
+  }
+  return ECONNRESET;
 }
 
 // ---- accepting
@@ -248,20 +304,17 @@ std::optional<UniqueFd> Gateway::accept_next(int listener) {
 void Gateway::handle_inside(UniqueFd socket, const SocketAddress& local) {
   Decision decision = config_.log_only ? decide_logged(config_, matcher_, synthetic_, local)
                                        : decide_connection(config_, matcher_, synthetic_, local);
-  if (config_.log_only && decision.action != Decision::Action::dns) record_connection(decision, local);
-  if (auto made = preconnected_.find(local); made != preconnected_.end() && !made->second.empty()) {
+  if (log_only_ && decision.action != Decision::Action::dns) log_only_->record_connection(decision, local);
+  if (UniqueFd upstream = log_only_ ? log_only_->take_preconnected(local) : UniqueFd()) {
     // A preflight made this connection already: relay over it.
-    UniqueFd upstream = std::move(made->second.front());
-    made->second.pop_front();
-    if (made->second.empty()) preconnected_.erase(made);
     sockaddr_storage peer{};
     socklen_t length = sizeof peer;
     const auto to = ::getpeername(upstream.get(), reinterpret_cast<sockaddr*>(&peer), &length) == 0
                         ? SocketAddress::from_sockaddr(peer)
                         : std::nullopt;
     if (to) {
-      const auto route = decision.action == Decision::Action::forward ? Route::forward : Route::egress;
-      return start_relay(route, std::move(socket), {*to}, decision, std::move(upstream));
+      const auto kind = decision.action == Decision::Action::forward ? RelayKind::forward : RelayKind::egress;
+      return start_relay(kind, std::move(socket), {*to}, decision, std::move(upstream));
     }
   }
   switch (decision.action) {
@@ -274,13 +327,13 @@ void Gateway::handle_inside(UniqueFd socket, const SocketAddress& local) {
       return;
     }
     case Decision::Action::forward:
-      return start_relay(Route::forward, std::move(socket), {decision.target}, decision);
+      return start_relay(RelayKind::forward, std::move(socket), {decision.target}, decision);
     case Decision::Action::connect:
-      return start_relay(Route::egress, std::move(socket), {decision.target}, decision);
+      return start_relay(RelayKind::egress, std::move(socket), {decision.target}, decision);
     case Decision::Action::resolve: {
       if (decision.pinned) {
         const SocketAddress pinned{*decision.pinned, local.port};
-        return start_relay(Route::egress, std::move(socket), {pinned}, decision);
+        return start_relay(RelayKind::egress, std::move(socket), {pinned}, decision);
       }
       const std::uint64_t id = next_id_++;
       const std::string name = decision.name;
@@ -295,7 +348,7 @@ void Gateway::on_resolved(std::uint64_t id, const Resolution& resolution) {
   auto node = waiting_.extract(id);
   if (node.empty()) return;
   Waiting& waiting = node.mapped();
-  if (config_.log_only) record_resolution(waiting.decision.destination, resolution);
+  if (log_only_) log_only_->record_resolution(waiting.decision.destination, resolution);
   if (!resolution.error.empty()) {
     ++stats_.connections_failed;
     spdlog::warn("network: {}: cannot resolve {}: {}", waiting.decision.destination, waiting.decision.name,
@@ -306,41 +359,40 @@ void Gateway::on_resolved(std::uint64_t id, const Resolution& resolution) {
   if (config_.log_only) {
     std::vector<SocketAddress> candidates;
     for (const auto& address : resolution.addresses) candidates.push_back({address.unmapped(), waiting.port});
-    return start_relay(Route::egress, std::move(waiting.socket), std::move(candidates), waiting.decision);
+    return start_relay(RelayKind::egress, std::move(waiting.socket), std::move(candidates), waiting.decision);
   }
   auto screened = screen_resolved(matcher_, waiting.decision.name, resolution.addresses, waiting.port);
   if (screened.usable.empty()) return deny(std::move(waiting.socket), waiting.decision.destination, screened.refused.front());
   for (const auto& why : screened.refused) spdlog::info("network: {}: address left out: {}", waiting.decision.destination, why);
-  start_relay(Route::egress, std::move(waiting.socket), std::move(screened.usable), waiting.decision);
+  start_relay(RelayKind::egress, std::move(waiting.socket), std::move(screened.usable), waiting.decision);
 }
 
 void Gateway::deny(UniqueFd socket, const std::string& destination, const std::string& reason) {
   if (config_.log_only) {
     // Nowhere to relay it to (a synthetic address never given): not a denial.
     ++stats_.connections_failed;
-    record_failure(destination, reason);
+    log_only_->record_failure(destination, reason);
     spdlog::warn("network: {}: cannot relay: {}", destination, reason);
     if (socket) (void)reset_on_close(socket.get());
     return;
   }
-  const bool first = stats_.deny_connection(destination, reason);
-  spdlog::log(first ? spdlog::level::warn : spdlog::level::debug, "network: denied {}: {}", destination, reason);
+  services().deny(destination, reason);
   if (socket) (void)reset_on_close(socket.get());
 }
 
 // ---- relays
 
-void Gateway::start_relay(Route route, UniqueFd a, std::vector<SocketAddress> candidates, const Decision& decision,
+void Gateway::start_relay(RelayKind kind, UniqueFd a, std::vector<SocketAddress> candidates, const Decision& decision,
                           UniqueFd socket_for_first) {
   ++stats_.connections_allowed;
-  if (route == Route::forward) ++stats_.forwarded;
-  if (route == Route::publish) ++stats_.published;
-  const char* verb = route == Route::egress ? (config_.log_only ? "relayed" : "allowed") : route == Route::forward ? "forwarded" : "published";
+  if (kind == RelayKind::forward) ++stats_.forwarded;
+  if (kind == RelayKind::publish) ++stats_.published;
+  const char* verb = kind == RelayKind::egress ? (config_.log_only ? "relayed" : "allowed") : kind == RelayKind::forward ? "forwarded" : "published";
   spdlog::info("network: {} {} ({})", verb, decision.destination, decision.reason);
   const std::uint64_t id = next_id_++;
   RelayInfo info{std::make_unique<Relay>(poller_, token(Kind::relay, id), std::move(a), std::move(candidates),
                                          std::move(socket_for_first)),
-                 route, decision.destination, decision.reason};
+                 kind, decision.destination, decision.reason};
   if (info.relay->state() == Relay::State::failed) return finish_relay(id, info);
   relays_.emplace(id, std::move(info));
 }
@@ -359,11 +411,11 @@ void Gateway::finish_relay(std::uint64_t id, RelayInfo& info) {
   if (relay.state() == Relay::State::failed) {
     ++stats_.connections_failed;
     spdlog::warn("network: {}: cannot connect: {}", info.destination, relay.error());
-    if (config_.log_only) record_failure(info.destination, relay.error());
+    if (log_only_) log_only_->record_failure(info.destination, relay.error());
     return;
   }
   // Side A is the sandbox's, except for publish where it is the host's.
-  const bool a_inside = info.route != Route::publish;
+  const bool a_inside = info.kind != RelayKind::publish;
   stats_.bytes_out += a_inside ? relay.bytes_a_to_b() : relay.bytes_b_to_a();
   stats_.bytes_in += a_inside ? relay.bytes_b_to_a() : relay.bytes_a_to_b();
   spdlog::debug("network: closed #{} {} via {}: {} bytes out, {} in", id, info.destination, relay.connected_to().str(),
@@ -410,7 +462,7 @@ dns::Outcome Gateway::answer_dns(std::span<const std::uint8_t> query, const char
   using Result = dns::Outcome::Result;
   if (config_.log_only && upstream != nullptr && !outcome.name.empty()) {
     // Every answer, NXDOMAIN included, is upstream's: nothing was refused.
-    record_query(outcome, given, *upstream);
+    log_only_->record_query(outcome, given, *upstream);
     if (outcome.result == Result::answered || outcome.result == Result::refused || outcome.result == Result::failed) {
       ++stats_.dns_answered;
       spdlog::info("dns: {} {} -> {} ({})", outcome.type, outcome.name, outcome.detail, transport);
@@ -463,6 +515,20 @@ void Gateway::handle_query(std::span<const std::uint8_t> query, const DnsReply& 
   send_answer(answer_dns(query, reply.transport()), reply);
 }
 
+// Log-only mode: the stub answers what upstream says.
+void Gateway::answer_after_resolving(const std::string& name, std::span<const std::uint8_t> query,
+                                     const DnsReply& reply) {
+  if (matcher_.pinned(name)) {
+    const Resolution none;
+    return send_answer(answer_dns(query, reply.transport(), &none), reply);
+  }
+  // The callback may run before resolve() returns (a cached answer).
+  resolver_.resolve(name, [this, copy = std::vector<std::uint8_t>(query.begin(), query.end()),
+                           reply](const Resolution& upstream) {
+    send_answer(answer_dns(copy, reply.transport(), &upstream), reply);
+  });
+}
+
 void Gateway::send_answer(const dns::Outcome& outcome, const DnsReply& reply) {
   if (outcome.response.empty()) return;
   if (reply.udp_fd >= 0) {
@@ -513,7 +579,7 @@ void Gateway::flush_dns(std::uint64_t id, DnsSession& session) {
 
 // ---- attempts the kernel refused on its own
 
-void Gateway::on_observer(int fd) {
+void Gateway::on_attempt_watch(int fd) {
   for (int i = 0; i < kBatch; ++i) {
     std::uint8_t packet[128];  // headers are all that is looked at
     const ssize_t n = ::recv(fd, packet, sizeof packet, MSG_TRUNC);
@@ -524,11 +590,11 @@ void Gateway::on_observer(int fd) {
     }
     const auto seen = parse_packet({packet, std::min(sizeof packet, static_cast<std::size_t>(n))});
     if (!seen) continue;
-    if (config_.log_only) {
-      on_observer_log_only(*seen);
+    if (log_only_) {
+      log_only_->record_unrelayed(*seen);
       continue;
     }
-    if (auto decision = decide_observed(config_, matcher_, synthetic_, *seen))
+    if (auto decision = decide_attempt(config_, matcher_, synthetic_, *seen))
       deny(UniqueFd(), decision->destination, decision->reason);
   }
 }

@@ -10,62 +10,63 @@ namespace {
 constexpr int kTcpListen = TCP_LISTEN;
 }  // namespace
 
-ConnectPlan plan_connect(const Config& config, const Matcher& matcher, const SyntheticAddresses& synthetic,
-                         const SocketFacts& socket, const ConnectRequest& request) {
-  ConnectPlan plan;
-  if (!socket.tcp()) return plan;  // let_kernel
+ConnectHandling connect_handling(const Config& config, const Matcher& matcher,
+                                 const SyntheticAddresses& synthetic, const SocketFacts& socket,
+                                 const ConnectRequest& request) {
+  ConnectHandling handling;
+  if (!socket.tcp()) return handling;  // let_kernel
   if (!socket.in_sandbox) {
     // Ours, connected from the host: disconnecting it (AF_UNSPEC) would
     // make it a host socket free to connect anywhere.
-    plan.kind = ConnectPlan::Kind::peer_state;
-    if (request.family == AF_UNSPEC) plan.error = EOPNOTSUPP;
-    return plan;
+    handling.kind = ConnectHandling::Kind::peer_state;
+    if (request.family == AF_UNSPEC) handling.error = EOPNOTSUPP;
+    return handling;
   }
-  plan.kind = ConnectPlan::Kind::on_socket;
+  handling.kind = ConnectHandling::Kind::on_socket;
   // A disconnect, an address of another family, a socket bound to a local
   // port first: the same connect() the kernel would make, in the sandbox,
   // where the relay path (or nothing) answers.
-  if (request.family == AF_UNSPEC || !request.destination || socket.bound || !request.well_formed) return plan;
-  if (socket.domain == AF_INET && request.family == AF_INET6) return plan;  // EAFNOSUPPORT, from the kernel
+  if (request.family == AF_UNSPEC || !request.destination || socket.bound || !request.well_formed) return handling;
+  if (socket.domain == AF_INET && request.family == AF_INET6) return handling;  // EAFNOSUPPORT, from the kernel
   Decision decision = decide_connection(config, matcher, synthetic, *request.destination);
   if (decision.action == Decision::Action::connect || decision.action == Decision::Action::resolve) {
-    plan.kind = ConnectPlan::Kind::hand_off;
-    plan.decision = std::move(decision);
+    handling.kind = ConnectHandling::Kind::hand_off;
+    handling.decision = std::move(decision);
   }
-  return plan;
+  return handling;
 }
 
-CallPlan plan_socket_call(SocketCall call, const SocketFacts& socket, std::optional<std::uint16_t> port,
-                          bool low_ports) {
+CallHandling socket_call_handling(SocketCall call, const SocketFacts& socket,
+                                  std::optional<std::uint16_t> port, bool low_ports) {
   // The first port a process without CAP_NET_BIND_SERVICE may bind: a new
   // network namespace's net.ipv4.ip_unprivileged_port_start.
   constexpr std::uint16_t kUnprivilegedPortStart = 1024;
-  CallPlan plan;
+  CallHandling handling;
   if (socket.domain == AF_UNSPEC) {
     // Not a socket: the call on it gives the kernel's ENOTSOCK.
-    plan.kind = call == SocketCall::listen ? CallPlan::Kind::on_socket : CallPlan::Kind::let_kernel;
-    return plan;
+    handling.kind = call == SocketCall::listen ? CallHandling::Kind::on_socket : CallHandling::Kind::let_kernel;
+    return handling;
   }
   if (!socket.in_sandbox) {
     // The host's: one handed over (never to listen), or a listening socket
     // passed in (socket activation), whose listen() only sets the backlog.
     const bool relisten = call == SocketCall::listen && socket.tcp() && socket.tcp_state == kTcpListen;
-    plan.kind = relisten ? CallPlan::Kind::on_socket : CallPlan::Kind::refuse;
-    plan.error = relisten ? 0 : EINVAL;  // EINVAL: what a connected socket answers
-    return plan;
+    handling.kind = relisten ? CallHandling::Kind::on_socket : CallHandling::Kind::refuse;
+    handling.error = relisten ? 0 : EINVAL;  // EINVAL: what a connected socket answers
+    return handling;
   }
   if (call == SocketCall::listen) {
-    plan.kind = CallPlan::Kind::on_socket;
-    return plan;
+    handling.kind = CallHandling::Kind::on_socket;
+    return handling;
   }
-  if (!socket.tcp()) return plan;  // a unix path is the command's to resolve; Landlock refuses a TCP bind
+  if (!socket.tcp()) return handling;  // a unix path is the command's to resolve; Landlock refuses a TCP bind
   if (port && *port != 0 && *port < kUnprivilegedPortStart && !low_ports) {
-    plan.kind = CallPlan::Kind::refuse;
-    plan.error = EACCES;
-    return plan;
+    handling.kind = CallHandling::Kind::refuse;
+    handling.error = EACCES;
+    return handling;
   }
-  plan.kind = CallPlan::Kind::on_socket;
-  return plan;
+  handling.kind = CallHandling::Kind::on_socket;
+  return handling;
 }
 
 std::optional<sockaddr_storage> address_for(int domain, bool v6only, const SocketAddress& target, socklen_t& length) {

@@ -15,8 +15,9 @@
 // or the address changed meanwhile; seccomp refuses TCP Fast Open sends
 // and io_uring, the two other ways to connect.
 //
-// This file is the decision, as pure functions; gateway_handoff.cpp and
-// notify.cpp do it.
+// This file is the decision, as pure functions, so that it can be tested
+// without a sandbox; ConnectHandoff (connect_handoff.hpp) and notify.cpp
+// carry it out.
 #include <netinet/in.h>
 
 #include <cstdint>
@@ -55,7 +56,8 @@ struct ConnectRequest {
   bool well_formed = true;  // long enough for its family (else the kernel's EINVAL is wanted)
 };
 
-struct ConnectPlan {
+// How one connect() is served.
+struct ConnectHandling {
   enum class Kind {
     let_kernel,  // not a TCP socket: the kernel runs connect() as asked (Landlock still refuses TCP)
     on_socket,   // connect the command's own socket, in the sandbox, with the address read
@@ -68,8 +70,9 @@ struct ConnectPlan {
 };
 
 // Pure. Config must be an allow-list gateway (not log-only).
-ConnectPlan plan_connect(const Config& config, const Matcher& matcher, const SyntheticAddresses& synthetic,
-                         const SocketFacts& socket, const ConnectRequest& request);
+ConnectHandling connect_handling(const Config& config, const Matcher& matcher,
+                                 const SyntheticAddresses& synthetic, const SocketFacts& socket,
+                                 const ConnectRequest& request);
 
 // bind() and listen() are intercepted too: a handed-over socket that came
 // undone (shutdown() while it was connecting, or a disconnect the kernel
@@ -78,7 +81,8 @@ ConnectPlan plan_connect(const Config& config, const Matcher& matcher, const Syn
 // every listen() and every TCP bind() itself; Landlock refuses the
 // command's own TCP bind().
 enum class SocketCall { bind, listen };
-struct CallPlan {
+// How one bind() or listen() is served.
+struct CallHandling {
   enum class Kind { let_kernel, on_socket, refuse };
   Kind kind = Kind::let_kernel;
   int error = 0;  // refuse
@@ -87,8 +91,8 @@ struct CallPlan {
 // `port`: bind's port when the address is IPv4 or IPv6; `low_ports`: the
 // command holds CAP_NET_BIND_SERVICE (the supervisor, which binds for it,
 // holds every capability in the sandbox's namespaces).
-CallPlan plan_socket_call(SocketCall call, const SocketFacts& socket, std::optional<std::uint16_t> port,
-                          bool low_ports);
+CallHandling socket_call_handling(SocketCall call, const SocketFacts& socket,
+                                  std::optional<std::uint16_t> port, bool low_ports);
 
 // Where a socket of `domain` connects to reach `target`: the address itself,
 // an IPv4 target as v4-mapped IPv6 from an AF_INET6 socket (unless

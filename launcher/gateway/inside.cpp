@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "gateway/channel.hpp"
-#include "gateway/observer.hpp"
+#include "gateway/attempt_watch.hpp"
 #include "util/error.hpp"
 
 // Linux 4.15, in <linux/in6.h>, which clashes with glibc's <netinet/in.h>.
@@ -117,7 +117,7 @@ void add_local_routes(const std::vector<Route>& routes) {
 }
 
 UniqueFd open_listener(const Listener& listener) {
-  if (listener.transport == Transport::packet) return open_observer();
+  if (listener.transport == Transport::packet) return open_attempt_watch();
   const int type = (listener.transport == Transport::tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC;
   const std::string what = "gateway listener (" + listener.purpose + ")";
   if (listener.any_address) {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/traffic.hpp"
+#include "gateway/log_only_record.hpp"
 
 namespace airlock::gateway {
 
@@ -32,7 +32,7 @@ struct Stats {
   std::vector<Denied> denied_queries;
   std::uint64_t denied_unlisted = 0;  // denials beyond the lists' bound
   bool log_only = false;              // audit mode: nothing was denied, `traffic` says what happened
-  Traffic traffic;                    // log-only mode only
+  LogOnlyRecord traffic;              // log-only mode only
 
   static constexpr std::size_t kMaxListed = 100;
 

@@ -23,8 +23,8 @@ gateway::IpAddress ip(const char* text) { return gateway::IpAddress::parse(text)
 // What a run that resolved registry.test and internal.test, connected to
 // both and to a literal address, and asked for a name that does not exist
 // looks like to the gateway and to the seccomp observer.
-gateway::Traffic traffic() {
-  gateway::Traffic t;
+gateway::LogOnlyRecord traffic() {
+  gateway::LogOnlyRecord t;
   t.stub = {ip("127.0.0.53"), 53};
   auto& registry = t.names["registry.test"];
   registry.types = {"A", "AAAA"};

@@ -45,7 +45,7 @@ TEST(GatewayConfig, NeededForAllowlistAndForEndpoints) {
   EXPECT_TRUE(needed(network_with(policy::NetworkMode::allowlist, {})));
 }
 
-TEST(GatewayConfig, OneListenerPerDistinctPortThenDnsAndObserver) {
+TEST(GatewayConfig, OneListenerPerDistinctPortThenDnsAndAttemptWatch) {
   const auto c = build(network_with(policy::NetworkMode::allowlist,
                                     {"a.test:443", "b.test:443,80", "10.0.0.0/8:8000-8002"}));
   EXPECT_EQ(purposes(c), (std::vector<std::string>{"allowed port 80", "allowed port 443", "allowed port 8000",

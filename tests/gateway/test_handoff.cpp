@@ -33,11 +33,11 @@ struct Fixture {
         matcher(config.network),
         synthetic(config.synthetic_network, config.synthetic_prefix) {}
 
-  ConnectPlan plan(const SocketFacts& socket, int family, std::optional<SocketAddress> to) const {
-    return plan_connect(config, matcher, synthetic, socket, {family, to, true});
+  ConnectHandling handling(const SocketFacts& socket, int family, std::optional<SocketAddress> to) const {
+    return connect_handling(config, matcher, synthetic, socket, {family, to, true});
   }
-  ConnectPlan plan_connect_request(const SocketFacts& socket, const ConnectRequest& request) const {
-    return plan_connect(config, matcher, synthetic, socket, request);
+  ConnectHandling handling_of_request(const SocketFacts& socket, const ConnectRequest& request) const {
+    return connect_handling(config, matcher, synthetic, socket, request);
   }
 };
 
@@ -49,112 +49,112 @@ SocketFacts tcp_socket(int domain = AF_INET) {
   return s;
 }
 
-using Kind = ConnectPlan::Kind;
+using Kind = ConnectHandling::Kind;
 
-TEST(HandoffPlan, AnAllowedAddressOrNameIsHandedOver) {
+TEST(HandoffConnect, AnAllowedAddressOrNameIsHandedOver) {
   Fixture f;
-  const auto address = f.plan(tcp_socket(), AF_INET, SocketAddress{ip("203.0.113.20"), 443});
+  const auto address = f.handling(tcp_socket(), AF_INET, SocketAddress{ip("203.0.113.20"), 443});
   EXPECT_EQ(address.kind, Kind::hand_off);
   EXPECT_EQ(address.decision.action, Decision::Action::connect);
   EXPECT_EQ(address.decision.target, (SocketAddress{ip("203.0.113.20"), 443}));
 
   const IpAddress synthetic = f.synthetic.address_for("allowed.test").value();
-  const auto name = f.plan(tcp_socket(AF_INET6), AF_INET, SocketAddress{synthetic, 443});
+  const auto name = f.handling(tcp_socket(AF_INET6), AF_INET, SocketAddress{synthetic, 443});
   EXPECT_EQ(name.kind, Kind::hand_off);
   EXPECT_EQ(name.decision.action, Decision::Action::resolve);
   EXPECT_EQ(name.decision.name, "allowed.test");
 }
 
-TEST(HandoffPlan, EverythingElseOnATcpSocketIsConnectedInTheSandbox) {
+TEST(HandoffConnect, EverythingElseOnATcpSocketIsConnectedInTheSandbox) {
   Fixture f;
   // A denied address or port, a forward, DNS over TCP to the stub, the
   // sandbox's own loopback server: the same connect(), inside.
   for (const auto& to : {SocketAddress{ip("203.0.113.21"), 443}, SocketAddress{ip("203.0.113.20"), 80},
                          SocketAddress{ip("127.0.0.1"), 5432}, f.config.dns, SocketAddress{ip("127.0.0.1"), 8080}}) {
-    EXPECT_EQ(f.plan(tcp_socket(), AF_INET, to).kind, Kind::on_socket) << to.str();
+    EXPECT_EQ(f.handling(tcp_socket(), AF_INET, to).kind, Kind::on_socket) << to.str();
   }
-  EXPECT_EQ(f.plan(tcp_socket(), AF_UNSPEC, std::nullopt).kind, Kind::on_socket);  // a disconnect
-  EXPECT_EQ(f.plan(tcp_socket(), AF_UNIX, std::nullopt).kind, Kind::on_socket);    // EAFNOSUPPORT, from the kernel
+  EXPECT_EQ(f.handling(tcp_socket(), AF_UNSPEC, std::nullopt).kind, Kind::on_socket);  // a disconnect
+  EXPECT_EQ(f.handling(tcp_socket(), AF_UNIX, std::nullopt).kind, Kind::on_socket);    // EAFNOSUPPORT, from the kernel
   SocketFacts bound = tcp_socket();
   bound.bound = true;  // bind() first: the command chose its side; relayed
-  EXPECT_EQ(f.plan(bound, AF_INET, SocketAddress{ip("203.0.113.20"), 443}).kind, Kind::on_socket);
+  EXPECT_EQ(f.handling(bound, AF_INET, SocketAddress{ip("203.0.113.20"), 443}).kind, Kind::on_socket);
   SocketFacts mptcp = tcp_socket();
   mptcp.protocol = 262;  // IPPROTO_MPTCP: Landlock counts it as TCP
-  EXPECT_EQ(f.plan(mptcp, AF_INET, SocketAddress{ip("203.0.113.20"), 443}).kind, Kind::hand_off);
+  EXPECT_EQ(f.handling(mptcp, AF_INET, SocketAddress{ip("203.0.113.20"), 443}).kind, Kind::hand_off);
 }
 
-TEST(HandoffPlan, OtherSocketsAreLeftToTheKernel) {
+TEST(HandoffConnect, OtherSocketsAreLeftToTheKernel) {
   Fixture f;
   SocketFacts unix_socket;
   unix_socket.domain = AF_UNIX;
   unix_socket.stream = true;
-  EXPECT_EQ(f.plan(unix_socket, AF_UNIX, std::nullopt).kind, Kind::let_kernel);
+  EXPECT_EQ(f.handling(unix_socket, AF_UNIX, std::nullopt).kind, Kind::let_kernel);
   SocketFacts udp = tcp_socket();
   udp.stream = false;
   udp.protocol = IPPROTO_UDP;
-  EXPECT_EQ(f.plan(udp, AF_INET, SocketAddress{ip("203.0.113.20"), 443}).kind, Kind::let_kernel);
+  EXPECT_EQ(f.handling(udp, AF_INET, SocketAddress{ip("203.0.113.20"), 443}).kind, Kind::let_kernel);
 }
 
-TEST(HandoffPlan, AHandedOverSocketNeverConnectsAgain) {
+TEST(HandoffConnect, AHandedOverSocketNeverConnectsAgain) {
   Fixture f;
   SocketFacts handed = tcp_socket();
   handed.in_sandbox = false;
-  const auto disconnect = f.plan(handed, AF_UNSPEC, std::nullopt);
+  const auto disconnect = f.handling(handed, AF_UNSPEC, std::nullopt);
   EXPECT_EQ(disconnect.kind, Kind::peer_state);
   EXPECT_EQ(disconnect.error, EOPNOTSUPP);
   // Even to an allowed destination: it is answered from its state.
-  const auto again = f.plan(handed, AF_INET, SocketAddress{ip("203.0.113.20"), 443});
+  const auto again = f.handling(handed, AF_INET, SocketAddress{ip("203.0.113.20"), 443});
   EXPECT_EQ(again.kind, Kind::peer_state);
   EXPECT_EQ(again.error, 0);
-  EXPECT_EQ(f.plan(handed, AF_INET, SocketAddress{ip("203.0.113.21"), 443}).kind, Kind::peer_state);
+  EXPECT_EQ(f.handling(handed, AF_INET, SocketAddress{ip("203.0.113.21"), 443}).kind, Kind::peer_state);
 }
 
-TEST(HandoffPlan, MalformedOrMismatchedAddressesGetTheKernelsAnswer) {
+TEST(HandoffConnect, MalformedOrMismatchedAddressesGetTheKernelsAnswer) {
   Fixture f;
   const SocketAddress allowed{ip("203.0.113.20"), 443};
-  EXPECT_EQ(f.plan_connect_request(tcp_socket(), {AF_INET, allowed, false}).kind, Kind::on_socket);  // too short: EINVAL
+  EXPECT_EQ(f.handling_of_request(tcp_socket(), {AF_INET, allowed, false}).kind, Kind::on_socket);  // too short: EINVAL
   const SocketAddress v6{ip("2001:db8::10"), 443};
-  EXPECT_EQ(f.plan(tcp_socket(AF_INET), AF_INET6, v6).kind, Kind::on_socket);  // EAFNOSUPPORT
+  EXPECT_EQ(f.handling(tcp_socket(AF_INET), AF_INET6, v6).kind, Kind::on_socket);  // EAFNOSUPPORT
 }
 
 TEST(HandoffSocketCalls, ListenAndTcpBindAreTheSupervisorsAndNeverOnAHandedOverSocket) {
-  using CallKind = CallPlan::Kind;
+  using CallKind = CallHandling::Kind;
   SocketFacts handed = tcp_socket();
   handed.in_sandbox = false;
   for (const auto call : {SocketCall::bind, SocketCall::listen}) {
-    const auto plan = plan_socket_call(call, handed, 47000, true);
-    EXPECT_EQ(plan.kind, CallKind::refuse);
-    EXPECT_EQ(plan.error, EINVAL);
+    const auto handling = socket_call_handling(call, handed, 47000, true);
+    EXPECT_EQ(handling.kind, CallKind::refuse);
+    EXPECT_EQ(handling.error, EINVAL);
   }
-  EXPECT_EQ(plan_socket_call(SocketCall::listen, tcp_socket(), std::nullopt, false).kind, CallKind::on_socket);
-  EXPECT_EQ(plan_socket_call(SocketCall::bind, tcp_socket(), 8080, false).kind, CallKind::on_socket);
-  EXPECT_EQ(plan_socket_call(SocketCall::bind, tcp_socket(), 0, false).kind, CallKind::on_socket);
+  EXPECT_EQ(socket_call_handling(SocketCall::listen, tcp_socket(), std::nullopt, false).kind, CallKind::on_socket);
+  EXPECT_EQ(socket_call_handling(SocketCall::bind, tcp_socket(), 8080, false).kind, CallKind::on_socket);
+  EXPECT_EQ(socket_call_handling(SocketCall::bind, tcp_socket(), 0, false).kind, CallKind::on_socket);
   // The supervisor holds every capability in the sandbox: it binds a low
   // port only for a command that holds CAP_NET_BIND_SERVICE.
-  const auto low = plan_socket_call(SocketCall::bind, tcp_socket(), 80, false);
+  const auto low = socket_call_handling(SocketCall::bind, tcp_socket(), 80, false);
   EXPECT_EQ(low.kind, CallKind::refuse);
   EXPECT_EQ(low.error, EACCES);
-  EXPECT_EQ(plan_socket_call(SocketCall::bind, tcp_socket(), 80, true).kind, CallKind::on_socket);
+  EXPECT_EQ(socket_call_handling(SocketCall::bind, tcp_socket(), 80, true).kind, CallKind::on_socket);
   // A unix socket's path is the command's to resolve; UDP is not handed over.
   SocketFacts unix_socket;
   unix_socket.domain = AF_UNIX;
   unix_socket.stream = true;
-  EXPECT_EQ(plan_socket_call(SocketCall::bind, unix_socket, std::nullopt, false).kind, CallKind::let_kernel);
-  EXPECT_EQ(plan_socket_call(SocketCall::listen, unix_socket, std::nullopt, false).kind, CallKind::on_socket);
+  EXPECT_EQ(socket_call_handling(SocketCall::bind, unix_socket, std::nullopt, false).kind, CallKind::let_kernel);
+  EXPECT_EQ(socket_call_handling(SocketCall::listen, unix_socket, std::nullopt, false).kind, CallKind::on_socket);
   SocketFacts udp = tcp_socket();
   udp.stream = false;
   udp.protocol = IPPROTO_UDP;
-  EXPECT_EQ(plan_socket_call(SocketCall::bind, udp, 53, false).kind, CallKind::let_kernel);
+  EXPECT_EQ(socket_call_handling(SocketCall::bind, udp, 53, false).kind, CallKind::let_kernel);
   // A listening socket of the host's passed in (socket activation): listen()
   // again only sets its backlog. Not a socket at all: the kernel's ENOTSOCK.
   SocketFacts activated = handed;
   activated.tcp_state = TCP_LISTEN;
-  EXPECT_EQ(plan_socket_call(SocketCall::listen, activated, std::nullopt, false).kind, CallKind::on_socket);
-  EXPECT_EQ(plan_socket_call(SocketCall::bind, activated, 8080, false).kind, CallKind::refuse);
+  EXPECT_EQ(socket_call_handling(SocketCall::listen, activated, std::nullopt, false).kind, CallKind::on_socket);
+  EXPECT_EQ(socket_call_handling(SocketCall::bind, activated, 8080, false).kind, CallKind::refuse);
   SocketFacts file;
   file.in_sandbox = false;
-  EXPECT_EQ(plan_socket_call(SocketCall::listen, file, std::nullopt, false).kind, CallKind::on_socket);
-  EXPECT_EQ(plan_socket_call(SocketCall::bind, file, std::nullopt, false).kind, CallKind::let_kernel);
+  EXPECT_EQ(socket_call_handling(SocketCall::listen, file, std::nullopt, false).kind, CallKind::on_socket);
+  EXPECT_EQ(socket_call_handling(SocketCall::bind, file, std::nullopt, false).kind, CallKind::let_kernel);
 }
 
 TEST(HandoffAnswer, FromTheStateOfAHandedOverSocket) {

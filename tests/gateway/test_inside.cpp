@@ -1,6 +1,6 @@
 // init's part of the gateway, in fresh namespaces as init has them (run as
 // root and as uid 65534): local routes by netlink, listeners handed over the
-// channel, sockets made on request, and the observer's packet filter.
+// channel, sockets made on request, and the attempt watch's packet filter.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -10,7 +10,7 @@
 
 #include "gateway/channel.hpp"
 #include "gateway/inside.hpp"
-#include "gateway/observer.hpp"
+#include "gateway/attempt_watch.hpp"
 #include "policy/egress.hpp"
 #include "sandbox/namespace_harness.hpp"
 #include "sandbox/namespaces.hpp"
@@ -187,7 +187,7 @@ TEST(GatewayChannel, ManyDescriptorsInBatches) {
   EXPECT_THROW(channel::send(a.get(), {channel::Kind::listeners, 0}, too_many), Error);
 }
 
-// ---- the observer
+// ---- the attempt watch
 
 std::vector<std::uint8_t> ipv4_packet(std::uint8_t protocol, std::uint8_t flags, std::uint16_t port) {
   std::vector<std::uint8_t> p(40, 0);
@@ -200,7 +200,7 @@ std::vector<std::uint8_t> ipv4_packet(std::uint8_t protocol, std::uint8_t flags,
   return p;
 }
 
-TEST(GatewayObserver, ParsesSynsAndDatagramsOnly) {
+TEST(GatewayAttemptWatch, ParsesSynsAndDatagramsOnly) {
   auto syn = parse_packet(ipv4_packet(6, 0x02, 443));
   ASSERT_TRUE(syn);
   EXPECT_EQ(syn->transport, Transport::tcp);
@@ -228,7 +228,7 @@ TEST(GatewayObserver, ParsesSynsAndDatagramsOnly) {
   EXPECT_FALSE(parse_packet(std::vector<std::uint8_t>{0x45}));
 }
 
-TEST(GatewayObserver, DecidesOnlyWhatNobodyElseSees) {
+TEST(GatewayAttemptWatch, DecidesOnlyWhatNobodyElseSees) {
   policy::Network network;
   network.mode = policy::NetworkMode::allowlist;
   std::string why;
@@ -239,7 +239,7 @@ TEST(GatewayObserver, DecidesOnlyWhatNobodyElseSees) {
   SyntheticAddresses synthetic(config.synthetic_network, config.synthetic_prefix);
   const auto api = *synthetic.address_for("api.test");
   auto seen = [&](Transport t, IpAddress to, std::uint16_t port) {
-    return decide_observed(config, matcher, synthetic, {t, {to, port}});
+    return decide_attempt(config, matcher, synthetic, {t, {to, port}});
   };
   EXPECT_FALSE(seen(Transport::tcp, api, 443)) << "a listener accepts it";
   EXPECT_FALSE(seen(Transport::tcp, ip("127.0.0.1"), 3000)) << "the sandbox's own loopback";
@@ -256,10 +256,10 @@ TEST(GatewayObserver, DecidesOnlyWhatNobodyElseSees) {
   EXPECT_EQ(udp->destination, "udp 203.0.113.9:443");
 }
 
-TEST(GatewayObserver, TheFilterPassesSynsAndDatagramsOnly) {
+TEST(GatewayAttemptWatch, TheFilterPassesSynsAndDatagramsOnly) {
   const auto run = run_in_new_namespaces([](std::string& out) {
     namespaces::bring_up_loopback();
-    auto observer = open_observer();
+    auto watch = open_attempt_watch();
     // A refused connection (its SYN), an established one with data (its
     // SYN, nothing more), one UDP datagram.
     UniqueFd refused(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -277,7 +277,7 @@ TEST(GatewayObserver, TheFilterPassesSynsAndDatagramsOnly) {
     std::string seen;
     while (true) {
       std::uint8_t packet[128];
-      const ssize_t n = ::recv(observer.get(), packet, sizeof packet, MSG_TRUNC);
+      const ssize_t n = ::recv(watch.get(), packet, sizeof packet, MSG_TRUNC);
       if (n < 0) break;
       auto p = parse_packet({packet, std::min<std::size_t>(sizeof packet, static_cast<std::size_t>(n))});
       seen += (p ? (p->transport == Transport::tcp ? "syn:" : "udp:") + p->destination.str() : "other") + " ";

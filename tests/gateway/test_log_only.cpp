@@ -1,13 +1,13 @@
 // The gateway's log-only mode (audit) as data: its configuration, how the
-// stub answers, where each connection goes, what the observer records, and
-// the bounded record itself.
+// stub answers, where each connection goes, what the attempt watch records,
+// and the bounded record itself.
 #include <gtest/gtest.h>
 
 #include "gateway/config.hpp"
 #include "gateway/decide.hpp"
 #include "gateway/dns.hpp"
-#include "gateway/observer.hpp"
-#include "gateway/traffic.hpp"
+#include "gateway/attempt_watch.hpp"
+#include "gateway/log_only_record.hpp"
 #include "policy/egress.hpp"
 #include "util/error.hpp"
 
@@ -41,7 +41,7 @@ std::vector<std::uint8_t> query_for(const std::string& name, std::uint16_t qclas
   return q;
 }
 
-TEST(GatewayLogOnlyConfig, StubAndObserverOnlyEverythingElseOnDemand) {
+TEST(GatewayLogOnlyConfig, StubAndAttemptWatchOnlyEverythingElseOnDemand) {
   const auto c = build_log_only(base_network());
   EXPECT_TRUE(c.log_only);
   EXPECT_TRUE(c.dns_stub);
@@ -136,13 +136,13 @@ TEST(GatewayLogOnlyDns, UnresolvedIsServfailNotNxdomain) {
   EXPECT_EQ(failed.response[3] & 0x0f, 2) << "SERVFAIL: a resolver may retry";
 }
 
-TEST(GatewayLogOnlyObserver, RecordsOnlyWhatNoListenerTook) {
+TEST(GatewayLogOnlyAttemptWatch, RecordsOnlyWhatNoListenerTook) {
   const auto config = build_log_only(base_network());
   SyntheticAddresses s(config.synthetic_network, config.synthetic_prefix);
   const auto named = s.address_for("quic.test").value();
   const std::set<SocketAddress> expected = {{ip("203.0.113.9"), 443}};
   auto seen = [&](Transport t, const IpAddress& a, std::uint16_t port) {
-    return unrelayed_attempt(config, s, expected, Observed{t, {a, port}});
+    return unrelayed_attempt(config, s, expected, SeenAttempt{t, {a, port}});
   };
   EXPECT_EQ(seen(Transport::udp, named, 443), "udp quic.test:443");
   EXPECT_EQ(seen(Transport::udp, ip("203.0.113.9"), 443), "udp 203.0.113.9:443");
@@ -153,9 +153,9 @@ TEST(GatewayLogOnlyObserver, RecordsOnlyWhatNoListenerTook) {
   EXPECT_EQ(seen(Transport::tcp, ip("127.0.0.1"), 8080), std::nullopt) << "the sandbox's own loopback";
 }
 
-TEST(GatewayTraffic, RecordsAreBounded) {
-  Traffic t;
-  for (std::size_t i = 0; i < Traffic::kMaxRecords; ++i) ASSERT_NE(t.name("n" + std::to_string(i) + ".test"), nullptr);
+TEST(GatewayLogOnlyRecord, RecordsAreBounded) {
+  LogOnlyRecord t;
+  for (std::size_t i = 0; i < LogOnlyRecord::kMaxRecords; ++i) ASSERT_NE(t.name("n" + std::to_string(i) + ".test"), nullptr);
   EXPECT_NE(t.name("n0.test"), nullptr) << "a known name is still found";
   EXPECT_EQ(t.name("one-too-many.test"), nullptr);
   EXPECT_EQ(t.unlisted, 1u);

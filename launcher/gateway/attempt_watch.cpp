@@ -1,4 +1,4 @@
-#include "gateway/observer.hpp"
+#include "gateway/attempt_watch.hpp"
 
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -26,18 +26,18 @@ sock_filter jump(unsigned code, std::uint32_t k, std::uint8_t jt, std::uint8_t j
   return {static_cast<std::uint16_t>(code), jt, jf, k};
 }
 
-std::optional<Observed> transport_header(std::span<const std::uint8_t> packet, std::size_t l4, std::uint8_t protocol,
-                                         const IpAddress& destination) {
-  if (protocol == kUdp && packet.size() >= l4 + 8) return Observed{Transport::udp, {destination, read_be16(packet, l4 + 2)}};
+std::optional<SeenAttempt> transport_header(std::span<const std::uint8_t> packet, std::size_t l4,
+                                            std::uint8_t protocol, const IpAddress& destination) {
+  if (protocol == kUdp && packet.size() >= l4 + 8) return SeenAttempt{Transport::udp, {destination, read_be16(packet, l4 + 2)}};
   if (protocol != kTcp || packet.size() < l4 + 14) return std::nullopt;
   const std::uint8_t flags = packet[l4 + 13];
   if ((flags & (kSyn | kAck)) != kSyn) return std::nullopt;
-  return Observed{Transport::tcp, {destination, read_be16(packet, l4 + 2)}};
+  return SeenAttempt{Transport::tcp, {destination, read_be16(packet, l4 + 2)}};
 }
 
 }  // namespace
 
-std::optional<Observed> parse_packet(std::span<const std::uint8_t> packet) {
+std::optional<SeenAttempt> parse_packet(std::span<const std::uint8_t> packet) {
   if (packet.empty()) return std::nullopt;
   const unsigned version = packet[0] >> 4;
   if (version == 4) {
@@ -84,7 +84,7 @@ std::vector<sock_filter> packet_filter() {
   };
 }
 
-UniqueFd open_observer() {
+UniqueFd open_attempt_watch() {
   const std::string what = "gateway observer (packet socket on lo)";
   // Protocol 0 until bind: no packet is queued before the filter is on.
   UniqueFd fd(static_cast<int>(check_syscall(::socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), what)));
@@ -100,13 +100,13 @@ UniqueFd open_observer() {
   return fd;
 }
 
-std::optional<Decision> decide_observed(const Config& config, const Matcher& matcher,
-                                        const SyntheticAddresses& synthetic, const Observed& observed) {
-  const auto& to = observed.destination;
+std::optional<Decision> decide_attempt(const Config& config, const Matcher& matcher,
+                                       const SyntheticAddresses& synthetic, const SeenAttempt& seen) {
+  const auto& to = seen.destination;
   const bool named = config.dns_stub && synthetic.contains(to.ip);
   if (to.ip.is_loopback() && !named) return std::nullopt;  // the sandbox talking to itself
-  if (observed.transport == Transport::udp && config.dns_stub && to == config.dns) return std::nullopt;
-  if (observed.transport == Transport::tcp) {
+  if (seen.transport == Transport::udp && config.dns_stub && to == config.dns) return std::nullopt;
+  if (seen.transport == Transport::tcp) {
     const bool listened = std::any_of(config.listeners.begin(), config.listeners.end(), [&](const Listener& l) {
       return l.transport == Transport::tcp && l.any_address && l.address.port == to.port;
     });
@@ -115,7 +115,7 @@ std::optional<Decision> decide_observed(const Config& config, const Matcher& mat
   Decision d;
   const std::string* name = named ? synthetic.name_at(to.ip) : nullptr;
   d.destination = (name ? *name + ":" + std::to_string(to.port) : to.str());
-  if (observed.transport == Transport::udp) {
+  if (seen.transport == Transport::udp) {
     d.destination = "udp " + d.destination;
     d.reason = "UDP other than DNS to the sandbox's stub is refused";
   } else if (name != nullptr) {
@@ -129,15 +129,15 @@ std::optional<Decision> decide_observed(const Config& config, const Matcher& mat
 }
 
 std::optional<std::string> unrelayed_attempt(const Config& config, const SyntheticAddresses& synthetic,
-                                             const std::set<SocketAddress>& expected, const Observed& observed) {
-  const auto& to = observed.destination;
+                                             const std::set<SocketAddress>& expected, const SeenAttempt& seen) {
+  const auto& to = seen.destination;
   const bool named = synthetic.contains(to.ip);
   if (to.ip.is_loopback() && !named) return std::nullopt;  // the sandbox talking to itself, or to a host service
   if (to == config.dns) return std::nullopt;
-  if (observed.transport == Transport::tcp && expected.contains(to)) return std::nullopt;
+  if (seen.transport == Transport::tcp && expected.contains(to)) return std::nullopt;
   const std::string* name = named ? synthetic.name_at(to.ip) : nullptr;
   const std::string where = name ? *name + ":" + std::to_string(to.port) : to.str();
-  return (observed.transport == Transport::udp ? "udp " : "tcp ") + where;
+  return (seen.transport == Transport::udp ? "udp " : "tcp ") + where;
 }
 
 }  // namespace airlock::gateway

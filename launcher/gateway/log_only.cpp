@@ -1,7 +1,5 @@
-// The gateway's log-only mode (audit): names resolved upstream before the
-// stub answers, listeners made on demand for each TCP destination, and the
-// record of both (Stats::traffic). Nothing here refuses anything.
-#include <poll.h>
+// The log-only part (log_only.hpp): listeners made on demand for each TCP
+// destination, the preflight connections behind them, and the record.
 #include <sys/timerfd.h>
 
 #include <algorithm>
@@ -10,13 +8,13 @@
 #include <memory>
 #include <spdlog/spdlog.h>
 
-#include "gateway/gateway.hpp"
+#include "gateway/log_only.hpp"
 #include "util/error.hpp"
 
 namespace airlock::gateway {
 namespace {
 
-// Connections accepted per readiness report (as the other listeners).
+// Connections accepted per readiness report (as the core's listeners).
 constexpr int kAcceptBatch = 64;
 
 bool unspecified(const IpAddress& ip) {
@@ -25,18 +23,13 @@ bool unspecified(const IpAddress& ip) {
   return true;
 }
 
-int milliseconds_until(std::chrono::steady_clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-  return static_cast<int>(std::max<std::int64_t>(left.count(), 0));
-}
-
 // The command's connect() waits for its answer: whatever happens on the way
 // (an exception, a preflight dropped when the gateway ends), it gets one.
 // The first call answers; the last copy dropped unanswered answers
 // ECONNREFUSED.
-Gateway::Answer answered_once(Gateway::Answer answer) {
+LogOnly::Answer answered_once(LogOnly::Answer answer) {
   struct Once {
-    Gateway::Answer answer;
+    LogOnly::Answer answer;
     bool done = false;
     ~Once() {
       if (!done && answer) answer(ECONNREFUSED);
@@ -53,27 +46,30 @@ Gateway::Answer answered_once(Gateway::Answer answer) {
 
 }  // namespace
 
-// ---- DNS: the stub answers what upstream says
-
-void Gateway::answer_after_resolving(const std::string& name, std::span<const std::uint8_t> query,
-                                     const DnsReply& reply) {
-  if (matcher_.pinned(name)) {
-    const Resolution none;
-    return send_answer(answer_dns(query, reply.transport(), &none), reply);
-  }
-  // The callback may run before resolve() returns (a cached answer).
-  resolver_.resolve(name, [this, copy = std::vector<std::uint8_t>(query.begin(), query.end()),
-                           reply](const Resolution& upstream) {
-    send_answer(answer_dns(copy, reply.transport(), &upstream), reply);
-  });
+LogOnly::LogOnly(const CoreServices& core, CoreCalls calls)
+    : core_(core), calls_(std::move(calls)), record_(core.stats.traffic) {
+  record_.stub = core_.config.dns;
+  sweep_timer_ = UniqueFd(static_cast<int>(check_syscall(
+      ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK), "timerfd_create for the gateway")));
+  core_.poller.add(sweep_timer_.get(), token(Kind::sweep_timer, 0), EPOLLIN);
 }
 
-void Gateway::record_query(const dns::Outcome& outcome, const NameAnswer& answer, const Resolution& upstream) {
-  NameRecord* record = stats_.traffic.name(outcome.name);
+void LogOnly::on_event(std::uint8_t kind, std::uint64_t id) {
+  switch (static_cast<Kind>(kind)) {
+    case Kind::on_demand: return on_demand(id);
+    case Kind::sweep_timer: return on_sweep();
+    case Kind::preflight: return on_preflight(id);
+  }
+}
+
+// ---- the record
+
+void LogOnly::record_query(const dns::Outcome& outcome, const NameAnswer& answer, const Resolution& upstream) {
+  NameRecord* record = record_.name(outcome.name);
   if (record == nullptr) return;
   ++record->queries;
   record->types.insert(outcome.type);
-  if (const auto pin = matcher_.pinned(outcome.name)) {
+  if (const auto pin = core_.matcher.pinned(outcome.name)) {
     record->pinned = true;
     record->addresses = {*pin};
     record->error.clear();
@@ -83,13 +79,11 @@ void Gateway::record_query(const dns::Outcome& outcome, const NameAnswer& answer
   } else if (record->addresses.empty()) {
     record->error = upstream.error;
   }
-  if (answer.kind == NameAnswer::Kind::address) stats_.traffic.synthetic[answer.address] = outcome.name;
+  if (answer.kind == NameAnswer::Kind::address) record_.synthetic[answer.address] = outcome.name;
 }
 
-// ---- connections
-
-void Gateway::record_connection(const Decision& decision, const SocketAddress& local) {
-  ConnectionRecord* record = stats_.traffic.connection(decision.destination);
+void LogOnly::record_connection(const Decision& decision, const SocketAddress& local) {
+  ConnectionRecord* record = record_.connection(decision.destination);
   if (record == nullptr) return;
   ++record->count;
   record->name = decision.name;
@@ -98,29 +92,36 @@ void Gateway::record_connection(const Decision& decision, const SocketAddress& l
   if (decision.pinned) record->resolved.insert(*decision.pinned);
 }
 
-void Gateway::record_resolution(const std::string& destination, const Resolution& resolution) {
+void LogOnly::record_resolution(const std::string& destination, const Resolution& resolution) {
   if (!resolution.error.empty()) return record_failure(destination, "cannot resolve: " + resolution.error);
-  ConnectionRecord* record = stats_.traffic.connection(destination);
+  ConnectionRecord* record = record_.connection(destination);
   if (record == nullptr) return;
   for (const auto& address : resolution.addresses) record->resolved.insert(address.unmapped());
 }
 
-void Gateway::record_failure(const std::string& destination, const std::string& error) {
-  ConnectionRecord* record = stats_.traffic.connection(destination);
+void LogOnly::record_failure(const std::string& destination, const std::string& error) {
+  ConnectionRecord* record = record_.connection(destination);
   if (record == nullptr) return;
   ++record->failed;
   record->error = error;
 }
 
+void LogOnly::record_unrelayed(const SeenAttempt& seen) {
+  if (auto what = unrelayed_attempt(core_.config, core_.synthetic, expected_, seen)) {
+    if (!record_.unrelayed.contains(*what)) spdlog::warn("network: not relayed: {}", *what);
+    record_.not_relayed(*what);
+  }
+}
+
 // ---- listeners on demand
 
-void Gateway::expect(const SocketAddress& raw, Answer given) noexcept {
+void LogOnly::expect(const SocketAddress& raw, Answer given) noexcept {
   Answer answer = answered_once(std::move(given));
-  if (!config_.log_only || !channel_) return answer(0);
+  if (!calls_.channel_open()) return answer(0);
   const SocketAddress to{raw.ip.unmapped(), raw.port};
-  if (to.port == 0 || unspecified(to.ip) || to == config_.dns) return answer(0);
+  if (to.port == 0 || unspecified(to.ip) || to == core_.config.dns) return answer(0);
   try {
-    if (expected_.size() < Traffic::kMaxRecords) expected_.insert(to);
+    if (expected_.size() < LogOnlyRecord::kMaxRecords) expected_.insert(to);
     const auto now = std::chrono::steady_clock::now();
     if (auto it = on_demand_ids_.find(to); it != on_demand_ids_.end()) {
       OnDemand& listener = on_demand_.at(it->second);
@@ -133,7 +134,7 @@ void Gateway::expect(const SocketAddress& raw, Answer given) noexcept {
         return answer(0);
       }
       UniqueFd socket;
-      const int err = request_listener(to, socket);
+      const int err = calls_.request_listener(to, socket);
       if (err == EADDRINUSE) {
         spdlog::debug("network: {} is served inside the sandbox", to.str());
         return answer(0);
@@ -143,7 +144,7 @@ void Gateway::expect(const SocketAddress& raw, Answer given) noexcept {
         return answer(0);
       }
       const std::uint64_t id = next_id_++;
-      poller_.add(socket.get(), token(Kind::on_demand, id), EPOLLIN);
+      core_.poller.add(socket.get(), token(Kind::on_demand, id), EPOLLIN);
       on_demand_.emplace(id, OnDemand{std::move(socket), to, 1, now});
       on_demand_ids_[to] = id;
       itimerspec armed{};
@@ -152,7 +153,7 @@ void Gateway::expect(const SocketAddress& raw, Answer given) noexcept {
     }
     Preflight preflight;
     preflight.to = to;
-    preflight.decision = decide_logged(config_, matcher_, synthetic_, to);
+    preflight.decision = decide_logged(core_.config, core_.matcher, core_.synthetic, to);
     preflight.answer = answer;  // a copy: answered once, by whichever gets there
     start_preflight(std::move(preflight));
   } catch (const std::exception& e) {
@@ -163,7 +164,7 @@ void Gateway::expect(const SocketAddress& raw, Answer given) noexcept {
 
 // ---- preflights: the connection made from the host before the command's goes on
 
-void Gateway::start_preflight(Preflight preflight) {
+void LogOnly::start_preflight(Preflight preflight) {
   const std::uint64_t id = next_id_++;
   const Decision& decision = preflight.decision;
   switch (decision.action) {
@@ -186,7 +187,7 @@ void Gateway::start_preflight(Preflight preflight) {
       {
         const std::string name = decision.name;
         preflights_.emplace(id, std::move(preflight));
-        resolver_.resolve(name, [this, id](const Resolution& resolution) {
+        core_.resolver.resolve(name, [this, id](const Resolution& resolution) {
           auto it = preflights_.find(id);
           if (it == preflights_.end()) return;
           record_resolution(it->second.decision.destination, resolution);
@@ -205,14 +206,14 @@ void Gateway::start_preflight(Preflight preflight) {
   preflight_next(id);
 }
 
-void Gateway::preflight_next(std::uint64_t id) {
+void LogOnly::preflight_next(std::uint64_t id) {
   auto it = preflights_.find(id);
   if (it == preflights_.end()) return;
   Preflight& p = it->second;
   while (p.next < p.candidates.size()) {
     const SocketAddress& target = p.candidates[p.next++];
     if (p.socket) {
-      poller_.remove(p.socket.get());
+      core_.poller.remove(p.socket.get());
       p.socket.reset();
     }
     p.socket = UniqueFd(::socket(target.ip.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
@@ -228,7 +229,7 @@ void Gateway::preflight_next(std::uint64_t id) {
     while (rc < 0 && errno == EINTR);
     if (rc == 0) return finish_preflight(id, 0);
     if (errno == EINPROGRESS) {
-      poller_.add(p.socket.get(), token(Kind::preflight, id), EPOLLOUT);
+      core_.poller.add(p.socket.get(), token(Kind::preflight, id), EPOLLOUT);
       return;
     }
     p.last_error = errno;
@@ -237,7 +238,7 @@ void Gateway::preflight_next(std::uint64_t id) {
   finish_preflight(id, p.last_error);
 }
 
-void Gateway::on_preflight(std::uint64_t id) {
+void LogOnly::on_preflight(std::uint64_t id) {
   auto it = preflights_.find(id);
   if (it == preflights_.end()) return;
   Preflight& p = it->second;
@@ -254,18 +255,18 @@ void Gateway::on_preflight(std::uint64_t id) {
 // Success: the connection waits for the command's, which goes on. Failure:
 // the command's connect() fails with the same errno, its listener is given
 // back, and the destination is recorded as an attempt that never connected.
-void Gateway::finish_preflight(std::uint64_t id, int error) {
+void LogOnly::finish_preflight(std::uint64_t id, int error) {
   auto node = preflights_.extract(id);
   if (node.empty()) return;
   Preflight& p = node.mapped();
-  if (p.socket) poller_.remove(p.socket.get());
+  if (p.socket) core_.poller.remove(p.socket.get());
   if (error == 0) {
     preconnected_[p.to].push_back(std::move(p.socket));
     return p.answer(0);
   }
   record_connection(p.decision, p.to);
   record_failure(p.decision.destination, p.attempts.empty() ? std::strerror(error) : p.attempts);
-  ++stats_.connections_failed;
+  ++core_.stats.connections_failed;
   spdlog::warn("network: {}: cannot connect: {}", p.decision.destination, p.attempts);
   if (auto it = on_demand_ids_.find(p.to); it != on_demand_ids_.end()) {
     OnDemand& listener = on_demand_.at(it->second);
@@ -274,68 +275,43 @@ void Gateway::finish_preflight(std::uint64_t id, int error) {
   p.answer(error);
 }
 
-// Asks init for the listener and waits for its answer; replies to requests
-// that timed out earlier are told apart by the address they echo.
-int Gateway::request_listener(const SocketAddress& address, UniqueFd& out) {
-  channel::Message request{channel::Kind::listen_request, address.ip.family};
-  request.address = address.ip.bytes;
-  request.port = address.port;
-  channel::send(channel_.get(), request);
-  const auto deadline = std::chrono::steady_clock::now() + kListenWait;
-  while (channel_) {
-    pollfd ready{channel_.get(), POLLIN, 0};
-    const int n = ::poll(&ready, 1, milliseconds_until(deadline));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return n == 0 ? ETIMEDOUT : errno;
-    std::vector<UniqueFd> fds;
-    const auto reply = channel::receive(channel_.get(), fds);
-    if (!reply) {
-      on_channel();  // notices that init is gone
-      return ECONNRESET;
-    }
-    if (reply->kind == channel::Kind::socket_reply) {
-      take_socket_reply(*reply, fds);
-      continue;
-    }
-    if (reply->kind != channel::Kind::listen_reply || reply->port != address.port ||
-        reply->address != address.ip.bytes)
-      continue;
-    if (reply->value != 0) return reply->value;
-    if (fds.empty()) return EPROTO;
-    out = std::move(fds.front());
-    return 0;
-  }
-  return ECONNRESET;
+UniqueFd LogOnly::take_preconnected(const SocketAddress& local) {
+  auto made = preconnected_.find(local);
+  if (made == preconnected_.end() || made->second.empty()) return UniqueFd();
+  UniqueFd upstream = std::move(made->second.front());
+  made->second.pop_front();
+  if (made->second.empty()) preconnected_.erase(made);
+  return upstream;
 }
 
-void Gateway::on_demand(std::uint64_t id) {
+void LogOnly::on_demand(std::uint64_t id) {
   auto it = on_demand_.find(id);
   if (it == on_demand_.end()) return;
   OnDemand& listener = it->second;
   for (int i = 0; i < kAcceptBatch; ++i) {
-    auto socket = accept_next(listener.socket.get());
+    auto socket = calls_.accept(listener.socket.get());
     if (!socket) break;
     if (!*socket) continue;
     --listener.expected;
     const auto local = local_address(socket->get());
-    handle_inside(std::move(*socket), local.value_or(listener.address));
+    calls_.handle_inside(std::move(*socket), local.value_or(listener.address));
   }
   // Closed as soon as it is not needed: while it listens, the command
   // itself cannot listen on that address and port.
   if (listener.expected <= 0) close_on_demand(id);
 }
 
-void Gateway::close_on_demand(std::uint64_t id) {
+void LogOnly::close_on_demand(std::uint64_t id) {
   auto it = on_demand_.find(id);
   if (it == on_demand_.end()) return;
-  poller_.remove(it->second.socket.get());
+  core_.poller.remove(it->second.socket.get());
   // A connection made for a command that then did not connect is closed too.
   preconnected_.erase(it->second.address);
   on_demand_ids_.erase(it->second.address);
   on_demand_.erase(it);
 }
 
-void Gateway::on_sweep() {
+void LogOnly::on_sweep() {
   std::uint64_t expirations = 0;
   if (::read(sweep_timer_.get(), &expirations, sizeof expirations) < 0 && errno != EAGAIN)
     throw SystemError("read the gateway's timer", errno);
@@ -363,21 +339,12 @@ void Gateway::on_sweep() {
   if (!on_demand_.empty()) arm_sweep(next);
 }
 
-void Gateway::arm_sweep(std::chrono::steady_clock::duration after) {
+void LogOnly::arm_sweep(std::chrono::steady_clock::duration after) {
   const auto ns = std::max<std::int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(after).count(), 1);
   itimerspec spec{};
   spec.it_value.tv_sec = ns / 1'000'000'000;
   spec.it_value.tv_nsec = ns % 1'000'000'000;
   check_syscall(::timerfd_settime(sweep_timer_.get(), 0, &spec, nullptr), "arm the gateway's timer");
-}
-
-// ---- what no listener took
-
-void Gateway::on_observer_log_only(const Observed& seen) {
-  if (auto what = unrelayed_attempt(config_, synthetic_, expected_, seen)) {
-    if (!stats_.traffic.unrelayed.contains(*what)) spdlog::warn("network: not relayed: {}", *what);
-    stats_.traffic.not_relayed(*what);
-  }
 }
 
 }  // namespace airlock::gateway

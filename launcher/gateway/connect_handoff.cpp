@@ -1,10 +1,5 @@
-// The gateway's handoff (handoff.hpp): each connect() of the command
-// arrives here as a seccomp notification. TCP connections the policy
-// allows are made from the host and the socket put in place of the
-// command's; every other TCP connect() is made on the command's own socket,
-// in the sandbox, exactly as asked; anything else the kernel runs itself.
-// Nothing here waits: a connection in progress is watched by the epoll set
-// while the command's call waits in the kernel.
+// The handoff part (connect_handoff.hpp): serving the seccomp
+// notifications of connect(), bind() and listen().
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -23,7 +18,7 @@
 #include <cstring>
 #include <spdlog/spdlog.h>
 
-#include "gateway/gateway.hpp"
+#include "gateway/connect_handoff.hpp"
 #include "gateway/notify.hpp"
 #include "util/error.hpp"
 
@@ -105,8 +100,18 @@ void copy_options(int from, int to, int domain) {
 
 }  // namespace
 
-void Gateway::take_connect_listener(UniqueFd listener) {
-  if (!config_.handoff || notify_) return;
+ConnectHandoff::ConnectHandoff(const CoreServices& core) : core_(core) {}
+
+void ConnectHandoff::on_event(std::uint8_t kind, std::uint64_t id) {
+  switch (static_cast<Kind>(kind)) {
+    case Kind::notification: return on_notification();
+    case Kind::connecting: return on_connecting(id);
+    case Kind::sweep: return sweep();
+  }
+}
+
+void ConnectHandoff::take_listener(UniqueFd listener) {
+  if (notify_) return;
   // A socket of ours names the host's network namespace: a socket of the
   // command's with that cookie is one we handed over.
   const UniqueFd probe(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
@@ -122,41 +127,41 @@ void Gateway::take_connect_listener(UniqueFd listener) {
   sigaddset(&alarm, SIGALRM);
   if (const int err = ::pthread_sigmask(SIG_UNBLOCK, &alarm, nullptr); err != 0)
     throw SystemError("pthread_sigmask(SIGALRM)", err);
-  handoff_sweep_ = UniqueFd(static_cast<int>(
+  sweep_timer_ = UniqueFd(static_cast<int>(
       check_syscall(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK), "timerfd_create for the handoff")));
   constexpr itimerspec kEverySecond{{1, 0}, {1, 0}};
-  check_syscall(::timerfd_settime(handoff_sweep_.get(), 0, &kEverySecond, nullptr), "timerfd_settime");
-  poller_.add(handoff_sweep_.get(), token(Kind::handoff_sweep, 0), EPOLLIN);
+  check_syscall(::timerfd_settime(sweep_timer_.get(), 0, &kEverySecond, nullptr), "timerfd_settime");
+  core_.poller.add(sweep_timer_.get(), token(Kind::sweep, 0), EPOLLIN);
   notify_ = std::move(listener);
   if (!notify::wake_synchronously(notify_.get()))
     spdlog::debug("network: handoff: no synchronous wake-up: {}", std::strerror(errno));
-  poller_.add(notify_.get(), token(Kind::notify, 0), EPOLLIN);
+  core_.poller.add(notify_.get(), token(Kind::notification, 0), EPOLLIN);
 }
 
 // A caller interrupted by a signal, or killed, no longer waits: its
 // pending connection is dropped (its own socket goes on connecting in the
 // kernel, as it would have).
-void Gateway::sweep_handoffs() {
+void ConnectHandoff::sweep() {
   std::uint64_t expirations = 0;
-  if (::read(handoff_sweep_.get(), &expirations, sizeof expirations) < 0) return;
-  for (auto it = handoffs_.begin(); it != handoffs_.end();) {
+  if (::read(sweep_timer_.get(), &expirations, sizeof expirations) < 0) return;
+  for (auto it = pending_.begin(); it != pending_.end();) {
     if (notify::still_waiting(notify_.get(), it->second.notification)) {
       ++it;
       continue;
     }
-    if (it->second.ours) poller_.remove(it->second.ours.get());
-    if (it->second.own_socket) poller_.remove(it->second.theirs.get());
-    it = handoffs_.erase(it);
+    if (it->second.ours) core_.poller.remove(it->second.ours.get());
+    if (it->second.own_socket) core_.poller.remove(it->second.theirs.get());
+    it = pending_.erase(it);
   }
 }
 
-void Gateway::on_notification() {
+void ConnectHandoff::on_notification() {
   for (int i = 0; i < kNotificationBatch; ++i) {
     pollfd ready{notify_.get(), POLLIN, 0};
     if (::poll(&ready, 1, 0) <= 0) return;
     if ((ready.revents & POLLIN) == 0) {
       // Every process of the sandbox is gone.
-      poller_.remove(notify_.get());
+      core_.poller.remove(notify_.get());
       notify_.reset();
       return;
     }
@@ -176,7 +181,7 @@ void Gateway::on_notification() {
   }
 }
 
-void Gateway::serve_connect(const seccomp_notif& request) {
+void ConnectHandoff::serve_connect(const seccomp_notif& request) {
   const int listener = notify_.get();
   const auto tid = static_cast<pid_t>(request.pid);
   const int fd = static_cast<int>(request.data.args[0]);
@@ -206,57 +211,57 @@ void Gateway::serve_connect(const seccomp_notif& request) {
                         (connect.family != AF_INET6 || length >= sizeof(sockaddr_in6));
   if (connect.well_formed && (connect.family == AF_INET || connect.family == AF_INET6))
     connect.destination = SocketAddress::from_sockaddr(*address);
-  const ConnectPlan plan = plan_connect(config_, matcher_, synthetic_, facts, connect);
+  const ConnectHandling handling = connect_handling(core_.config, core_.matcher, core_.synthetic, facts, connect);
   // What we read may be another thread's reused memory if the caller died.
   if (!notify::still_waiting(listener, request.id)) return;
-  switch (plan.kind) {
-    case ConnectPlan::Kind::let_kernel:
+  switch (handling.kind) {
+    case ConnectHandling::Kind::let_kernel:
       (void)notify::let_run(listener, request.id);
       return;
-    case ConnectPlan::Kind::peer_state:
-      if (plan.error != 0) {
-        (void)notify::answer(listener, request.id, -1, plan.error);
+    case ConnectHandling::Kind::peer_state:
+      if (handling.error != 0) {
+        (void)notify::answer(listener, request.id, -1, handling.error);
         return;
       }
       return answer_handed_over(request.id, theirs.get(), facts);
-    case ConnectPlan::Kind::on_socket:
-    case ConnectPlan::Kind::hand_off:
+    case ConnectHandling::Kind::on_socket:
+    case ConnectHandling::Kind::hand_off:
       break;
   }
-  if (handoffs_.size() >= kMaxPendingHandoffs) {
+  if (pending_.size() >= kMaxPending) {
     spdlog::warn("network: handoff: {} connect() calls already wait for a connection; one more refused",
-                 handoffs_.size());
+                 pending_.size());
     (void)notify::answer(listener, request.id, -1, EAGAIN);
     return;
   }
-  Handoff handoff;
-  handoff.notification = request.id;
-  handoff.target_fd = fd;
-  handoff.domain = facts.domain;
-  handoff.v6only = facts.v6only;
-  handoff.nonblocking = is_nonblocking(theirs.get());
-  handoff.theirs = std::move(theirs);
-  handoff.address = *address;
-  handoff.address_length = static_cast<socklen_t>(std::min<std::uint64_t>(request.data.args[2], sizeof(sockaddr_storage)));
-  bool relay = plan.kind == ConnectPlan::Kind::on_socket;
-  if (!relay && handoff.nonblocking) {
+  Pending pending;
+  pending.notification = request.id;
+  pending.target_fd = fd;
+  pending.domain = facts.domain;
+  pending.v6only = facts.v6only;
+  pending.nonblocking = is_nonblocking(theirs.get());
+  pending.theirs = std::move(theirs);
+  pending.address = *address;
+  pending.address_length = static_cast<socklen_t>(std::min<std::uint64_t>(request.data.args[2], sizeof(sockaddr_storage)));
+  bool relay = handling.kind == ConnectHandling::Kind::on_socket;
+  if (!relay && pending.nonblocking) {
     // Registered with epoll before connect() (Netty does): replacing the
     // socket would leave the loop watching the old one. The relay serves it.
     struct stat st {};
-    relay = ::fstat(handoff.theirs.get(), &st) != 0 || notify::watched_by_epoll(tid, fd, st.st_ino);
-    if (relay) spdlog::debug("network: {}: watched by epoll before connect(): relayed", plan.decision.destination);
+    relay = ::fstat(pending.theirs.get(), &st) != 0 || notify::watched_by_epoll(tid, fd, st.st_ino);
+    if (relay) spdlog::debug("network: {}: watched by epoll before connect(): relayed", handling.decision.destination);
   }
   if (relay) {
-    handoff.own_socket = true;
-    return connect_own_socket(std::move(handoff));
+    pending.own_socket = true;
+    return connect_own_socket(std::move(pending));
   }
-  handoff.cloexec = notify::close_on_exec(tid, fd);
-  handoff.decision = plan.decision;
-  handoff.port = connect.destination->port;
-  start_handoff(std::move(handoff));
+  pending.cloexec = notify::close_on_exec(tid, fd);
+  pending.decision = handling.decision;
+  pending.port = connect.destination->port;
+  start(std::move(pending));
 }
 
-void Gateway::serve_socket_call(const seccomp_notif& request) {
+void ConnectHandoff::serve_socket_call(const seccomp_notif& request) {
   const int listener = notify_.get();
   const auto tid = static_cast<pid_t>(request.pid);
   const int fd = static_cast<int>(request.data.args[0]);
@@ -295,16 +300,16 @@ void Gateway::serve_socket_call(const seccomp_notif& request) {
   }
   constexpr int kNetBindService = 10;  // CAP_NET_BIND_SERVICE
   const bool low_ports = port && *port != 0 && *port < 1024 && notify::has_capability(tid, kNetBindService);
-  const CallPlan plan = plan_socket_call(call, facts, port, low_ports);
+  const CallHandling handling = socket_call_handling(call, facts, port, low_ports);
   if (!notify::still_waiting(listener, request.id)) return;
-  switch (plan.kind) {
-    case CallPlan::Kind::let_kernel:
+  switch (handling.kind) {
+    case CallHandling::Kind::let_kernel:
       (void)notify::let_run(listener, request.id);
       return;
-    case CallPlan::Kind::refuse:
-      (void)notify::answer(listener, request.id, -1, plan.error);
+    case CallHandling::Kind::refuse:
+      (void)notify::answer(listener, request.id, -1, handling.error);
       return;
-    case CallPlan::Kind::on_socket:
+    case CallHandling::Kind::on_socket:
       break;
   }
   int rc;
@@ -318,7 +323,7 @@ void Gateway::serve_socket_call(const seccomp_notif& request) {
 
 // A socket we handed over earlier: its state answers; a new connection is
 // never started from it.
-void Gateway::answer_handed_over(std::uint64_t notification, int socket, const SocketFacts& facts) {
+void ConnectHandoff::answer_handed_over(std::uint64_t notification, int socket, const SocketFacts& facts) {
   if (const auto fixed = handed_over_answer(facts.tcp_state, facts.tcp_state == TCP_CLOSE ? pending_error(socket) : 0)) {
     (void)notify::answer(notify_.get(), notification, -1, *fixed);
     return;
@@ -340,103 +345,103 @@ void Gateway::answer_handed_over(std::uint64_t notification, int socket, const S
 // path, the DNS stub, the sandbox's own servers, or nothing (no route, no
 // listener) answer it there. Never blocks the supervisor: the socket is
 // made non-blocking for the call, and a connection in progress is watched.
-void Gateway::connect_own_socket(Handoff handoff) {
-  const int err = guarded_connect(handoff.theirs.get(), handoff.address, handoff.address_length);
-  if (err != EINPROGRESS || handoff.nonblocking) {
-    (void)notify::answer(notify_.get(), handoff.notification, err == 0 ? 0 : -1, err);
+void ConnectHandoff::connect_own_socket(Pending pending) {
+  const int err = guarded_connect(pending.theirs.get(), pending.address, pending.address_length);
+  if (err != EINPROGRESS || pending.nonblocking) {
+    (void)notify::answer(notify_.get(), pending.notification, err == 0 ? 0 : -1, err);
     return;
   }
   const std::uint64_t id = next_id_++;
-  poller_.add(handoff.theirs.get(), token(Kind::handoff, id), EPOLLOUT);
-  handoffs_.emplace(id, std::move(handoff));
+  core_.poller.add(pending.theirs.get(), token(Kind::connecting, id), EPOLLOUT);
+  pending_.emplace(id, std::move(pending));
 }
 
-void Gateway::start_handoff(Handoff handoff) {
+void ConnectHandoff::start(Pending pending) {
   const std::uint64_t id = next_id_++;
-  const Decision& decision = handoff.decision;
+  const Decision& decision = pending.decision;
   if (decision.action == Decision::Action::connect) {
-    handoff.candidates = {decision.target};
-    ++stats_.connections_allowed;
+    pending.candidates = {decision.target};
+    ++core_.stats.connections_allowed;
   } else if (decision.pinned) {
-    handoff.candidates = {SocketAddress{*decision.pinned, handoff.port}};
-    ++stats_.connections_allowed;
+    pending.candidates = {SocketAddress{*decision.pinned, pending.port}};
+    ++core_.stats.connections_allowed;
   } else {
     const std::string name = decision.name;
-    handoffs_.emplace(id, std::move(handoff));
-    resolver_.resolve(name, [this, id](const Resolution& resolution) { on_handoff_resolved(id, resolution); });
+    pending_.emplace(id, std::move(pending));
+    core_.resolver.resolve(name, [this, id](const Resolution& resolution) { on_resolved(id, resolution); });
     return;
   }
-  handoffs_.emplace(id, std::move(handoff));
+  pending_.emplace(id, std::move(pending));
   connect_next_candidate(id);
 }
 
-void Gateway::on_handoff_resolved(std::uint64_t id, const Resolution& resolution) {
-  auto it = handoffs_.find(id);
-  if (it == handoffs_.end()) return;
-  Handoff& handoff = it->second;
+void ConnectHandoff::on_resolved(std::uint64_t id, const Resolution& resolution) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  Pending& pending = it->second;
   if (!resolution.error.empty()) {
-    ++stats_.connections_failed;
-    spdlog::warn("network: {}: cannot resolve {}: {}", handoff.decision.destination, handoff.decision.name,
+    ++core_.stats.connections_failed;
+    spdlog::warn("network: {}: cannot resolve {}: {}", pending.decision.destination, pending.decision.name,
                  resolution.error);
-    return refuse_handoff(id, EHOSTUNREACH);
+    return refuse(id, EHOSTUNREACH);
   }
-  auto screened = screen_resolved(matcher_, handoff.decision.name, resolution.addresses, handoff.port);
+  auto screened = screen_resolved(core_.matcher, pending.decision.name, resolution.addresses, pending.port);
   if (screened.usable.empty()) {
-    deny(UniqueFd(), handoff.decision.destination, screened.refused.front());
-    return refuse_handoff(id, ECONNREFUSED);
+    core_.deny(pending.decision.destination, screened.refused.front());
+    return refuse(id, ECONNREFUSED);
   }
   for (const auto& why : screened.refused)
-    spdlog::info("network: {}: address left out: {}", handoff.decision.destination, why);
-  handoff.candidates = std::move(screened.usable);
-  ++stats_.connections_allowed;
+    spdlog::info("network: {}: address left out: {}", pending.decision.destination, why);
+  pending.candidates = std::move(screened.usable);
+  ++core_.stats.connections_allowed;
   connect_next_candidate(id);
 }
 
-void Gateway::connect_next_candidate(std::uint64_t id) {
-  Handoff& handoff = handoffs_.at(id);
-  while (handoff.next < handoff.candidates.size()) {
-    const SocketAddress& target = handoff.candidates[handoff.next++];
-    const auto address = address_for(handoff.domain, handoff.v6only, target, handoff.peer_length);
+void ConnectHandoff::connect_next_candidate(std::uint64_t id) {
+  Pending& pending = pending_.at(id);
+  while (pending.next < pending.candidates.size()) {
+    const SocketAddress& target = pending.candidates[pending.next++];
+    const auto address = address_for(pending.domain, pending.v6only, target, pending.peer_length);
     if (!address) {
-      handoff.attempts.push_back(target.str() + ": not reachable from the command's socket family");
-      handoff.last_error = ENETUNREACH;
+      pending.attempts.push_back(target.str() + ": not reachable from the command's socket family");
+      pending.last_error = ENETUNREACH;
       continue;
     }
-    handoff.peer = *address;
-    UniqueFd socket(::socket(handoff.domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    pending.peer = *address;
+    UniqueFd socket(::socket(pending.domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!socket) {
-      handoff.last_error = errno;
-      handoff.attempts.push_back(target.str() + ": " + std::strerror(errno));
+      pending.last_error = errno;
+      pending.attempts.push_back(target.str() + ": " + std::strerror(errno));
       continue;
     }
-    copy_options(handoff.theirs.get(), socket.get(), handoff.domain);
-    const int err = connect_retrying(socket.get(), handoff.peer, handoff.peer_length);
+    copy_options(pending.theirs.get(), socket.get(), pending.domain);
+    const int err = connect_retrying(socket.get(), pending.peer, pending.peer_length);
     if (err == 0 || err == EINPROGRESS) {
-      handoff.ours = std::move(socket);
+      pending.ours = std::move(socket);
       // A non-blocking connect() says EINPROGRESS as it would have
       // inside, and the command waits for the socket it now holds.
-      if (err == 0 || handoff.nonblocking) return complete_handoff(id, err);
-      poller_.add(handoff.ours.get(), token(Kind::handoff, id), EPOLLOUT);
+      if (err == 0 || pending.nonblocking) return complete(id, err);
+      core_.poller.add(pending.ours.get(), token(Kind::connecting, id), EPOLLOUT);
       return;
     }
-    handoff.last_error = err;
-    handoff.attempts.push_back(target.str() + ": " + std::strerror(err));
+    pending.last_error = err;
+    pending.attempts.push_back(target.str() + ": " + std::strerror(err));
   }
-  ++stats_.connections_failed;
+  ++core_.stats.connections_failed;
   std::string why;
-  for (const auto& attempt : handoff.attempts) why += (why.empty() ? "" : "; ") + attempt;
-  spdlog::warn("network: {}: cannot connect: {}", handoff.decision.destination, why.empty() ? "no address" : why);
-  refuse_handoff(id, handoff.last_error);
+  for (const auto& attempt : pending.attempts) why += (why.empty() ? "" : "; ") + attempt;
+  spdlog::warn("network: {}: cannot connect: {}", pending.decision.destination, why.empty() ? "no address" : why);
+  refuse(id, pending.last_error);
 }
 
-void Gateway::on_handoff(std::uint64_t id) {
-  auto it = handoffs_.find(id);
-  if (it == handoffs_.end()) return;
-  Handoff& handoff = it->second;
-  if (handoff.own_socket) {
-    Handoff done = std::move(handoff);
-    handoffs_.erase(it);
-    poller_.remove(done.theirs.get());
+void ConnectHandoff::on_connecting(std::uint64_t id) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  Pending& pending = it->second;
+  if (pending.own_socket) {
+    Pending done = std::move(pending);
+    pending_.erase(it);
+    core_.poller.remove(done.theirs.get());
     int err = pending_error(done.theirs.get());
     // connect() once more on success: the command's socket is then
     // connected for the kernel too (a later connect() says EISCONN).
@@ -444,46 +449,46 @@ void Gateway::on_handoff(std::uint64_t id) {
     (void)notify::answer(notify_.get(), done.notification, err == 0 ? 0 : -1, err);
     return;
   }
-  poller_.remove(handoff.ours.get());
-  const int err = pending_error(handoff.ours.get());
-  if (err == 0) return complete_handoff(id, 0);
-  handoff.ours.reset();
-  handoff.last_error = err;
-  handoff.attempts.push_back(SocketAddress::from_sockaddr(handoff.peer).value_or(SocketAddress{}).str() + ": " +
+  core_.poller.remove(pending.ours.get());
+  const int err = pending_error(pending.ours.get());
+  if (err == 0) return complete(id, 0);
+  pending.ours.reset();
+  pending.last_error = err;
+  pending.attempts.push_back(SocketAddress::from_sockaddr(pending.peer).value_or(SocketAddress{}).str() + ": " +
                              std::strerror(err));
   connect_next_candidate(id);
 }
 
-void Gateway::complete_handoff(std::uint64_t id, int result) {
-  auto node = handoffs_.extract(id);
-  Handoff& handoff = node.mapped();
-  const int socket = handoff.ours.get();
+void ConnectHandoff::complete(std::uint64_t id, int result) {
+  auto node = pending_.extract(id);
+  Pending& pending = node.mapped();
+  const int socket = pending.ours.get();
   if (result == 0) {
     // Connected: a second connect() marks the socket connected for the
     // kernel's socket layer, so no later connect() of the command's can
     // take it anywhere else (it says EISCONN).
-    (void)connect_retrying(socket, handoff.peer, handoff.peer_length);
+    (void)connect_retrying(socket, pending.peer, pending.peer_length);
   }
-  if (!handoff.nonblocking) set_nonblocking(socket, false);
-  const int err = notify::install(notify_.get(), handoff.notification, socket, handoff.target_fd, handoff.cloexec);
+  if (!pending.nonblocking) set_nonblocking(socket, false);
+  const int err = notify::install(notify_.get(), pending.notification, socket, pending.target_fd, pending.cloexec);
   if (err != 0) {
     // ENOENT: the caller was interrupted or killed; its connect() starts
     // again (a new notification) or never will.
     if (err != ENOENT) spdlog::warn("network: handoff: cannot install the socket: {}", std::strerror(err));
-    if (err != ENOENT) (void)notify::answer(notify_.get(), handoff.notification, -1, ECONNREFUSED);
+    if (err != ENOENT) (void)notify::answer(notify_.get(), pending.notification, -1, ECONNREFUSED);
     return;
   }
-  (void)notify::answer(notify_.get(), handoff.notification, result == 0 ? 0 : -1, result);
-  ++stats_.handed_off;
-  const auto peer = SocketAddress::from_sockaddr(handoff.peer);
-  spdlog::info("network: allowed {} ({}), handed over{}", handoff.decision.destination, handoff.decision.reason,
+  (void)notify::answer(notify_.get(), pending.notification, result == 0 ? 0 : -1, result);
+  ++core_.stats.handed_off;
+  const auto peer = SocketAddress::from_sockaddr(pending.peer);
+  spdlog::info("network: allowed {} ({}), handed over{}", pending.decision.destination, pending.decision.reason,
                peer ? " connected to " + peer->str() : "");
 }
 
-void Gateway::refuse_handoff(std::uint64_t id, int error) {
-  auto node = handoffs_.extract(id);
+void ConnectHandoff::refuse(std::uint64_t id, int error) {
+  auto node = pending_.extract(id);
   if (node.empty()) return;
-  if (node.mapped().ours) poller_.remove(node.mapped().ours.get());
+  if (node.mapped().ours) core_.poller.remove(node.mapped().ours.get());
   (void)notify::answer(notify_.get(), node.mapped().notification, -1, error);
 }
 

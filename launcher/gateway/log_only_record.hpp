@@ -32,7 +32,7 @@ struct ConnectionRecord {
   std::string error;            // the last failure
 };
 
-struct Traffic {
+struct LogOnlyRecord {
   SocketAddress stub;  // the DNS stub's address inside
   std::map<std::string, NameRecord> names;
   std::map<std::string, ConnectionRecord> connections;  // by destination: "name:port" or "address:port"
