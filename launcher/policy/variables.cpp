@@ -1,23 +1,12 @@
 #include "policy/variables.hpp"
 
-#include <fcntl.h>
 #include <pwd.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <cerrno>
 #include <cstdlib>
-#include <algorithm>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 
-#include "sandbox/helper.hpp"
 #include "util/error.hpp"
-#include "util/fd.hpp"
-
-extern char** environ;
 
 namespace airlock::policy {
 namespace {
@@ -48,10 +37,12 @@ Context Context::current(const std::optional<std::string>& project) {
   ctx.tmp = (tmpdir && *tmpdir == '/') ? tmpdir : "/tmp";
   ctx.uid = getuid();
   ctx.gid = getgid();
-  ctx.npm_registries = [hostile = sandbox::hostile_places(ctx.project, ctx.home)] {
-    return npm_registry_addresses(hostile);
+  ctx.npm_registries = [hostile = hostile_places(ctx.project, ctx.home)] {
+    return npm_registry_addresses(caller_environment(), hostile);
   };
-  ctx.pip_indexes = [hostile = sandbox::hostile_places(ctx.project, ctx.home)] { return pip_index_addresses(hostile); };
+  ctx.pip_indexes = [hostile = hostile_places(ctx.project, ctx.home)] {
+    return pip_index_addresses(caller_environment(), hostile);
+  };
   return ctx;
 }
 
@@ -151,120 +142,6 @@ const std::vector<RegistryAddress>& Variables::pip_indexes() {
     pip_indexes_ = ctx_.pip_indexes();
   }
   return *pip_indexes_;
-}
-
-std::optional<RegistryAddress> registry_address_from_url(const std::string& url) {
-  const auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return std::nullopt;
-  const auto scheme = url.substr(0, scheme_end);
-  if (scheme != "http" && scheme != "https") return std::nullopt;
-  auto rest = url.substr(scheme_end + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  if (auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
-  RegistryAddress address{rest, scheme == "https" ? "443" : "80"};
-  if (!rest.empty() && rest.front() == '[') {  // [IPv6]:port
-    const auto close = rest.find(']');
-    if (close == std::string::npos) return std::nullopt;
-    address.host = rest.substr(1, close - 1);
-    if (close + 1 < rest.size()) {
-      if (rest[close + 1] != ':') return std::nullopt;
-      address.port = rest.substr(close + 2);
-    }
-  } else if (auto colon = rest.rfind(':'); colon != std::string::npos) {
-    address.host = rest.substr(0, colon);
-    address.port = rest.substr(colon + 1);
-  }
-  if (address.host.empty() || address.port.empty() ||
-      address.port.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  return address;
-}
-
-std::vector<RegistryAddress> registry_addresses_from_npm_config(const std::string& json_text) {
-  nlohmann::json config;
-  try {
-    config = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(std::string("`npm config list --json` printed something that is not JSON: ") + e.what());
-  }
-  std::vector<std::string> urls;
-  if (config.contains("registry") && config["registry"].is_string()) urls.push_back(config["registry"]);
-  for (const auto& [key, value] : config.items())
-    if (key.starts_with('@') && key.ends_with(":registry") && value.is_string()) urls.push_back(value);
-  if (urls.empty()) throw Error("npm's configuration names no registry");
-  std::vector<RegistryAddress> out;
-  for (const auto& url : urls) {
-    auto address = registry_address_from_url(url);
-    if (!address) throw Error("npm's registry \"" + url + "\" is not an http(s) URL");
-    const bool seen = std::any_of(out.begin(), out.end(), [&](const RegistryAddress& a) {
-      return a.host == address->host && a.port == address->port;
-    });
-    if (!seen) out.push_back(*address);
-  }
-  return out;
-}
-
-std::vector<RegistryAddress> npm_registry_addresses(const std::vector<std::string>& hostile) {
-  // One call sees every configuration layer but the project's (npm runs in
-  // "/", so the project's .npmrc is not read): the built-in and global
-  // npmrc, the user's, and the caller's npm_config_* variables; and every
-  // @scope:registry key.
-  sandbox::Helper npm{"npm", {"config", "list", "--json"}, {"npm_config_*", "NPM_CONFIG_*"},
-                      {"npm_config_userconfig", "npm_config_globalconfig", "npm_config_prefix"}};
-  return registry_addresses_from_npm_config(sandbox::run_helper(npm, hostile));
-}
-
-std::vector<RegistryAddress> pip_addresses_from_json(const std::string& json_text) {
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(std::string("pip's configuration query printed something that is not JSON: ") + e.what());
-  }
-  std::vector<RegistryAddress> out;
-  auto add = [&out](const RegistryAddress& a) {
-    if (std::none_of(out.begin(), out.end(), [&](const RegistryAddress& b) { return a.host == b.host && a.port == b.port; }))
-      out.push_back(a);
-  };
-  for (const auto& url : doc.value("indexes", nlohmann::json::array())) {
-    if (!url.is_string()) continue;
-    auto address = registry_address_from_url(url.get<std::string>());
-    if (!address) throw Error("pip's index \"" + url.get<std::string>() + "\" is not an http(s) URL");
-    add(*address);
-  }
-  if (doc.contains("files") && doc["files"].is_string()) add(RegistryAddress{doc["files"].get<std::string>(), "443"});
-  if (out.empty()) throw Error("pip's configuration names no package index");
-  return out;
-}
-
-std::vector<RegistryAddress> pip_index_addresses(const std::vector<std::string>& hostile) {
-  // pip's own configuration loader sees every layer (files, PIP_* variables);
-  // its PyPI model names the default index and the host wheels come from.
-  static constexpr const char* kQuery = R"py(
-import json
-from pip._internal.configuration import Configuration
-from pip._internal.models.index import PyPI
-config = Configuration(isolated=False)
-config.load()
-indexes, files = [], None
-items = list(config.items())
-for key, value in items:
-    if key.endswith(".index-url"):
-        indexes[:0] = value.split()
-for key, value in items:
-    if key.endswith(".extra-index-url"):
-        indexes += value.split()
-if not any(key.endswith(".index-url") for key, _ in items):
-    indexes.insert(0, PyPI.simple_url)
-    files = PyPI.file_storage_domain
-print(json.dumps({"indexes": indexes, "files": files}))
-)py";
-  // -I: no user site-packages, no PYTHON* variables, no working directory
-  // on sys.path; the helper runs in "/" with a python3 from outside the
-  // project, so no venv a step could write is its prefix.
-  sandbox::Helper python{"python3", {"-I", "-c", kQuery}, {"PIP_*", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS"},
-                         {"PIP_CONFIG_FILE", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS"}};
-  return pip_addresses_from_json(sandbox::run_helper(python, hostile));
 }
 
 }  // namespace airlock::policy
