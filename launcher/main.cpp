@@ -13,8 +13,8 @@ int main(int argc, char** argv) {
   } catch (const airlock::Error& e) {
     std::fprintf(stderr, "airlock: error: %s\n", e.what());
     // At once: a process with privileges it must not use runs no exit
-    // handlers, its libraries' included (an ASan build's leak check, which
-    // cannot trace a setuid process, failed the run with status 1).
+    // handlers, its libraries' included (a sanitizer's leak check cannot
+    // trace a setuid process and would turn the refusal into its own status).
     std::fflush(stderr);
     _exit(airlock::kExitOwnError);
   }

@@ -71,7 +71,7 @@ class Observer {
   bool notify_by_default_;
   std::unordered_map<int, const WatchedCall*> calls_;
   std::unordered_map<int, std::string> denied_;
-  paths::Resolver resolver_;
+  paths::PathResolver resolver_;
   // Sockets the command listens on: a loopback connection to one of them is
   // to the command's own server, which needs no network.forward.
   std::set<unsigned long> listening_;

@@ -58,7 +58,7 @@ std::string_view component(std::string_view path, std::size_t i) {
   return path.substr(start, end - start);
 }
 
-std::optional<std::string> Resolver::start_dir(pid_t tid, int dirfd) {
+std::optional<std::string> PathResolver::start_dir(pid_t tid, int dirfd) {
   if (dirfd == AT_FDCWD) {
     if (const auto it = cwd_.find(tid); it != cwd_.end()) return it->second;
   }
@@ -74,7 +74,7 @@ std::optional<std::string> Resolver::start_dir(pid_t tid, int dirfd) {
   return dir;
 }
 
-void Resolver::changed(const std::string& written, bool tree) {
+void PathResolver::changed(const std::string& written, bool tree) {
   if (tree) {
     for (auto& cache : probe_cache_) cache.clear();
     dir_cache_.clear();
@@ -84,7 +84,7 @@ void Resolver::changed(const std::string& written, bool tree) {
   dir_cache_.erase(written);
 }
 
-int Resolver::root(pid_t tid) {
+int PathResolver::root(pid_t tid) {
   if (!root_) root_.reset(::open(("/proc/" + std::to_string(tid) + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   return root_.get();
 }
@@ -103,7 +103,7 @@ std::optional<std::string> fd_path(int fd) {
 
 }  // namespace
 
-std::optional<std::string> Resolver::canonical_dir(const std::string& lexical) {
+std::optional<std::string> PathResolver::canonical_dir(const std::string& lexical) {
   if (const auto it = dir_cache_.find(lexical); it != dir_cache_.end()) return it->second;
   UniqueFd fd = open_in_root(root_.get(), lexical, O_PATH);
   if (!fd) return std::nullopt;
@@ -114,7 +114,7 @@ std::optional<std::string> Resolver::canonical_dir(const std::string& lexical) {
   return canonical;
 }
 
-Resolved Resolver::probe(const std::string& lexical, bool follow) {
+Resolved PathResolver::probe(const std::string& lexical, bool follow) {
   Resolved out{lexical, lexical, false, false};
   if (lexical == "/" || served_by_sandbox(lexical) || !root_) {
     out.exists = true;
@@ -139,7 +139,7 @@ Resolved Resolver::probe(const std::string& lexical, bool follow) {
   return out;
 }
 
-std::optional<Resolved> Resolver::resolve(pid_t tid, int dirfd, const std::string& raw, bool follow) {
+std::optional<Resolved> PathResolver::resolve(pid_t tid, int dirfd, const std::string& raw, bool follow) {
   std::string lexical;
   if (raw.starts_with('/')) {
     lexical = normalize_folding(raw);

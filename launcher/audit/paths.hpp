@@ -1,6 +1,6 @@
 #pragma once
 // Path resolution for audit mode. The pure half treats paths as text
-// (normalise, join, compare); the effectful half (Resolver) turns a path
+// (normalise, join, compare); the effectful half (PathResolver) turns a path
 // argument of a sandboxed system call into the canonical path the sandbox
 // sees, the way the kernel will: relative to the caller's working directory
 // or directory fd, symlinks resolved inside the sandbox's root.
@@ -23,7 +23,7 @@ namespace airlock::audit::paths {
 
 // `path` made absolute against `base` (an absolute directory), then
 // normalised with ".." folded (normalize_folding, util/path.hpp): right
-// unless a symlink is involved, which the Resolver handles separately.
+// unless a symlink is involved, which the PathResolver handles separately.
 std::string join(std::string_view base, std::string_view path);
 
 // The last component: "/a/b" -> "b"; "/" -> "".
@@ -46,7 +46,7 @@ struct Resolved {
 // Resolves path arguments of one sandbox's processes, from the supervisor.
 // Needs ptrace-read access to them (the supervisor is their ancestor and
 // has the same uid, or owns their user namespace).
-class Resolver {
+class PathResolver {
  public:
   // The directory a relative path of `tid` starts from: its working
   // directory (dirfd == AT_FDCWD) or the directory open as `dirfd`.

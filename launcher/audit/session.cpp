@@ -152,7 +152,7 @@ AuditedRun prepare(const policy::Policy& base, const sandbox::EnforcementPlan& p
     mounts::add_file(spec.mounts, mounts::follow_host_symlinks("/etc/resolv.conf"), spec.gateway->resolv_conf,
                      "the log-only gateway's DNS stub (audit)");
   }
-  if (plan.seccomp) spec.seccomp = seccomp::build(seccomp::Spec{});
+  if (plan.seccomp) spec.seccomp = seccomp::build(seccomp::Request{});
   spec.host_network = !gateway;
   return {std::move(spec), std::make_unique<Recorder>(build_watch(base.syscalls), gateway)};
 }

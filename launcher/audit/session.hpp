@@ -54,7 +54,7 @@ bool observes_names(const sandbox::EnforcementPlan& plan, policy::NetworkMode ba
 
 // Pure: the mount plan described above, from the base's filesystem rules.
 // `exists` as for mounts::build.
-mounts::Plan view(const policy::Filesystem& base, const Places& places, const mounts::ExistsFn& exists);
+mounts::Layout view(const policy::Filesystem& base, const Places& places, const mounts::ExistsFn& exists);
 
 // An audited run: the sandbox's Spec, and the Recorder to pass to
 // sandbox::run() as its monitor.

@@ -15,13 +15,13 @@ bool served_by_sandbox(const std::string& path) {
 
 }  // namespace
 
-mounts::Plan view(const policy::Filesystem& base, const Places& places, const mounts::ExistsFn& exists) {
+mounts::Layout view(const policy::Filesystem& base, const Places& places, const mounts::ExistsFn& exists) {
   policy::Filesystem fs = base;
   // A minimal base would show only what it lists: nothing else could be seen to be needed.
   fs.view = policy::View::host;
   for (const auto& secret : places.secrets)
     fs.hide.push_back(policy::PathRule{secret, true, policy::SourceLoc{"audit: @secret-files"}});
-  mounts::Plan plan = mounts::build(fs, exists);
+  mounts::Layout plan = mounts::build(fs, exists);
   for (auto& step : plan.steps) {
     if (step.op != mounts::Op::bind_ro) continue;
     step.op = mounts::Op::bind_rw;

@@ -7,7 +7,7 @@
 
 #include "audit/assess.hpp"
 #include "audit/generate.hpp"
-#include "audit/report.hpp"
+#include "audit/audit_report.hpp"
 #include "audit/session.hpp"
 #include "audit/traffic.hpp"
 #include "cli/commands.hpp"

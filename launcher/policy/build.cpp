@@ -23,9 +23,9 @@ constexpr std::array<std::pair<std::string_view, int>, 12> kErrnoNames{{
     {"EIO", EIO}, {"EROFS", EROFS}, {"EAGAIN", EAGAIN}, {"ENOTSUP", ENOTSUP}, {"EOPNOTSUPP", EOPNOTSUPP},
     {"ENOMEM", ENOMEM}, {"EFAULT", EFAULT}}};
 
-class Builder {
+class PolicyBuilder {
  public:
-  Builder(const std::map<std::string, MergedField>& fields, Diagnostics& diag) : fields_(fields), diag_(diag) {}
+  PolicyBuilder(const std::map<std::string, MergedField>& fields, Diagnostics& diag) : fields_(fields), diag_(diag) {}
 
   void build(Policy& p) {
     build_filesystem(p.filesystem);
@@ -379,7 +379,7 @@ const std::vector<std::string>& known_features() {
 }
 
 void build_policy(const std::map<std::string, MergedField>& fields, Policy& policy, Diagnostics& diag) {
-  Builder(fields, diag).build(policy);
+  PolicyBuilder(fields, diag).build(policy);
 }
 
 }  // namespace airlock::policy

@@ -141,11 +141,11 @@ bool holds(const CapState& caps, cap_value_t cap, cap_flag_t set) {
   return value == CAP_SET;
 }
 
-bool kept(const Plan& plan, cap_value_t cap) {
+bool kept(const Credentials& plan, cap_value_t cap) {
   return std::find(plan.keep.begin(), plan.keep.end(), cap) != plan.keep.end();
 }
 
-void drop_bounding_set(const Plan& plan) {
+void drop_bounding_set(const Credentials& plan) {
   const bool can_drop = holds(current_caps(), CAP_SETPCAP, CAP_EFFECTIVE);
   bool left_in_bounding_set = false;
   for (cap_value_t cap = 0; cap < ::cap_max_bits(); ++cap) {
@@ -164,7 +164,7 @@ void drop_bounding_set(const Plan& plan) {
     check_syscall(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "set no_new_privs");
 }
 
-void switch_user(const Plan& plan) {
+void switch_user(const Credentials& plan) {
   // Without KEEPCAPS, changing all uids away from 0 clears the permitted set
   // (capabilities(7), "Effect of user ID changes on capabilities"), and the
   // capabilities we mean to keep would be gone before we could keep them.
@@ -177,7 +177,7 @@ void switch_user(const Plan& plan) {
   if (!plan.keep.empty()) check_syscall(::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0), "clear PR_SET_KEEPCAPS");
 }
 
-void set_exactly(const Plan& plan) {
+void set_exactly(const Credentials& plan) {
   const auto held = current_caps();
   for (const auto cap : plan.keep)
     if (!holds(held, cap, CAP_PERMITTED))
@@ -198,7 +198,7 @@ void set_exactly(const Plan& plan) {
 // program without file capabilities (capabilities(7), "Ambient capability
 // set"); raising needs the capability in permitted and inheritable, which
 // set_exactly() just arranged.
-void set_ambient(const Plan& plan) {
+void set_ambient(const Credentials& plan) {
   check_syscall(::cap_reset_ambient(), "clear the ambient capability set");
   for (const auto cap : plan.keep)
     check_syscall(::cap_set_ambient(cap, CAP_SET), "raise " + cap_name(cap) + " in the ambient set");
@@ -206,8 +206,8 @@ void set_ambient(const Plan& plan) {
 
 }  // namespace
 
-Plan build(const policy::Process& process, bool running_as_root) {
-  Plan plan;
+Credentials build(const policy::Process& process, bool running_as_root) {
+  Credentials plan;
   for (const auto& name : process.capabilities) plan.keep.push_back(resolve_capability(name));
   std::sort(plan.keep.begin(), plan.keep.end());
   plan.keep.erase(std::unique(plan.keep.begin(), plan.keep.end()), plan.keep.end());
@@ -234,7 +234,7 @@ void keep_only_kill() {
   check_syscall(::cap_set_proc(kill_only.get()), "drop init's capabilities but CAP_KILL");
 }
 
-void apply(const Plan& plan) {
+void apply(const Credentials& plan) {
   // The bounding set first: dropping from it needs CAP_SETPCAP, which the
   // user switch and set_exactly() take away.
   drop_bounding_set(plan);

@@ -2,7 +2,7 @@
 // Capabilities and identity of the payload (DESIGN.md, "No setuid, ever":
 // as root, airlock drops to the configured user and capabilities before exec).
 //
-// build() turns policy::Process into a Plan: the capabilities to keep and,
+// build() turns policy::Process into a Credentials: the capabilities to keep and,
 // when running as root, the user to become. apply() enforces it in the
 // payload just before execve; afterwards the process holds exactly `keep`
 // in its bounding, permitted, effective, inheritable and ambient sets, so the
@@ -17,7 +17,7 @@
 
 namespace airlock::capabilities {
 
-struct Plan {
+struct Credentials {
   std::vector<cap_value_t> keep;  // sorted, no duplicates
   bool switch_user = false;
   uid_t uid = 0;  // the user to become (switch_user), else the current one
@@ -35,7 +35,7 @@ struct Plan {
 // group, the user's primary group is used, or the same number as the uid for
 // a numeric uid that has no passwd entry. A group without a user is an error.
 // Not as root, user and group are ignored: there is nothing to switch from.
-Plan build(const policy::Process& process, bool running_as_root);
+Credentials build(const policy::Process& process, bool running_as_root);
 
 // Leaves this process CAP_KILL alone, effective and permitted (init once the
 // sandbox is built: it still kills what the command leaves, whatever user
@@ -53,6 +53,6 @@ void keep_only_kill();
 // which blocks the only ways the bounding set matters (setuid and file
 // capabilities at execve). Throws airlock::Error when a capability to keep is
 // not held, airlock::SystemError when a step fails.
-void apply(const Plan& plan);
+void apply(const Credentials& plan);
 
 }  // namespace airlock::capabilities

@@ -50,7 +50,7 @@ rlim_t wanted_value(const policy::Limit& limit) {
   return limit.kind == policy::Limit::Kind::unlimited ? RLIM_INFINITY : static_cast<rlim_t>(limit.value);
 }
 
-[[noreturn]] void explain_refusal(const Entry& entry, rlim_t wanted) {
+[[noreturn]] void explain_refusal(const Rlimit& entry, rlim_t wanted) {
   rlimit current{};
   check_syscall(::getrlimit(entry.resource, &current), "getrlimit " + entry.name);
   std::string message = "cannot set limit " + entry.name + " to " + show(wanted);
@@ -66,8 +66,8 @@ rlim_t wanted_value(const policy::Limit& limit) {
 
 }  // namespace
 
-std::vector<Entry> build(const policy::Limits& limits) {
-  std::vector<Entry> entries;
+std::vector<Rlimit> build(const policy::Limits& limits) {
+  std::vector<Rlimit> entries;
   for (const auto& [name, limit] : limits.rlimits)
     if (name != kTmp && name != kProcesses) entries.push_back({resource_named(name), name, limit});
   return entries;
@@ -101,7 +101,7 @@ std::optional<std::uint64_t> tmp_size(const policy::Limits& limits, std::uint64_
   return it->second.kind == policy::Limit::Kind::unlimited ? 0 : it->second.value;
 }
 
-void apply(const std::vector<Entry>& entries) {
+void apply(const std::vector<Rlimit>& entries) {
   for (const auto& entry : entries) {
     if (entry.limit.kind == policy::Limit::Kind::keep) continue;
     const rlim_t value = wanted_value(entry.limit);

@@ -16,7 +16,7 @@
 
 namespace airlock::limits {
 
-struct Entry {
+struct Rlimit {
   int resource;  // RLIMIT_*
   std::string name;
   policy::Limit limit;
@@ -25,7 +25,7 @@ struct Entry {
 // One entry per policy rlimit, in name order; names: nofile, nproc, fsize,
 // core, cpu, as, stack. An unknown name is an airlock::Error naming it.
 // `tmp` is not an rlimit (tmp_size).
-std::vector<Entry> build(const policy::Limits& limits);
+std::vector<Rlimit> build(const policy::Limits& limits);
 
 // limits.processes: how many tasks (processes and threads) the command and
 // everything it starts may have at once, or nullopt for "keep" and
@@ -60,7 +60,7 @@ std::uint64_t memory_bytes();
 // setrlimit for every entry that is not "keep". Raising a limit above the
 // hard limit needs CAP_SYS_RESOURCE; without it the airlock::Error says
 // which limit and what the hard limit is.
-void apply(const std::vector<Entry>& entries);
+void apply(const std::vector<Rlimit>& entries);
 
 // core = 0, everything else "keep"; see limits.cpp for why.
 policy::Limits defaults();

@@ -61,21 +61,21 @@ constexpr const char* kHiddenDirOptions = "mode=0755";
 
 constexpr std::array kHostDevices = {"null", "zero", "full", "random", "urandom", "tty"};
 
-struct Rule {
+struct ViewRule {
   std::string path;
   std::string origin;   // "write (npm-ci.toml:5:9)"
   std::string where;    // "npm-ci.toml:5:9", or empty
   bool is_dir = false;  // known for hide rules only
 };
 
-class Builder {
+class LayoutBuilder {
  public:
-  Builder(const policy::Filesystem& fs, const ExistsFn& exists, const ListFn& list, const TopLevelFn& top)
+  LayoutBuilder(const policy::Filesystem& fs, const ExistsFn& exists, const ListFn& list, const TopLevelFn& top)
       : fs_(fs), exists_(exists), list_(list), top_(top) {
     plan_.view = fs.view;
   }
 
-  Plan run() {
+  Layout run() {
     collect_rules();
     choose_root();
     hide_unreached_top_level();
@@ -104,13 +104,13 @@ class Builder {
                 "\" if it may be missing");
   }
 
-  void collect(const std::vector<PathRule>& rules, std::string_view list, std::vector<Rule>& into) {
+  void collect(const std::vector<PathRule>& rules, std::string_view list, std::vector<ViewRule>& into) {
     for (const PathRule& rule : rules) {
       std::optional<std::string> path = existing(rule, list);
       if (!path) continue;
       const bool seen = std::any_of(into.begin(), into.end(),
-                                    [&](const Rule& r) { return r.path == *path; });
-      if (!seen) into.push_back(Rule{*path, origin(list, rule), rule.where.str()});
+                                    [&](const ViewRule& r) { return r.path == *path; });
+      if (!seen) into.push_back(ViewRule{*path, origin(list, rule), rule.where.str()});
     }
   }
 
@@ -122,9 +122,9 @@ class Builder {
     collect(fs_.devices, "devices", devices_);
     collect(fs_.protect, "protect", protects_);
     collect(fs_.overlay, "overlay", overlays_);
-    for (const Rule& overlay : overlays_) {
+    for (const ViewRule& overlay : overlays_) {
       const bool also_written = std::any_of(writes_.begin(), writes_.end(),
-                                            [&](const Rule& w) { return w.path == overlay.path; });
+                                            [&](const ViewRule& w) { return w.path == overlay.path; });
       if (also_written) {
         throw Error("filesystem.overlay: \"" + overlay.path + "\" is also in filesystem.write" +
                     in_parens(overlay.where) + "; a path is either written through or written to a discarded layer");
@@ -133,8 +133,8 @@ class Builder {
         throw Error("filesystem.overlay: \"" + overlay.path + "\" is not a directory" + in_parens(overlay.where));
       }
     }
-    for (Rule& hide : hides_) hide.is_dir = exists_(hide.path == "/" ? "/" : hide.path + "/");
-    for (const Rule& device : devices_) {
+    for (ViewRule& hide : hides_) hide.is_dir = exists_(hide.path == "/" ? "/" : hide.path + "/");
+    for (const ViewRule& device : devices_) {
       if (!path_within(device.path, "/dev") || device.path == "/dev") {
         throw Error("filesystem.devices: \"" + device.path + "\" is not a device node under /dev" +
                     in_parens(device.where));
@@ -142,8 +142,8 @@ class Builder {
     }
   }
 
-  static const Rule* find(const std::vector<Rule>& rules, const std::string& path) {
-    const auto it = std::find_if(rules.begin(), rules.end(), [&](const Rule& r) { return r.path == path; });
+  static const ViewRule* find(const std::vector<ViewRule>& rules, const std::string& path) {
+    const auto it = std::find_if(rules.begin(), rules.end(), [&](const ViewRule& r) { return r.path == path; });
     return it == rules.end() ? nullptr : &*it;
   }
 
@@ -159,8 +159,8 @@ class Builder {
     top_entries_ = std::move(*entries);
     root_from_top_level_ = true;
     for (auto* rules : {&reads_, &writes_, &hides_, &protects_, &overlays_}) {
-      std::vector<Rule> read_through;
-      for (Rule& rule : *rules) {
+      std::vector<ViewRule> read_through;
+      for (ViewRule& rule : *rules) {
         rule.path = through_top_links(rule.path);
         if (find(read_through, rule.path) == nullptr) read_through.push_back(std::move(rule));
       }
@@ -186,8 +186,8 @@ class Builder {
   }
 
   bool covered_whole(const std::string& path) const {
-    const auto covers = [&](const std::vector<Rule>& rules) {
-      return std::any_of(rules.begin(), rules.end(), [&](const Rule& r) { return path_within(path, r.path); });
+    const auto covers = [&](const std::vector<ViewRule>& rules) {
+      return std::any_of(rules.begin(), rules.end(), [&](const ViewRule& r) { return path_within(path, r.path); });
     };
     return covers(reads_) || covers(writes_) || covers(overlays_);
   }
@@ -199,7 +199,7 @@ class Builder {
     for (const TopEntry& entry : top_entries_) {
       const std::string path = "/" + entry.name;
       if (served_by_sandbox(path)) continue;
-      const Rule* hide = find(hides_, path);
+      const ViewRule* hide = find(hides_, path);
       const bool shown = hide == nullptr && covered_whole(path);
       switch (entry.kind) {
         case TopEntry::Kind::directory:
@@ -225,14 +225,14 @@ class Builder {
     if (plan_.view != policy::View::host || !list_) return;
     const auto names = list_("/");
     if (!names) return;
-    auto covers = [](const std::string& path, const std::vector<Rule>& rules) {
-      return std::any_of(rules.begin(), rules.end(), [&](const Rule& r) { return path_within(path, r.path); });
+    auto covers = [](const std::string& path, const std::vector<ViewRule>& rules) {
+      return std::any_of(rules.begin(), rules.end(), [&](const ViewRule& r) { return path_within(path, r.path); });
     };
     for (const std::string& name : *names) {
       const std::string path = "/" + name;
       if (served_by_sandbox(path) || !exists_(path + "/")) continue;
       if (covers(path, reads_) || covers(path, writes_) || covers(path, overlays_) || covers(path, hides_)) continue;
-      hides_.push_back(Rule{path, "no rule covers it (unix sockets of host services live in such places)", "", true});
+      hides_.push_back(ViewRule{path, "no rule covers it (unix sockets of host services live in such places)", "", true});
     }
   }
 
@@ -267,18 +267,18 @@ class Builder {
     add(Op::symlink, "/dev/stdin", "/proc/self/fd/0", "");
     add(Op::symlink, "/dev/stdout", "/proc/self/fd/1", "");
     add(Op::symlink, "/dev/stderr", "/proc/self/fd/2", "");
-    for (const Rule& device : devices_) add(Op::dev_node, device.path, device.path, device.origin);
+    for (const ViewRule& device : devices_) add(Op::dev_node, device.path, device.path, device.origin);
   }
 
   void add_write_steps() {
-    for (const Rule& rule : writes_) {
+    for (const ViewRule& rule : writes_) {
       if (!served_by_sandbox(rule.path)) add(Op::bind_rw, rule.path, rule.path, rule.origin);
     }
   }
 
   // Under /tmp (private already) an overlay would only add a layer.
   void add_overlay_steps() {
-    for (const Rule& rule : overlays_) {
+    for (const ViewRule& rule : overlays_) {
       if (!served_by_sandbox(rule.path)) add(Op::overlay, rule.path, rule.path, rule.origin);
     }
   }
@@ -294,36 +294,36 @@ class Builder {
     return best;
   }
 
-  static Op hide_op(const Rule& hide) { return hide.is_dir ? Op::tmpfs_ro : Op::hide_file; }
+  static Op hide_op(const ViewRule& hide) { return hide.is_dir ? Op::tmpfs_ro : Op::hide_file; }
 
   // In the host view a read/exec path is already visible (read-only) unless a
   // private tmpfs or a hidden directory covers it; only then is it bound.
   // Deciding that needs the hides, so they are considered as candidates here.
   bool covered(const std::string& path, const std::vector<Step>& reads_so_far) const {
     std::vector<Step> view = plan_.steps;
-    for (const Rule& hide : hides_) view.push_back(Step{hide_op(hide), hide.path, "", ""});
+    for (const ViewRule& hide : hides_) view.push_back(Step{hide_op(hide), hide.path, "", ""});
     view.insert(view.end(), reads_so_far.begin(), reads_so_far.end());
     const Step* top = decider(view, path);
     return top != nullptr && shows_nothing_below(top->op) && top->target != path;
   }
 
   void add_read_steps() {
-    std::vector<Rule> reads;
-    for (const Rule& rule : reads_) {
-      auto same = [&](const Rule& w) { return w.path == rule.path; };
+    std::vector<ViewRule> reads;
+    for (const ViewRule& rule : reads_) {
+      auto same = [&](const ViewRule& w) { return w.path == rule.path; };
       const bool also_written = std::any_of(writes_.begin(), writes_.end(), same) ||
                                 std::any_of(overlays_.begin(), overlays_.end(), same);
       if (!also_written && !served_by_sandbox(rule.path)) reads.push_back(rule);
     }
     if (plan_.view == policy::View::minimal) {
-      for (const Rule& rule : reads) add(Op::bind_ro, rule.path, rule.path, rule.origin);
+      for (const ViewRule& rule : reads) add(Op::bind_ro, rule.path, rule.path, rule.origin);
       return;
     }
     // Shallowest first, so that a bind made for a path covers the paths below it.
     std::stable_sort(reads.begin(), reads.end(),
-                     [](const Rule& a, const Rule& b) { return path_depth(a.path) < path_depth(b.path); });
+                     [](const ViewRule& a, const ViewRule& b) { return path_depth(a.path) < path_depth(b.path); });
     std::vector<Step> needed;
-    for (const Rule& rule : reads) {
+    for (const ViewRule& rule : reads) {
       if (covered(rule.path, needed)) needed.push_back(Step{Op::bind_ro, rule.path, rule.path, rule.origin});
     }
     plan_.steps.insert(plan_.steps.end(), needed.begin(), needed.end());
@@ -333,10 +333,10 @@ class Builder {
   // writable; elsewhere it is read-only already, or not there at all (a
   // minimal view must not gain it), or hidden (hide wins).
   void add_protect_steps() {
-    std::vector<Rule> protects = protects_;
+    std::vector<ViewRule> protects = protects_;
     std::stable_sort(protects.begin(), protects.end(),
-                     [](const Rule& a, const Rule& b) { return path_depth(a.path) < path_depth(b.path); });
-    for (const Rule& rule : protects) {
+                     [](const ViewRule& a, const ViewRule& b) { return path_depth(a.path) < path_depth(b.path); });
+    for (const ViewRule& rule : protects) {
       if (served_by_sandbox(rule.path)) continue;
       const Step* top = decider(plan_.steps, rule.path);
       if (top == nullptr || top->op != Op::bind_rw) continue;
@@ -347,10 +347,10 @@ class Builder {
   // A hide is applied where its path is visible in the sandbox; a path under
   // a private tmpfs or an already hidden directory is not there to hide.
   void add_hide_steps() {
-    std::vector<Rule> hides = hides_;
+    std::vector<ViewRule> hides = hides_;
     std::stable_sort(hides.begin(), hides.end(),
-                     [](const Rule& a, const Rule& b) { return path_depth(a.path) < path_depth(b.path); });
-    for (const Rule& hide : hides) {
+                     [](const ViewRule& a, const ViewRule& b) { return path_depth(a.path) < path_depth(b.path); });
+    for (const ViewRule& hide : hides) {
       const Step* top = decider(plan_.steps, hide.path);
       if (top == nullptr || (shows_nothing_below(top->op) && top->target != hide.path)) continue;
       add(hide_op(hide), hide.path, hide.is_dir ? kHiddenDirOptions : "", hide.origin);
@@ -392,14 +392,14 @@ class Builder {
   const TopLevelFn& top_;
   bool root_from_top_level_ = false;
   std::vector<TopEntry> top_entries_;
-  Plan plan_;
-  std::vector<Rule> reads_, writes_, hides_, devices_, protects_, overlays_;
+  Layout plan_;
+  std::vector<ViewRule> reads_, writes_, hides_, devices_, protects_, overlays_;
 };
 
 }  // namespace
 
-Plan build(const policy::Filesystem& fs, const ExistsFn& exists, const ListFn& list, const TopLevelFn& top) {
-  return Builder(fs, exists, list, top).run();
+Layout build(const policy::Filesystem& fs, const ExistsFn& exists, const ListFn& list, const TopLevelFn& top) {
+  return LayoutBuilder(fs, exists, list, top).run();
 }
 
 std::optional<std::vector<TopEntry>> host_top_level() {
@@ -438,7 +438,7 @@ std::vector<Step> read_only_steps(const std::string& path, const std::string& wr
   return out;
 }
 
-void add_file(Plan& plan, std::string target, std::string content, std::string detail) {
+void add_file(Layout& plan, std::string target, std::string content, std::string detail) {
   // A hidden directory above the file (an empty read-only tmpfs) must stay
   // writable until the mount point is made, then become read-only, as
   // order_steps() does for the plan's own nested steps.
@@ -470,7 +470,7 @@ std::string follow_host_symlinks(const std::string& path) {
   return current;
 }
 
-void use_host_proc(Plan& plan) {
+void use_host_proc(Layout& plan) {
   for (auto& step : plan.steps) {
     if (step.op != Op::proc) continue;
     step.op = Op::host_proc;
@@ -478,14 +478,14 @@ void use_host_proc(Plan& plan) {
   }
 }
 
-void limit_private_tmp(Plan& plan, std::uint64_t bytes) {
+void limit_private_tmp(Layout& plan, std::uint64_t bytes) {
   plan.overlay_upper += ",size=" + std::to_string(bytes);
   for (auto& step : plan.steps)
     if (step.op == Op::tmpfs && (step.target == "/tmp" || step.target == "/dev/shm"))
       step.source += ",size=" + std::to_string(bytes);
 }
 
-void add_terminal(Plan& plan, const std::string& host_tty) {
+void add_terminal(Layout& plan, const std::string& host_tty) {
   constexpr std::string_view kConsole = "/dev/console";
   if (!path_within(host_tty, "/dev") || host_tty == "/dev") {
     throw Error("the terminal \"" + host_tty + "\" is not a device under /dev");
@@ -524,7 +524,7 @@ std::string_view op_name(Op op) {
   return "?";
 }
 
-std::string describe(const Plan& plan) {
+std::string describe(const Layout& plan) {
   std::string out = plan.view == policy::View::host ? "view: host\n" : "view: minimal\n";
   for (const Step& step : plan.steps) {
     std::string line = "  " + std::string(op_name(step.op));

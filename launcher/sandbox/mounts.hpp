@@ -1,10 +1,10 @@
 #pragma once
 // The sandbox's filesystem view, as data (build) and as mounts (apply).
 //
-// build() turns policy::Filesystem into a Plan: an ordered list of mount
+// build() turns policy::Filesystem into a Layout: an ordered list of mount
 // steps, shallowest target first, so that a private /tmp is mounted before a
 // bind of a project that lives under /tmp, and a hidden directory is masked
-// after the bind that contains it. apply() performs a Plan inside a fresh
+// after the bind that contains it. apply() performs a Layout inside a fresh
 // mount namespace (owned by a fresh user namespace) and ends with pivot_root,
 // leaving the sandbox's init in the new root with the host root detached.
 #include <cstdint>
@@ -53,7 +53,7 @@ struct Step {
   bool operator==(const Step&) const = default;
 };
 
-struct Plan {
+struct Layout {
   policy::View view = policy::View::host;
   std::vector<Step> steps;           // in the order apply() performs them
   std::vector<std::string> skipped;  // optional ("?path") rules whose path does not exist
@@ -117,7 +117,7 @@ using TopLevelFn = std::function<std::optional<std::vector<TopEntry>>()>;
 // symlinks (/bin -> usr/bin): a hide of /bin/x must land on /usr/bin/x.
 // Without `top`, or when a rule grants "/" itself, the root is the host's
 // tree bound read-only.
-Plan build(const policy::Filesystem& fs, const ExistsFn& exists, const ListFn& list = {},
+Layout build(const policy::Filesystem& fs, const ExistsFn& exists, const ListFn& list = {},
            const TopLevelFn& top = {});
 
 // The real TopLevelFn: the host's "/" through opendir(3), lstat(2), readlink(2).
@@ -130,16 +130,16 @@ std::optional<std::vector<TopEntry>> host_top_level();
 // would find no name for it; glibc then looks through /dev for the same
 // device and finds this bind (bubblewrap does the same). The command gains
 // nothing: it already holds descriptors to that terminal.
-void add_terminal(Plan& plan, const std::string& host_tty);
+void add_terminal(Layout& plan, const std::string& host_tty);
 
 // Bounds the private /tmp and /dev/shm tmpfs steps, and the layer that holds
 // each overlay's writes, to `bytes` each (limits.tmp; 0: no limit, as tmpfs
 // reads size=0). A write past it fails with ENOSPC.
-void limit_private_tmp(Plan& plan, std::uint64_t bytes);
+void limit_private_tmp(Layout& plan, std::uint64_t bytes);
 
 // The sandbox gets the existing /proc instead of a fresh one
 // (EnforcementPlan::host_proc).
-void use_host_proc(Plan& plan);
+void use_host_proc(Layout& plan);
 
 // The real ExistsFn: stat(2) on the host.
 bool host_path_exists(const std::string& path);
@@ -149,14 +149,14 @@ bool host_path_exists(const std::string& path);
 // (whose id map is already written), with CAP_SYS_ADMIN there. Ends with the
 // plan's root as "/", the host root detached and the working directory "/".
 // Throws airlock::Error naming the step that failed.
-void apply(const Plan& plan);
+void apply(const Layout& plan);
 
 // Adds a bind_content step: `target` shows `content`, read-only. It goes
 // after every other mount (so a bind of a directory above it does not cover
 // it) and before the remount_ro steps (which may make its parent read-only).
 // A hidden directory above `target` is made writable until then and
 // read-only after.
-void add_file(Plan& plan, std::string target, std::string content, std::string detail);
+void add_file(Layout& plan, std::string target, std::string content, std::string detail);
 
 // Where `path` leads on the host after following its symlinks (relative ones
 // against their own directory), lexically normalised; the path itself when
@@ -173,7 +173,7 @@ std::string follow_host_symlinks(const std::string& path);
 std::vector<Step> read_only_steps(const std::string& path, const std::string& writable, const std::string& detail);
 
 // A person-readable listing of the plan, one step per line.
-std::string describe(const Plan& plan);
+std::string describe(const Layout& plan);
 
 std::string_view op_name(Op op);
 

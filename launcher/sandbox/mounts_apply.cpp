@@ -487,7 +487,7 @@ class RootBuilder {
 
 }  // namespace
 
-void apply(const Plan& plan) {
+void apply(const Layout& plan) {
   RootBuilder builder;
   builder.enter_staging();
   builder.set_overlay_upper(plan.overlay_upper);

@@ -170,7 +170,7 @@ void add_socket_family_rules(const std::vector<int>& allowed, std::vector<Rule>&
   }
 }
 
-std::vector<Rule> fixed_rules(const Spec& spec) {
+std::vector<Rule> fixed_rules(const Request& spec) {
   std::vector<Rule> rules;
   add_terminal_injection_rules(rules);
   add_personality_rules(rules);
@@ -189,7 +189,7 @@ std::vector<Rule> fixed_rules(const Spec& spec) {
   return rules;
 }
 
-void validate(const Spec& spec) {
+void validate(const Request& spec) {
   switch (spec.action) {
     case Action::errno_:
       if (spec.errno_value < 1 || spec.errno_value > kMaxErrno) {
@@ -220,7 +220,7 @@ std::vector<std::string> unique(const std::vector<std::string>& names,
   return out;
 }
 
-void add_policy_rules(const Spec& spec, Filter& filter) {
+void add_policy_rules(const Request& spec, Filter& filter) {
   const int err = spec.action == Action::errno_ ? spec.errno_value : 0;
   std::vector<std::string> names;
   Action action = spec.action;
@@ -278,7 +278,7 @@ std::string to_string(Action action) {
   return "unknown";
 }
 
-Filter build(const Spec& spec) {
+Filter build(const Request& spec) {
   validate(spec);
   Filter filter;
   filter.rules = fixed_rules(spec);

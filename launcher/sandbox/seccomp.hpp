@@ -58,7 +58,7 @@ struct Rule {
 };
 
 // What the integrator builds from policy::Syscalls (@groups already expanded).
-struct Spec {
+struct Request {
   // Allow-list profile: every call not in `allow` gets `action`.
   bool default_deny = false;
   std::vector<std::string> allow = {};  // with default_deny
@@ -96,7 +96,7 @@ struct Filter {
 
 // Throws airlock::Error for an unknown system call name, an action that is
 // not errno_/kill/log, or an errno outside 1..4095.
-Filter build(const Spec& spec);
+Filter build(const Request& spec);
 
 // One kernel filter as BPF.
 struct Program {

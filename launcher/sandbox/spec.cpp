@@ -37,7 +37,7 @@ namespace {
 // filesystem.redact: a read-only copy without credentials bound over the
 // file. It is read without following any symbolic link (a step could point
 // .git at ~/.ssh); a link, or anything but a regular file, is shown empty.
-void redact_in_view(mounts::Plan& plan, const policy::PathRule& rule) {
+void redact_in_view(mounts::Layout& plan, const policy::PathRule& rule) {
   UniqueFd fd = open_no_symlinks(rule.path, O_RDONLY | O_NONBLOCK);
   if (!fd && errno == ENOENT) return;
   struct stat st {};
@@ -281,8 +281,8 @@ landlock::Request landlock_request(const policy::Policy& policy, const Enforceme
   return req;
 }
 
-seccomp::Spec seccomp_spec(const policy::Policy& policy, bool handoff) {
-  seccomp::Spec sc;
+seccomp::Request seccomp_spec(const policy::Policy& policy, bool handoff) {
+  seccomp::Request sc;
   sc.notify_connect = handoff;
   sc.default_deny = policy.syscalls.default_action == policy::SyscallDefault::deny;
   sc.allow = policy.syscalls.allow;

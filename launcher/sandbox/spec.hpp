@@ -34,10 +34,10 @@ struct Spec {
   std::string hostname;
   bool namespaces = false;
   namespaces::IdMap id_map;
-  mounts::Plan mounts;
+  mounts::Layout mounts;
   environment::Result env;
-  capabilities::Plan caps;
-  std::vector<limits::Entry> limits;
+  capabilities::Credentials caps;
+  std::vector<limits::Rlimit> limits;
   std::optional<landlock::Ruleset> landlock;
   std::optional<seccomp::Filter> seccomp;
   std::optional<gateway::Config> gateway;  // network allowlist, forward, publish (needs namespaces)
@@ -120,7 +120,7 @@ landlock::Request landlock_request(const policy::Policy& policy, const Enforceme
                                    const std::string& executable);
 
 // The seccomp layer's input a policy implies; `handoff`: connect() notifies.
-seccomp::Spec seccomp_spec(const policy::Policy& policy, bool handoff = false);
+seccomp::Request seccomp_spec(const policy::Policy& policy, bool handoff = false);
 
 // What `airlock run` would enforce with `policy` under `plan`, layer by layer,
 // then the Landlock ruleset and the seccomp filter it would load, as plain

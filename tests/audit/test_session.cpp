@@ -17,7 +17,7 @@ using namespace airlock::audit;
 
 namespace {
 
-const mounts::Step* step_at(const mounts::Plan& plan, const std::string& target) {
+const mounts::Step* step_at(const mounts::Layout& plan, const std::string& target) {
   const mounts::Step* found = nullptr;
   for (const auto& s : plan.steps)
     if (s.target == target && s.op != mounts::Op::remount_ro) found = &s;

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/generate.hpp"
-#include "audit/report.hpp"
+#include "audit/audit_report.hpp"
 #include "audit/traffic.hpp"
 #include "audit_support.hpp"
 #include "policy/egress.hpp"

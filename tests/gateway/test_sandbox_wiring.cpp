@@ -98,7 +98,7 @@ TEST(GatewaySpec, AllowlistBindsTheStubsResolvConf) {
 }
 
 TEST(GatewayMounts, BindContentShowsTheTextReadOnly) {
-  mounts::Plan plan;
+  mounts::Layout plan;
   plan.view = policy::View::minimal;
   plan.steps = {{mounts::Op::tmpfs, "/", "mode=0755", "root"},
                 {mounts::Op::remount_ro, "/", "", "root"}};

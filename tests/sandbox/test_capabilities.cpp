@@ -169,7 +169,7 @@ TEST(CapabilitiesBuild, BadIdentitiesAreErrors) {
 TEST(CapabilitiesApply, EmptyPlanAsRootClearsEverySet) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root";
   const auto r = run_in_child([](int out) {
-    caps::apply(caps::Plan{});
+    caps::apply(caps::Credentials{});
     if (privileged_ports_need_a_capability() && bind_privileged_loopback_port() != EACCES) ::_exit(4);
     send_own_status(out);
   });
@@ -216,7 +216,7 @@ TEST(CapabilitiesIdentity, RootIsRootToAirlockOnlyWithTheIdCapabilities) {
   EXPECT_TRUE(airlock::kernel::may_set_ids());
   EXPECT_TRUE(airlock::kernel::may_map_own_uid());
   const auto r = run_in_child([](int out) {
-    caps::apply(caps::Plan{});  // root, every set empty
+    caps::apply(caps::Credentials{});  // root, every set empty
     say_identity_capabilities(out);
   });
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -263,7 +263,7 @@ void become_unprivileged() {
 TEST(CapabilitiesApply, UnprivilegedEmptyPlanSetsNoNewPrivsInsteadOfBoundingDrop) {
   const auto r = run_in_child([](int out) {
     become_unprivileged();
-    caps::apply(caps::Plan{});
+    caps::apply(caps::Credentials{});
     send_own_status(out);
   });
   ASSERT_EQ(r.exit_code, 0) << r.output;

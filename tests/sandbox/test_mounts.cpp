@@ -46,19 +46,19 @@ PathRule rule(std::string path, bool optional = false, std::string file = "", un
   return r;
 }
 
-std::vector<std::string> summary(const Plan& plan) {
+std::vector<std::string> summary(const Layout& plan) {
   std::vector<std::string> out;
   for (const Step& step : plan.steps) out.push_back(std::string(op_name(step.op)) + " " + step.target);
   return out;
 }
 
-std::ptrdiff_t index_of(const Plan& plan, Op op, const std::string& target) {
+std::ptrdiff_t index_of(const Layout& plan, Op op, const std::string& target) {
   const auto it = std::find_if(plan.steps.begin(), plan.steps.end(),
                                [&](const Step& s) { return s.op == op && s.target == target; });
   return it == plan.steps.end() ? -1 : it - plan.steps.begin();
 }
 
-bool has_step_on(const Plan& plan, const std::string& target) {
+bool has_step_on(const Layout& plan, const std::string& target) {
   return std::any_of(plan.steps.begin(), plan.steps.end(),
                      [&](const Step& s) { return s.target == target; });
 }
@@ -71,7 +71,7 @@ const std::vector<std::string> kSystemTail = {
 };
 
 TEST(MountsBuild, HostViewIsTheReadOnlyHostWithPrivateTmpProcAndDev) {
-  const Plan plan = build(Filesystem{}, fake_host({}));
+  const Layout plan = build(Filesystem{}, fake_host({}));
   std::vector<std::string> expected = {"bind_ro /", "proc /proc", "tmpfs /tmp", "dev /dev"};
   expected.insert(expected.end(), kSystemTail.begin(), kSystemTail.end());
   expected.push_back("remount_ro /dev");
@@ -91,7 +91,7 @@ TEST(MountsBuild, HostViewBindsWritePathsAndLeavesReadPathsToTheReadOnlyTree) {
   fs.write = {rule("/home/u/project")};
   fs.read = {rule("/usr"), rule("/home/u/project/src")};
   fs.exec = {rule("/usr/bin")};
-  const Plan plan = build(fs, fake_host({"/home/u/project/", "/usr/", "/usr/bin/", "/home/u/project/src/"}));
+  const Layout plan = build(fs, fake_host({"/home/u/project/", "/usr/", "/usr/bin/", "/home/u/project/src/"}));
   const auto at = index_of(plan, Op::bind_rw, "/home/u/project");
   ASSERT_GE(at, 0);
   EXPECT_EQ(plan.steps[static_cast<std::size_t>(at)].source, "/home/u/project");
@@ -106,7 +106,7 @@ TEST(MountsBuild, MinimalViewHoldsOnlyWhatIsListed) {
   fs.read = {rule("/usr"), rule("/etc/hosts")};
   fs.exec = {rule("/usr"), rule("/opt/tool/bin")};
   fs.write = {rule("/home/u/project")};
-  const Plan plan = build(fs, fake_host({"/usr/", "/etc/hosts", "/opt/tool/bin/", "/home/u/project/"}));
+  const Layout plan = build(fs, fake_host({"/usr/", "/etc/hosts", "/opt/tool/bin/", "/home/u/project/"}));
   std::vector<std::string> expected = {
       "tmpfs /",          "proc /proc",     "tmpfs /tmp", "dev /dev", "bind_ro /usr",
   };
@@ -122,7 +122,7 @@ TEST(MountsBuild, APathBothReadAndWrittenIsBoundOnceWritable) {
   fs.view = View::minimal;
   fs.read = {rule("/data")};
   fs.write = {rule("/data")};
-  const Plan plan = build(fs, fake_host({"/data/"}));
+  const Layout plan = build(fs, fake_host({"/data/"}));
   EXPECT_GE(index_of(plan, Op::bind_rw, "/data"), 0);
   EXPECT_EQ(index_of(plan, Op::bind_ro, "/data"), -1);
 }
@@ -130,7 +130,7 @@ TEST(MountsBuild, APathBothReadAndWrittenIsBoundOnceWritable) {
 TEST(MountsBuild, HidesADirectoryWithAnEmptyTmpfsAndAFileWithAnEmptyFile) {
   Filesystem fs;
   fs.hide = {rule("/home/u/.ssh"), rule("/home/u/.npmrc")};
-  const Plan plan = build(fs, fake_host({"/home/u/.ssh/", "/home/u/.npmrc"}));
+  const Layout plan = build(fs, fake_host({"/home/u/.ssh/", "/home/u/.npmrc"}));
   EXPECT_GE(index_of(plan, Op::tmpfs_ro, "/home/u/.ssh"), 0);
   EXPECT_GE(index_of(plan, Op::hide_file, "/home/u/.npmrc"), 0);
   EXPECT_EQ(index_of(plan, Op::remount_ro, "/home/u/.ssh"), -1);  // already read-only
@@ -141,7 +141,7 @@ TEST(MountsBuild, OptionalMissingPathsAreSkippedAndRecorded) {
   fs.hide = {rule("/home/u/.aws", true)};
   fs.write = {rule("/home/u/.cache", true)};
   fs.read = {rule("/opt/present", true)};
-  const Plan plan = build(fs, fake_host({"/opt/present/"}));
+  const Layout plan = build(fs, fake_host({"/opt/present/"}));
   EXPECT_EQ(plan.skipped, (std::vector<std::string>{"/home/u/.cache", "/home/u/.aws"}));
   EXPECT_FALSE(has_step_on(plan, "/home/u/.aws"));
   EXPECT_FALSE(has_step_on(plan, "/home/u/.cache"));
@@ -179,7 +179,7 @@ TEST(MountsBuild, MalformedPathsAreErrors) {
 TEST(MountsBuild, PathsAreNormalized) {
   Filesystem fs;
   fs.write = {rule("/home//u/./project/")};
-  const Plan plan = build(fs, fake_host({"/home/u/project/"}));
+  const Layout plan = build(fs, fake_host({"/home/u/project/"}));
   EXPECT_GE(index_of(plan, Op::bind_rw, "/home/u/project"), 0);
 }
 
@@ -189,7 +189,7 @@ TEST(MountsBuild, ProjectUnderTmpIsBoundAfterThePrivateTmp) {
   fs.hide = {rule("/tmp/project/.env")};
   fs.write = {rule("/tmp/project")};
   fs.read = {rule("/tmp/shared-data")};
-  const Plan plan = build(fs, fake_host({"/tmp/project/", "/tmp/project/.env", "/tmp/shared-data/"}));
+  const Layout plan = build(fs, fake_host({"/tmp/project/", "/tmp/project/.env", "/tmp/shared-data/"}));
   const auto tmp = index_of(plan, Op::tmpfs, "/tmp");
   const auto project = index_of(plan, Op::bind_rw, "/tmp/project");
   const auto env = index_of(plan, Op::hide_file, "/tmp/project/.env");
@@ -207,7 +207,7 @@ TEST(MountsBuild, StepsAreOrderedShallowestFirstWithRemountsLast) {
   fs.write = {rule("/home/u/a/b/c"), rule("/home/u/a")};
   fs.read = {rule("/home/u/.config/app")};
   fs.devices = {rule("/dev/dri/renderD128")};
-  const Plan plan = build(fs, fake_host({"/home/u/.config/", "/home/u/.config/app/", "/home/u/.config/app/token",
+  const Layout plan = build(fs, fake_host({"/home/u/.config/", "/home/u/.config/app/", "/home/u/.config/app/token",
                                          "/home/u/.ssh/", "/home/u/a/", "/home/u/a/b/c/",
                                          "/dev/dri/renderD128"}));
   std::size_t previous = 0;
@@ -230,7 +230,7 @@ TEST(MountsBuild, ReadUnderAHiddenDirectoryIsReexposedAndItsOwnHidesKept) {
   Filesystem fs;
   fs.hide = {rule("/home/u/.config/app/token"), rule("/home/u/.config"), rule("/home/u/.config/other")};
   fs.read = {rule("/home/u/.config/app")};
-  const Plan plan = build(fs, fake_host({"/home/u/.config/", "/home/u/.config/app/",
+  const Layout plan = build(fs, fake_host({"/home/u/.config/", "/home/u/.config/app/",
                                          "/home/u/.config/app/token", "/home/u/.config/other/"}));
   // Hidden but receiving a nested mount: writable tmpfs now, read-only at the end.
   const auto config = index_of(plan, Op::tmpfs, "/home/u/.config");
@@ -247,7 +247,7 @@ TEST(MountsBuild, ReadUnderAHiddenDirectoryIsReexposedAndItsOwnHidesKept) {
 TEST(MountsBuild, HideUnderThePrivateTmpIsNotNeeded) {
   Filesystem fs;
   fs.hide = {rule("/tmp/secret")};
-  const Plan plan = build(fs, fake_host({"/tmp/secret/"}));
+  const Layout plan = build(fs, fake_host({"/tmp/secret/"}));
   EXPECT_FALSE(has_step_on(plan, "/tmp/secret"));
 }
 
@@ -255,7 +255,7 @@ TEST(MountsBuild, HideWinsOverAWriteOfTheSamePath) {
   Filesystem fs;
   fs.write = {rule("/home/u/.ssh")};
   fs.hide = {rule("/home/u/.ssh")};
-  const Plan plan = build(fs, fake_host({"/home/u/.ssh/"}));
+  const Layout plan = build(fs, fake_host({"/home/u/.ssh/"}));
   EXPECT_GT(index_of(plan, Op::tmpfs_ro, "/home/u/.ssh"), index_of(plan, Op::bind_rw, "/home/u/.ssh"));
 }
 
@@ -263,7 +263,7 @@ TEST(MountsBuild, RulesOnTmpProcAndDevBindNothingFromTheHost) {
   Filesystem fs;
   fs.write = {rule("/tmp"), rule("/dev/null"), rule("/dev/shm")};
   fs.read = {rule("/proc/self/status"), rule("/dev/urandom")};
-  const Plan plan = build(fs, fake_host({"/tmp/", "/dev/shm/", "/proc/self/status"}));
+  const Layout plan = build(fs, fake_host({"/tmp/", "/dev/shm/", "/proc/self/status"}));
   for (const Step& step : plan.steps) {
     if (step.target == "/") continue;  // the host tree itself
     EXPECT_TRUE(step.op != Op::bind_ro && step.op != Op::bind_rw) << describe(plan);
@@ -275,7 +275,7 @@ TEST(MountsBuild, MinimalViewHidesOnlyWhatIsVisible) {
   fs.view = View::minimal;
   fs.read = {rule("/home/u")};
   fs.hide = {rule("/home/u/.ssh"), rule("/etc/shadow")};
-  const Plan plan = build(fs, fake_host({"/home/u/", "/home/u/.ssh/", "/etc/shadow"}));
+  const Layout plan = build(fs, fake_host({"/home/u/", "/home/u/.ssh/", "/etc/shadow"}));
   EXPECT_GT(index_of(plan, Op::tmpfs_ro, "/home/u/.ssh"), index_of(plan, Op::bind_ro, "/home/u"));
   EXPECT_FALSE(has_step_on(plan, "/etc/shadow"));
 }
@@ -283,7 +283,7 @@ TEST(MountsBuild, MinimalViewHidesOnlyWhatIsVisible) {
 TEST(MountsBuild, DevicesMustLieUnderDev) {
   Filesystem fs;
   fs.devices = {rule("/dev/fuse")};
-  const Plan plan = build(fs, fake_host({"/dev/fuse"}));
+  const Layout plan = build(fs, fake_host({"/dev/fuse"}));
   const auto at = index_of(plan, Op::dev_node, "/dev/fuse");
   ASSERT_GE(at, 0);
   EXPECT_EQ(plan.steps[static_cast<std::size_t>(at)].source, "/dev/fuse");
@@ -292,7 +292,7 @@ TEST(MountsBuild, DevicesMustLieUnderDev) {
 }
 
 TEST(MountsBuild, MissingStandardDevicesAreSkipped) {
-  const Plan plan = build(Filesystem{}, [](const std::string& path) { return path != "/dev/tty"; });
+  const Layout plan = build(Filesystem{}, [](const std::string& path) { return path != "/dev/tty"; });
   EXPECT_EQ(index_of(plan, Op::dev_node, "/dev/tty"), -1);
   EXPECT_EQ(plan.skipped, std::vector<std::string>{"/dev/tty"});
 }
@@ -300,7 +300,7 @@ TEST(MountsBuild, MissingStandardDevicesAreSkipped) {
 TEST(MountsBuild, TheCallersTerminalIsBoundAtDevConsoleKeepingTheOrder) {
   Filesystem fs;
   fs.write = {rule("/home/u/a/b/c")};
-  Plan plan = build(fs, fake_host({"/home/u/a/b/c/"}));
+  Layout plan = build(fs, fake_host({"/home/u/a/b/c/"}));
   add_terminal(plan, "/dev/pts/3");
   const auto console = index_of(plan, Op::dev_node, "/dev/console");
   ASSERT_GE(console, 0);
@@ -315,7 +315,7 @@ TEST(MountsBuild, TheCallersTerminalIsBoundAtDevConsoleKeepingTheOrder) {
 TEST(MountsBuild, AFileAddedUnderAHiddenDirectoryKeepsTheDirectoryHiddenAndReadOnly) {
   Filesystem fs;
   fs.hide = {rule("/run")};
-  Plan plan = build(fs, fake_host({"/run/"}));
+  Layout plan = build(fs, fake_host({"/run/"}));
   ASSERT_GE(index_of(plan, Op::tmpfs_ro, "/run"), 0);
   add_file(plan, "/run/systemd/resolve/stub-resolv.conf", "nameserver 127.0.0.53\n", "stub");
   // Writable while the mount point is made, read-only right after.
@@ -331,7 +331,7 @@ TEST(MountsBuild, AFileAddedUnderAHiddenDirectoryKeepsTheDirectoryHiddenAndReadO
 TEST(MountsBuild, AFileAddedElsewhereLeavesHiddenDirectoriesAlone) {
   Filesystem fs;
   fs.hide = {rule("/run")};
-  Plan plan = build(fs, fake_host({"/run/"}));
+  Layout plan = build(fs, fake_host({"/run/"}));
   add_file(plan, "/etc/resolv.conf", "nameserver 127.0.0.53\n", "stub");
   EXPECT_GE(index_of(plan, Op::tmpfs_ro, "/run"), 0);
   EXPECT_EQ(index_of(plan, Op::remount_ro, "/run"), -1);
@@ -360,8 +360,8 @@ TEST(MountsHost, FollowHostSymlinksResolvesRelativeAndAbsoluteLinks) {
 }
 
 TEST(MountsBuild, PrivateTmpAndShmAreSizedAndNothingElse) {
-  Plan plan = build(Filesystem{}, fake_host({}));
-  const Plan unsized = plan;
+  Layout plan = build(Filesystem{}, fake_host({}));
+  const Layout unsized = plan;
   limit_private_tmp(plan, 8u << 20);
   ASSERT_EQ(plan.steps.size(), unsized.steps.size());
   int sized = 0;
@@ -381,7 +381,7 @@ TEST(MountsBuild, DescribeListsEveryStepAndSkippedPath) {
   Filesystem fs;
   fs.write = {rule("/home/u/project", false, "profiles/x.toml", 3, 9)};
   fs.hide = {rule("/home/u/.aws", true)};
-  const Plan plan = build(fs, fake_host({"/home/u/project/"}));
+  const Layout plan = build(fs, fake_host({"/home/u/project/"}));
   const std::string text = describe(plan);
   EXPECT_NE(text.find("view: host"), std::string::npos);
   EXPECT_NE(text.find("bind_rw"), std::string::npos);
@@ -446,7 +446,7 @@ TEST(MountsBuild, AnOverlayIsItsOwnStepAndNotAWritableBind) {
   fs.overlay = {rule("/home/u/.cache")};
   fs.read = {rule("/home/u/.cache/node-gyp")};
   fs.protect = {rule("/home/u/.cache/x")};
-  Plan plan = build(fs, fake_host({"/home/", "/home/u/", "/home/u/.cache/", "/home/u/.cache/node-gyp/",
+  Layout plan = build(fs, fake_host({"/home/", "/home/u/", "/home/u/.cache/", "/home/u/.cache/node-gyp/",
                                    "/home/u/.cache/x"}));
   const auto at = index_of(plan, Op::overlay, "/home/u/.cache");
   ASSERT_GE(at, 0) << describe(plan);
@@ -482,7 +482,7 @@ TEST(MountsBuild, AnOverlayThatIsAlsoWrittenOrNoDirectoryIsAnError) {
   }
   Filesystem missing;
   missing.overlay = {rule("/home/u/.ccache", true)};
-  const Plan plan = build(missing, fake_host({"/home/", "/home/u/"}));
+  const Layout plan = build(missing, fake_host({"/home/", "/home/u/"}));
   EXPECT_EQ(index_of(plan, Op::overlay, "/home/u/.ccache"), -1);
 }
 

@@ -184,7 +184,7 @@ std::string expected_dev_listing() {
 
 // Runs `probe` after applying `plan` in fresh namespaces; checks that nothing
 // stayed mounted on the host.
-SandboxRun run_with_plan(const Plan& plan, const std::function<void(std::string&)>& probe) {
+SandboxRun run_with_plan(const Layout& plan, const std::function<void(std::string&)>& probe) {
   const std::string mounts_before = slurp("/proc/self/mountinfo");
   SandboxRun run = run_in_new_namespaces([&](std::string& out) {
     apply(plan);
@@ -201,7 +201,7 @@ TEST(MountsApply, HostViewIsReadOnlyWithWritableBindsHiddenSecretsAndPrivateTmpP
   Filesystem fs;
   fs.write = {rule(fx.dir / "project")};
   fs.hide = {rule(fx.dir / "secret_dir"), rule(fx.dir / "secret_file")};
-  const Plan plan = build(fs, host_path_exists);
+  const Layout plan = build(fs, host_path_exists);
 
   const SandboxRun run = run_with_plan(plan, [&](std::string& out) {
     out += "pid=" + std::to_string(::getpid()) + "\n";
@@ -282,7 +282,7 @@ TEST(MountsApply, MinimalViewShowsOnlyListedPathsUnderAReadOnlyRoot) {
   fs.view = View::minimal;
   fs.read = {rule(fx.dir / "other"), rule(fx.dir / "secret_file")};
   fs.write = {rule(fx.dir / "project")};
-  const Plan plan = build(fs, host_path_exists);
+  const Layout plan = build(fs, host_path_exists);
 
   // Mount points made in the empty root stay traversable whatever the umask.
   const mode_t umask_before = ::umask(077);
@@ -328,7 +328,7 @@ TEST(MountsApply, APathReadUnderAHiddenDirectoryIsShownAndTheRestStaysHidden) {
   Filesystem fs;
   fs.hide = {rule(fx.dir / "secret_dir")};
   fs.read = {rule(fx.dir / "secret_dir/public")};
-  const Plan plan = build(fs, host_path_exists);
+  const Layout plan = build(fs, host_path_exists);
 
   const SandboxRun run = run_with_plan(plan, [&](std::string& out) {
     out += "secret_dir=" + listing(fx.dir / "secret_dir") + "\n";
@@ -352,7 +352,7 @@ TEST(MountsApply, ProjectUnderTmpStaysVisibleInThePrivateTmp) {
   write_text(project + "/package.json", "{}");
   Filesystem fs;
   fs.write = {rule(project)};
-  const Plan plan = build(fs, host_path_exists);
+  const Layout plan = build(fs, host_path_exists);
 
   const SandboxRun run = run_with_plan(plan, [&](std::string& out) {
     out += "tmp=" + listing("/tmp") + "\n";
@@ -377,7 +377,7 @@ TEST(MountsApply, SymlinksInPathsResolveAsTheHostAndSandboxSeeThem) {
   check_syscall(::symlink((fx.dir / "project").c_str(), (fx.dir / "link").c_str()), "symlink");
   Filesystem fs;
   fs.write = {rule(fx.dir / "link")};
-  const Plan plan = build(fs, host_path_exists);
+  const Layout plan = build(fs, host_path_exists);
 
   const SandboxRun run = run_with_plan(plan, [&](std::string& out) {
     out += "write_via_link=" + create_file(fx.dir / "link/made-inside") + "\n";
@@ -392,7 +392,7 @@ TEST(MountsApply, APathThatVanishesBeforeApplyFailsTheSetUp) {
   Fixture fx;
   Filesystem fs;
   fs.write = {rule(fx.dir / "project")};
-  const Plan plan = build(fs, host_path_exists);
+  const Layout plan = build(fs, host_path_exists);
   check_syscall(::rmdir((fx.dir / "project").c_str()), "rmdir");
 
   const SandboxRun run = run_with_plan(plan, [](std::string&) {});
@@ -412,7 +412,7 @@ TEST(MountsApply, AnOverlayIsWritableInsideAndItsWritesAreDiscarded) {
   write_text(fx.dir / "cache/keep", "keep");
   Filesystem fs;
   fs.overlay = {rule(fx.dir / "cache")};
-  Plan plan = build(fs, host_path_exists);
+  Layout plan = build(fs, host_path_exists);
   limit_private_tmp(plan, 1u << 20);
 
   const SandboxRun run = run_with_plan(plan, [&](std::string& out) {

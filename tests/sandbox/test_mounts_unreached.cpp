@@ -55,7 +55,7 @@ PathRule rule(std::string path) {
   return r;
 }
 
-std::vector<std::string> hidden_dirs(const Plan& plan) {
+std::vector<std::string> hidden_dirs(const Layout& plan) {
   std::vector<std::string> out;
   for (const Step& s : plan.steps)
     if (s.op == Op::tmpfs_ro || (s.op == Op::tmpfs && s.target != "/tmp" && s.target != "/dev/shm" && s.target != "/"))
@@ -64,7 +64,7 @@ std::vector<std::string> hidden_dirs(const Plan& plan) {
   return out;
 }
 
-std::ptrdiff_t index_of(const Plan& plan, Op op, const std::string& target) {
+std::ptrdiff_t index_of(const Layout& plan, Op op, const std::string& target) {
   const auto it = std::find_if(plan.steps.begin(), plan.steps.end(),
                                [&](const Step& s) { return s.op == op && s.target == target; });
   return it == plan.steps.end() ? -1 : it - plan.steps.begin();
@@ -79,7 +79,7 @@ Filesystem default_like() {
 
 TEST(MountsUnreached, TopLevelDirectoriesNoRuleCoversAreHidden) {
   const FakeHost host = typical_host();
-  const Plan plan = build(default_like(), host.exists(), host.lister());
+  const Layout plan = build(default_like(), host.exists(), host.lister());
   // /home holds rules but is not covered whole: hidden, the rules bound back.
   const std::vector<std::string> expected = {"/data", "/home", "/run", "/srv", "/sys", "/var"};
   EXPECT_EQ(hidden_dirs(plan), expected) << describe(plan);
@@ -90,7 +90,7 @@ TEST(MountsUnreached, TopLevelDirectoriesNoRuleCoversAreHidden) {
 
 TEST(MountsUnreached, CoveredSystemAndFileEntriesStay) {
   const FakeHost host = typical_host();
-  const Plan plan = build(default_like(), host.exists(), host.lister());
+  const Layout plan = build(default_like(), host.exists(), host.lister());
   for (const char* kept : {"/usr", "/etc", "/opt", "/vmlinuz"}) {
     EXPECT_LT(index_of(plan, Op::tmpfs_ro, kept), 0) << kept;
     EXPECT_LT(index_of(plan, Op::tmpfs, kept), 0) << kept;
@@ -112,7 +112,7 @@ TEST(MountsUnreached, AReadUnderAnUnreachedDirectoryIsBoundBack) {
   const FakeHost host = typical_host();
   Filesystem fs = default_like();
   fs.read.push_back(rule("/var/tmp"));
-  const Plan plan = build(fs, host.exists(), host.lister());
+  const Layout plan = build(fs, host.exists(), host.lister());
   EXPECT_GT(index_of(plan, Op::bind_ro, "/var/tmp"), index_of(plan, Op::tmpfs, "/var")) << describe(plan);
 }
 
@@ -121,7 +121,7 @@ TEST(MountsUnreached, AProjectThatIsTheHomeKeepsItsOwnHides) {
   Filesystem fs = default_like();
   fs.write.push_back(rule("/home/u"));
   fs.hide = {rule("/home/u/.ssh")};
-  const Plan plan = build(fs, host.exists(), host.lister());
+  const Layout plan = build(fs, host.exists(), host.lister());
   EXPECT_GT(index_of(plan, Op::hide_file, "/home/u/.ssh"), index_of(plan, Op::bind_rw, "/home/u")) << describe(plan);
 }
 
@@ -153,7 +153,7 @@ TopLevelFn typical_top() {
 // shows (under /data, /sys, the host's /dev) are not carried in.
 TEST(MountsUnreached, TheRootIsBuiltFromTheTopLevelEntries) {
   const FakeHost host = typical_host();
-  const Plan plan = build(default_like(), host.exists(), host.lister(), typical_top());
+  const Layout plan = build(default_like(), host.exists(), host.lister(), typical_top());
   ASSERT_FALSE(plan.steps.empty());
   EXPECT_EQ(plan.steps.front(), (Step{Op::tmpfs, "/", "mode=0755", plan.steps.front().detail})) << describe(plan);
   EXPECT_LT(index_of(plan, Op::bind_ro, "/"), 0);
@@ -183,7 +183,7 @@ TEST(MountsUnreached, RulesAreReadThroughTopLevelLinks) {
   Filesystem fs = default_like();
   fs.read.push_back(rule("/bin"));
   fs.hide = {rule("/bin/token-helper")};
-  const Plan plan = build(fs, host.exists(), host.lister(), typical_top());
+  const Layout plan = build(fs, host.exists(), host.lister(), typical_top());
   EXPECT_GE(index_of(plan, Op::hide_file, "/usr/bin/token-helper"), 0) << describe(plan);
   EXPECT_LT(index_of(plan, Op::bind_ro, "/bin"), 0) << "/usr/bin is shown with /usr already";
   EXPECT_LT(index_of(plan, Op::bind_ro, "/usr/bin"), 0) << describe(plan);
@@ -193,7 +193,7 @@ TEST(MountsUnreached, ARuleOnTheRootKeepsTheHostTree) {
   const FakeHost host = typical_host();
   Filesystem fs = default_like();
   fs.read.push_back(rule("/"));
-  const Plan plan = build(fs, host.exists(), host.lister(), typical_top());
+  const Layout plan = build(fs, host.exists(), host.lister(), typical_top());
   EXPECT_EQ(index_of(plan, Op::bind_ro, "/"), 0) << describe(plan);
   EXPECT_LT(index_of(plan, Op::dir, "/home"), 0);
 }

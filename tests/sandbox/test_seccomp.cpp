@@ -38,7 +38,7 @@ const sc::Rule* rule_with(const sc::Filter& f, const std::string& name, std::uin
 }
 const sc::Rule* rule_with(sc::Filter&& f, const std::string& name, std::uint64_t value) = delete;
 
-std::string build_error(const sc::Spec& spec) {
+std::string build_error(const sc::Request& spec) {
   try {
     (void)sc::build(spec);
   } catch (const airlock::Error& e) {

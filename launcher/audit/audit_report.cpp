@@ -1,4 +1,4 @@
-#include "audit/report.hpp"
+#include "audit/audit_report.hpp"
 
 #include <nlohmann/json.hpp>
 
