@@ -52,7 +52,7 @@ int audit_command(const AuditArgs& args) {
   refuse_or_warn(plan, features, base.enforcement.best_effort);
 
   const auto places = audit::places_for(ctx, catalog);
-  auto host = sandbox::current_host_state();
+  auto host = sandbox::current_host_state(base.process.pass_fds);
   if (args.common.project) host.cwd = ctx.project;
   sandbox::make_ready_on_host(base);
   const auto audited = audit::prepare(base, plan, args.command, host, places);

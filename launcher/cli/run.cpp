@@ -101,7 +101,7 @@ int run_under(const Planned& run, const kernel::Features& features, const sandbo
   sandbox::RunResult result;
   try {
     sandbox::refuse_or_warn(plan, run.policy.enforcement.best_effort);
-    auto host = sandbox::current_host_state();
+    auto host = sandbox::current_host_state(run.policy.process.pass_fds);
     if (run.args.common.project) host.cwd = run.ctx.project;
     sandbox::make_ready_on_host(run.policy);
     spec = sandbox::prepare(run.policy, plan, run.args.command, host);

@@ -147,27 +147,9 @@ std::vector<policy::PathRule> protect_where_links_lead(std::vector<policy::PathR
   return out;
 }
 
-// The process's open descriptors, from /proc/self/fd (the directory's own
-// descriptor left out).
-std::vector<int> open_descriptors() {
-  std::vector<int> listed;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec))
-    listed.push_back(std::atoi(entry.path().filename().c_str()));
-  if (ec) {  // no /proc: ask each low descriptor instead
-    listed.clear();
-    for (int fd = 0; fd < 1024; ++fd) listed.push_back(fd);
-  }
-  // Asked once the listing's own descriptor is closed again.
-  std::vector<int> out;
-  for (int fd : listed)
-    if (fcntl(fd, F_GETFD) >= 0) out.push_back(fd);
-  return out;
-}
-
 }  // namespace
 
-HostState current_host_state() {
+HostState current_host_state(const std::vector<int>& pass_fds) {
   HostState host;
   for (char** e = environ; e && *e; ++e) host.env.emplace_back(*e);
   std::error_code ec;
@@ -184,7 +166,11 @@ HostState current_host_state() {
     struct sigaction current {};
     if (sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) host.ignored_signals.push_back(sig);
   }
-  host.open_fds = open_descriptors();
+  // Only the descriptors a run could pass on are asked about.
+  auto candidates = pass_fds;
+  for (int fd : socket_activation_fds(host)) candidates.push_back(fd);
+  for (int fd : candidates)
+    if (fcntl(fd, F_GETFD) >= 0) host.open_fds.push_back(fd);
   host.memory_bytes = limits::memory_bytes();
   return host;
 }

@@ -86,14 +86,16 @@ struct HostState {
   std::string terminal;  // the terminal on the caller's stdio ("/dev/pts/3"), empty if none
   // Relayed signals the caller ignores (Spec::ignored_signals).
   std::vector<int> ignored_signals;
-  // The caller's open descriptors, for process.pass_fds and LISTEN_FDS.
+  // Which of the descriptors a run could pass on (process.pass_fds,
+  // LISTEN_FDS) are open.
   std::vector<int> open_fds;
   std::uint64_t memory_bytes = 0;  // the machine's, for limits.tmp as a share of it
 };
 
 // The calling process's state: the one place prepare()'s input is read from
-// the process rather than given.
-HostState current_host_state();
+// the process rather than given. `pass_fds`: process.pass_fds, asked
+// whether open (LISTEN_FDS's descriptors are asked too).
+HostState current_host_state(const std::vector<int>& pass_fds = {});
 
 // The one step of a run that changes the host before the sandbox exists:
 // "+path" write and overlay rules (caches such as ~/.npm) are created when
