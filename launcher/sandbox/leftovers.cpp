@@ -106,6 +106,7 @@ std::optional<MovedAside> move_aside_below(UniqueFd dir, std::string shown, cons
 
 std::vector<WatchedPath> watch_absent_protected(const policy::Filesystem& fs, const mounts::ExistsFn& exists) {
   std::vector<WatchedPath> out;
+  RealPaths real_paths;
   for (const auto& rule : fs.protect) {
     const auto path = normalize_absolute(rule.path);
     if (!path || exists(*path)) continue;
@@ -115,11 +116,11 @@ std::vector<WatchedPath> watch_absent_protected(const policy::Filesystem& fs, co
     // The deepest ancestor that exists now; the run cannot have made it.
     std::string base = *path;
     while (base != "/" && !exists(base)) base = path_parent(base);
-    std::unique_ptr<char, decltype(&std::free)> real(::realpath(base.c_str(), nullptr), &std::free);
+    const auto real = real_paths.of(base);
     if (!real) continue;
     const auto below = path_components(path->substr(base == "/" ? 1 : base.size()));
     if (std::none_of(out.begin(), out.end(), [&](const WatchedPath& w) { return w.path == *path; }))
-      out.push_back(WatchedPath{*path, real.get(), below});
+      out.push_back(WatchedPath{*path, *real, below});
   }
   return out;
 }

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <cerrno>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <filesystem>
 #include <set>
@@ -129,16 +130,17 @@ void create_missing_write_dirs(const std::vector<policy::PathRule>& write) {
 std::vector<policy::PathRule> protect_where_links_lead(std::vector<policy::PathRule> protect,
                                                        const std::vector<policy::PathRule>& write) {
   std::vector<policy::PathRule> out;
+  RealPaths real_paths;
   for (auto& rule : protect) {
-    std::unique_ptr<char, decltype(&std::free)> real(::realpath(rule.path.c_str(), nullptr), &std::free);
-    if (!real || rule.path == real.get()) {
+    const auto real = real_paths.of(rule.path);
+    if (!real || rule.path == *real) {
       out.push_back(std::move(rule));
       continue;
     }
-    const std::string target = real.get();
+    const std::string target = *real;
     const bool writable = std::any_of(write.begin(), write.end(), [&](const policy::PathRule& w) {
-      std::unique_ptr<char, decltype(&std::free)> root(::realpath(w.path.c_str(), nullptr), &std::free);
-      return root && path_within(target, root.get());
+      const auto root = real_paths.of(w.path);
+      return root && path_within(target, *root);
     });
     if (!writable) continue;
     rule.path = target;
@@ -328,10 +330,22 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
   spec.env = environment::scrub(host.env, policy.environment);
   spec.executable = find_executable(command.at(0), env_value(spec.env.env, "PATH"), spec.exec_errno);
 
-  spec.watched = watch_absent_protected(policy.filesystem, [](const std::string& path) {
+  // The layers ask about the same paths again and again (each protected
+  // path three times, the project once per rule beneath it): one stat(2)
+  // and one lstat(2) per path answer them all within this snapshot.
+  std::map<std::string, bool> stat_seen, lstat_seen;
+  const mounts::ExistsFn exists = [&stat_seen](const std::string& path) {
+    const auto [at, fresh] = stat_seen.try_emplace(path, false);
+    if (fresh) at->second = mounts::host_path_exists(path);
+    return at->second;
+  };
+  const mounts::ExistsFn present = [&lstat_seen](const std::string& path) {
+    const auto [at, fresh] = lstat_seen.try_emplace(path, false);
     struct stat st {};
-    return ::lstat(path.c_str(), &st) == 0;
-  });
+    if (fresh) at->second = ::lstat(path.c_str(), &st) == 0;
+    return at->second;
+  };
+  spec.watched = watch_absent_protected(policy.filesystem, present);
   // Control files below the project's top: the ones there are bound
   // read-only like the top-level ones, new ones are refused after the run.
   auto view = policy.filesystem;
@@ -357,7 +371,7 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
   std::string resolv_conf;  // where the gateway's resolv.conf is bound, if it is
   if (plan.namespaces) {
     spec.id_map = namespaces::id_map_for(host.uid, host.gid, host.root);
-    spec.mounts = mounts::build(view, mounts::host_path_exists, landlock::list_directory, mounts::host_top_level);
+    spec.mounts = mounts::build(view, exists, landlock::list_directory, mounts::host_top_level);
     if (plan.host_proc) mounts::use_host_proc(spec.mounts);
     if (const auto size = limits::tmp_size(policy.limits, host.memory_bytes)) {
       mounts::limit_private_tmp(spec.mounts, *size);

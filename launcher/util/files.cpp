@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 
 #include "util/path.hpp"
 
@@ -57,6 +59,30 @@ std::string make_directory_nofollow(const std::string& path) {
     dir = std::move(child);
   }
   return {};
+}
+
+namespace {
+
+std::optional<std::string> full_realpath(const std::string& path) {
+  std::unique_ptr<char, decltype(&std::free)> real(::realpath(path.c_str(), nullptr), &std::free);
+  if (!real) return std::nullopt;
+  return std::string(real.get());
+}
+
+}  // namespace
+
+std::optional<std::string> RealPaths::of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  const std::string leaf = slash == std::string::npos ? "" : path.substr(slash + 1);
+  if (slash == std::string::npos || leaf.empty() || leaf == "." || leaf == "..") return full_realpath(path);
+  const std::string directory = slash == 0 ? "/" : path.substr(0, slash);
+  auto known = directories_.find(directory);
+  if (known == directories_.end()) known = directories_.emplace(directory, full_realpath(directory)).first;
+  if (!known->second) return std::nullopt;
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
+  if (S_ISLNK(st.st_mode)) return full_realpath(path);
+  return *known->second == "/" ? "/" + leaf : *known->second + "/" + leaf;
 }
 
 }  // namespace airlock

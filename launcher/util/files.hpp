@@ -4,6 +4,8 @@
 // must not leave. Each returns an invalid UniqueFd with errno set on failure,
 // as open(2) does, so that callers decide which errors matter.
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 
 #include "util/fd.hpp"
@@ -36,5 +38,18 @@ UniqueFd open_directory_nofollow(int dir, const std::string& name);
 // way is never written through. "" when done; otherwise what stopped it,
 // naming the component ("x: a link or a file, not followed", "mkdir x: ...").
 std::string make_directory_nofollow(const std::string& path);
+
+// realpath(3) for many paths that share their directories (the protected
+// paths of a project, all beside each other). realpath costs a readlink(2)
+// per component; here each directory is resolved once, and each last
+// component costs one lstat(2), or a full realpath when it is a link. The
+// same answers as realpath: nullopt where realpath fails.
+class RealPaths {
+ public:
+  std::optional<std::string> of(const std::string& path);
+
+ private:
+  std::map<std::string, std::optional<std::string>> directories_;
+};
 
 }  // namespace airlock

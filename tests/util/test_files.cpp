@@ -6,7 +6,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "support/temp_dir.hpp"
 #include "util/files.hpp"
@@ -88,3 +92,34 @@ TEST(OpenDirectoryNofollow, OpensADirectoryButNotALinkToOne) {
 }
 
 }  // namespace
+
+// RealPaths answers what realpath(3) answers, for existing paths, missing
+// ones, links as the last component, links on the way and files used as
+// directories, asked in any order (the directory cache must not leak one
+// answer into another).
+TEST(RealPaths, AnswersAsRealpathDoes) {
+  TempDir dir;
+  const std::filesystem::path root = dir.path();
+  std::filesystem::create_directories(root / "project/.git");
+  std::filesystem::create_directories(root / "elsewhere/secret");
+  dir.write("project/file", "x");
+  std::filesystem::create_symlink(root / "elsewhere/secret", root / "project/.cargo");
+  std::filesystem::create_symlink("project", root / "via");
+  std::filesystem::create_symlink("missing-target", root / "project/dangling");
+  const std::vector<std::string> asked = {
+      root / "project/.git",      root / "project/.cargo",  root / "project/missing", root / "via/.git",
+      root / "via/.cargo",        root / "project/file/x",  root / "project/dangling", root / "project",
+      root / "via",               root / "nowhere/x",       "/",                      "/usr",
+      root / "project/.git",      root / "via/missing",     root / "project/./file",  root / "project/../via"};
+  airlock::RealPaths real_paths;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto& path : asked) {
+      std::unique_ptr<char, decltype(&std::free)> want(::realpath(path.c_str(), nullptr), &std::free);
+      const auto got = real_paths.of(path);
+      ASSERT_EQ(got.has_value(), want != nullptr) << path;
+      if (want) {
+        EXPECT_EQ(*got, want.get()) << path;
+      }
+    }
+  }
+}
