@@ -149,12 +149,13 @@ void drop_bounding_set(const Credentials& plan) {
   const bool can_drop = holds(current_caps(), CAP_SETPCAP, CAP_EFFECTIVE);
   bool left_in_bounding_set = false;
   for (cap_value_t cap = 0; cap < ::cap_max_bits(); ++cap) {
-    if (kept(plan, cap) || ::cap_get_bound(cap) != 1) continue;
-    if (!can_drop) {
+    if (kept(plan, cap)) continue;
+    // Dropping a capability the set no longer holds succeeds: no need to
+    // ask first (one prctl per capability instead of two, at start-up).
+    if (can_drop)
+      check_syscall(::cap_drop_bound(cap), "drop " + cap_name(cap) + " from the capability bounding set");
+    else if (::cap_get_bound(cap) == 1)
       left_in_bounding_set = true;
-      continue;
-    }
-    check_syscall(::cap_drop_bound(cap), "drop " + cap_name(cap) + " from the capability bounding set");
   }
   // PR_CAPBSET_DROP needs CAP_SETPCAP (prctl(2)). A process without it can
   // only gain capabilities at execve (setuid-root or file capabilities), which

@@ -11,6 +11,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <set>
 #include <utility>
@@ -82,22 +83,26 @@ std::optional<MovedAside> replaced_on_the_way(const WatchedPath& w) {
 // Walks `below` from the directory open at `dir` (shown as `shown`),
 // never through a link: the created path, or the link on the way to it,
 // is moved aside.
-std::optional<MovedAside> move_aside_below(UniqueFd dir, std::string shown, const std::vector<std::string>& below,
+// `base_fd`: the base directory, borrowed (shared by every watched path
+// beneath it).
+std::optional<MovedAside> move_aside_below(int base_fd, std::string shown, const std::vector<std::string>& below,
                                            const std::string& rule) {
+  int dir = base_fd;
+  UniqueFd child_dir;  // below the base: ours
   for (std::size_t i = 0; i < below.size(); ++i) {
     const auto& name = below[i];
     shown += "/" + name;
     struct stat st {};
-    int rc = ::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW);
-    if (rc != 0 && errno == EACCES && make_usable(dir.get()))
-      rc = ::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW);
+    int rc = ::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW);
+    if (rc != 0 && errno == EACCES && make_usable(dir)) rc = ::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW);
     if (rc != 0) return std::nullopt;  // not created
     const bool last = i + 1 == below.size();
-    if (last || S_ISLNK(st.st_mode)) return move_aside(dir.get(), rule, shown, name);
+    if (last || S_ISLNK(st.st_mode)) return move_aside(dir, rule, shown, name);
     if (!S_ISDIR(st.st_mode)) return std::nullopt;  // nothing can stand beneath a file
-    UniqueFd child = open_directory_nofollow(dir.get(), name);
+    UniqueFd child = open_directory_nofollow(dir, name);
     if (!child) return std::nullopt;
-    dir = std::move(child);
+    child_dir = std::move(child);
+    dir = child_dir.get();
   }
   return std::nullopt;
 }
@@ -127,15 +132,19 @@ std::vector<WatchedPath> watch_absent_protected(const policy::Filesystem& fs, co
 
 std::vector<MovedAside> move_aside_created(const std::vector<WatchedPath>& watched) {
   std::vector<MovedAside> out;
+  // Most watched paths share one base (the project): it is opened once. The
+  // command and everything it started are gone, so nothing moves it meanwhile.
+  std::map<std::string, UniqueFd> bases;
   for (const auto& w : watched) {
+    auto base = bases.find(w.base);
     // The base existed before the run as a real directory; if a symbolic
     // link stands on its path now, the run put it there.
-    UniqueFd dir = open_directory_nofollow(AT_FDCWD, w.base);
-    if (!dir) {
+    if (base == bases.end()) base = bases.emplace(w.base, open_directory_nofollow(AT_FDCWD, w.base)).first;
+    if (!base->second) {
       if (auto moved = replaced_on_the_way(w)) out.push_back(std::move(*moved));
       continue;
     }
-    if (auto moved = move_aside_below(std::move(dir), w.base == "/" ? "" : w.base, w.below, w.path))
+    if (auto moved = move_aside_below(base->second.get(), w.base == "/" ? "" : w.base, w.below, w.path))
       out.push_back(std::move(*moved));
   }
   return out;
@@ -315,10 +324,8 @@ std::vector<MovedAside> move_aside_nested(const NestedControl& nested) {
         for (const auto& relative : starting_here(nested.relatives, names)) {
           const auto path = dir + "/" + relative;
           if (std::binary_search(nested.existing.begin(), nested.existing.end(), path)) continue;
-          UniqueFd fd(::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0));
-          if (!fd) continue;
           // The rule to drop is the top-level one: it covers every directory.
-          if (auto moved = move_aside_below(std::move(fd), nested.project + "/" + dir, path_components(relative),
+          if (auto moved = move_aside_below(dir_fd, nested.project + "/" + dir, path_components(relative),
                                             nested.rules_project + "/" + relative))
             out.push_back(std::move(*moved));
         }

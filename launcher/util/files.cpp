@@ -72,6 +72,11 @@ std::optional<std::string> full_realpath(const std::string& path) {
 }  // namespace
 
 std::optional<std::string> RealPaths::of(const std::string& path) {
+  if (const auto known = answers_.find(path); known != answers_.end()) return known->second;
+  return answers_.emplace(path, resolve(path)).first->second;
+}
+
+std::optional<std::string> RealPaths::resolve(const std::string& path) {
   const auto slash = path.rfind('/');
   const std::string leaf = slash == std::string::npos ? "" : path.substr(slash + 1);
   if (slash == std::string::npos || leaf.empty() || leaf == "." || leaf == "..") return full_realpath(path);

@@ -49,7 +49,8 @@ class RealPaths {
   std::optional<std::string> of(const std::string& path);
 
  private:
-  std::map<std::string, std::optional<std::string>> directories_;
+  std::optional<std::string> resolve(const std::string& path);
+  std::map<std::string, std::optional<std::string>> directories_, answers_;
 };
 
 }  // namespace airlock
