@@ -12,6 +12,7 @@
 
 #include "sandbox/no_new_privs.hpp"
 #include "sandbox/seccomp.hpp"
+#include "sandbox/seccomp_prebuilt.hpp"
 #include "sandbox/seccomp_context.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
@@ -122,7 +123,39 @@ UniqueFd load_notifying(const sock_fprog& prog) {
 
 }  // namespace
 
+std::string compile_key(const Filter& filter) {
+  std::string key = std::to_string(static_cast<int>(filter.default_action)) + " " +
+                    std::to_string(filter.default_errno) + " " +
+                    std::to_string(static_cast<int>(filter.bad_arch_action)) + "\n";
+  for (const auto& rule : filter.rules) {
+    key += std::to_string(rule.nr) + " " + std::to_string(static_cast<int>(rule.action)) + " " +
+           std::to_string(rule.errno_value) + (rule.fixed ? " fixed" : " policy");
+    for (const auto& when : rule.when)
+      key += " " + std::to_string(when.arg) + ":" + std::to_string(when.mask) + ":" + std::to_string(when.value) +
+             ":" + std::to_string(static_cast<int>(when.cmp));
+    key += "\n";
+  }
+  return key;
+}
+
+__attribute__((weak, noinline)) std::span<const PrebuiltFilter> prebuilt_filters() { return {}; }
+
 std::vector<Program> compile(const Filter& filter) {
+  const auto table = prebuilt_filters();
+  if (!table.empty()) {
+    const std::string key = compile_key(filter);
+    for (const auto& prebuilt : table) {
+      if (prebuilt.key != key) continue;
+      std::vector<Program> programs;
+      for (const auto& p : prebuilt.programs)
+        programs.push_back(Program{std::vector<sock_filter>(p.code, p.code + p.length), p.notify});
+      return programs;
+    }
+  }
+  return compile_with_libseccomp(filter);
+}
+
+std::vector<Program> compile_with_libseccomp(const Filter& filter) {
   std::vector<Program> programs;
   const std::vector<Context> ctxs = contexts(filter);
   bool listener = false;
