@@ -75,6 +75,45 @@ control_hits=$(memory_hits "$supervisor")
   fail "control: the scan finds the secret $control_hits times in the supervisor's memory"
 sup_hits=$(tr '\0' '\n' < "/proc/$supervisor/environ" | grep -c "$marker")
 expect_eq "control: the supervisor (the caller's process) does hold both variables" 2 "$sup_hits"
+# init holds none of the supervisor's ends of their channels: the go-ahead
+# pipe hangs up in init only when no writer is left, which is how init
+# learns that the supervisor died before it could set PDEATHSIG; and a
+# command that reached init's descriptors must not find the supervisor's
+# end of the gateway or control channel there.
+ends=$(python3 - "$init" "$supervisor" <<'PY'
+import os, sys
+O_CLOEXEC = 0o2000000
+# Pipes and sockets a process holds: {target: {access mode of each end}}.
+# Only close-on-exec descriptors are airlock's own: what the caller handed
+# down (stdio, a CI runner's pipes) is the caller's, held by both rightly.
+def ends(pid):
+    out = {}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if not target.startswith(("pipe:", "socket:")):
+            continue
+        flags = 0
+        for line in open(f"/proc/{pid}/fdinfo/{fd}"):
+            if line.startswith("flags:"):
+                flags = int(line.split()[1], 8)
+        if not flags & O_CLOEXEC:
+            continue
+        mode = flags & 3 if target.startswith("pipe:") else "socket"
+        out.setdefault(target, set()).add(mode)
+    return out
+init, supervisor = ends(sys.argv[1]), ends(sys.argv[2])
+shared = [t for t in init if t in supervisor]
+same_end = [t for t in shared if init[t] & supervisor[t]]
+print(f"shared={len(shared)} same_end={' '.join(same_end) or 'none'}")
+PY
+)
+expect_contains "init holds none of the supervisor's channel ends" "$ends" "same_end=none"
+[[ $ends =~ shared=([0-9]+) ]] && (( BASH_REMATCH[1] >= 2 )) &&
+  pass "control: init and the supervisor share the pipes between them ($ends)" ||
+  fail "control: init and the supervisor share no pipe: $ends"
 kill -TERM "$supervisor"
 wait "$supervisor"
 finish

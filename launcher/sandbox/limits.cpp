@@ -86,7 +86,7 @@ PidRange pid_range_for(std::uint64_t processes) {
 
 std::uint64_t memory_bytes() {
   struct sysinfo info {};
-  check_syscall(::sysinfo(&info), "sysinfo (limits.tmp is a share of memory)");
+  if (::sysinfo(&info) != 0) return 0;
   return static_cast<std::uint64_t>(info.totalram) * info.mem_unit;
 }
 
@@ -94,6 +94,7 @@ std::optional<std::uint64_t> tmp_size(const policy::Limits& limits, std::uint64_
   const auto it = limits.rlimits.find(std::string(kTmp));
   if (it == limits.rlimits.end() || it->second.kind == policy::Limit::Kind::keep) return std::nullopt;
   if (it->second.kind == policy::Limit::Kind::percent_of_ram) {
+    if (ram_bytes == 0) throw Error("limits.tmp is a share of memory, and sysinfo(2) could not tell the machine's memory");
     // A whole number of pages: tmpfs rounds the size up to one anyway.
     const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
     return std::max<std::uint64_t>(ram_bytes / 100 * it->second.value / page * page, page);

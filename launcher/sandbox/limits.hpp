@@ -54,7 +54,8 @@ PidRange pid_range_for(std::uint64_t processes);
 // for a share of it.
 std::optional<std::uint64_t> tmp_size(const policy::Limits& limits, std::uint64_t ram_bytes);
 
-// The machine's memory, in bytes (sysinfo(2)).
+// The machine's memory, in bytes (sysinfo(2)); 0 when it cannot be read,
+// which tmp_size() refuses only where limits.tmp is a share of memory.
 std::uint64_t memory_bytes();
 
 // setrlimit for every entry that is not "keep". Raising a limit above the

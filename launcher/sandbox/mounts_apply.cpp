@@ -137,34 +137,6 @@ class RootBuilder {
   }
 
   void perform(const Step& step) {
-    do_perform(step);
-    // A mount on /newroot itself: the descriptor kept of it now lies below.
-    if (step.target == "/") new_root_.reset();
-  }
-
-  void set_overlay_upper(std::string options) { overlay_upper_ = std::move(options); }
-  void set_pid_range(std::uint64_t pid_max, std::uint64_t last_pid) {
-    pid_max_ = pid_max;
-    last_pid_ = last_pid;
-  }
-
-  // pivot_root(".", ".") stacks the staging root on top of the new root;
-  // detaching "." then drops it together with the host root below it
-  // (pivot_root(2), NOTES).
-  void enter_new_root() {
-    new_root_.reset();  // a fresh look, after every mount
-    new_root();
-    UniqueFd root = std::move(new_root_);
-    staging_.reset();
-    oldroot_.reset();
-    check_syscall(::fchdir(root.get()), "chdir to the new root");
-    check_syscall(::syscall(SYS_pivot_root, ".", "."), "pivot_root into the new root");
-    check_syscall(::umount2(".", MNT_DETACH), "detach the old root");
-    check_syscall(::chdir("/"), "chdir to /");
-  }
-
- private:
-  void do_perform(const Step& step) {
     constexpr std::uint64_t kRo = MOUNT_ATTR_RDONLY;
     constexpr std::uint64_t kNoSuid = MOUNT_ATTR_NOSUID;
     constexpr std::uint64_t kNoDev = MOUNT_ATTR_NODEV;
@@ -190,19 +162,36 @@ class RootBuilder {
     }
   }
 
-  // Kept from one step to the next and reopened only after a mount on
-  // /newroot itself (perform()): a descriptor opened before such a mount
-  // still points below it, while mounts deeper down are met by each lookup
-  // from it. One open instead of one per step and per parent created.
-  int new_root() const {
-    if (!new_root_)
-      new_root_ = UniqueFd(as_fd(::openat(staging_.get(), "newroot", O_PATH | O_DIRECTORY | O_CLOEXEC),
-                                 "open /newroot"));
-    return new_root_.get();
+  void set_overlay_upper(std::string options) { overlay_upper_ = std::move(options); }
+  void set_pid_range(std::uint64_t pid_max, std::uint64_t last_pid) {
+    pid_max_ = pid_max;
+    last_pid_ = last_pid;
+  }
+
+  // pivot_root(".", ".") stacks the staging root on top of the new root;
+  // detaching "." then drops it together with the host root below it
+  // (pivot_root(2), NOTES).
+  void enter_new_root() {
+    UniqueFd root = new_root();
+    staging_.reset();
+    oldroot_.reset();
+    check_syscall(::fchdir(root.get()), "chdir to the new root");
+    check_syscall(::syscall(SYS_pivot_root, ".", "."), "pivot_root into the new root");
+    check_syscall(::umount2(".", MNT_DETACH), "detach the old root");
+    check_syscall(::chdir("/"), "chdir to /");
+  }
+
+ private:
+  // Reopened for every step: a descriptor opened before a mount on /newroot
+  // would still point below that mount.
+  UniqueFd new_root() const {
+    return UniqueFd(as_fd(::openat(staging_.get(), "newroot", O_PATH | O_DIRECTORY | O_CLOEXEC),
+                          "open /newroot"));
   }
 
   UniqueFd existing_target(const Step& step) const {
-    UniqueFd target = open_in_root(new_root(), step.target, O_PATH);
+    UniqueFd root = new_root();
+    UniqueFd target = open_in_root(root.get(), step.target, O_PATH);
     if (!target) throw SystemError(std::string(op_name(step.op)) + " " + step.target, errno);
     return target;
   }
@@ -210,7 +199,8 @@ class RootBuilder {
   // The target's descriptor, creating it (and missing parents) when absent:
   // a directory, or an empty file to bind a file onto.
   UniqueFd mount_point(const std::string& target, bool directory) const {
-    UniqueFd fd = open_in_root(new_root(), target, O_PATH);
+    UniqueFd root = new_root();
+    UniqueFd fd = open_in_root(root.get(), target, O_PATH);
     if (fd) return fd;
     if (errno != ENOENT) throw SystemError("open mount point " + target, errno);
     const auto [parent, name] = split_parent(target);
@@ -222,7 +212,7 @@ class RootBuilder {
     // The invoking user's umask must not make the path untraversable for the
     // user the payload runs as.
     if (rc == 0) check_syscall(::fchmodat(dir.get(), name.c_str(), mode, 0), "chmod mount point " + target);
-    fd = open_in_root(new_root(), target, O_PATH);
+    fd = open_in_root(root.get(), target, O_PATH);
     if (!fd) throw SystemError("open mount point " + target, errno);
     return fd;
   }
@@ -483,7 +473,6 @@ class RootBuilder {
   }
 
   UniqueFd staging_;
-  mutable UniqueFd new_root_;
   UniqueFd oldroot_;
   UniqueFd empty_dir_;
   std::string empty_dir_options_;

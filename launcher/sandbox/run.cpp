@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <csignal>
 #include <memory>
 
 #include "gateway/gateway.hpp"
@@ -111,7 +112,13 @@ RunResult run(const Spec& spec, Monitor* monitor) {
   auto signals = supervisor::watch_signals(spec.ignored_signals, old_mask);
   const pid_t init = supervisor::clone_init(spec);
   if (init == 0) {
-    supervisor::restore_signal_mask(old_mask);
+    // In the clone, nothing may unwind back into the supervisor's code, and
+    // init must hold none of the supervisor's ends: its go-ahead pipe hangs
+    // up only when no writer is left, which is how init learns that the
+    // supervisor died.
+    channels.close_supervisor_ends();
+    if (sigprocmask(SIG_SETMASK, &old_mask, nullptr) != 0)
+      control::fail(channels.control_inside.get(), kExitOwnError, "sandbox set-up failed: sigprocmask");
     run_init(spec, channels.init_ends(), monitor);
   }
   channels.close_init_ends();

@@ -16,6 +16,7 @@
 #include <csignal>
 #include <memory>
 #include <tuple>
+#include <vector>
 #include <spdlog/spdlog.h>
 
 #include "gateway/channel.hpp"
@@ -92,9 +93,10 @@ class Supervision {
   // A set-up failure's text, or a seccomp listener: the monitor's in audit
   // mode, the gateway's handoff otherwise.
   void read_control() {
-    char buf[4096];
+    // One message per read on a SOCK_SEQPACKET socket: room for the longest.
+    std::vector<char> buf(65536);
     UniqueFd listener;
-    const auto n = control::receive(control_.get(), buf, sizeof buf, listener);
+    const auto n = control::receive(control_.get(), buf.data(), buf.size(), listener);
     if (listener) {
       if (monitor_)
         monitor_->start(std::move(listener), gateway_);
@@ -103,7 +105,7 @@ class Supervision {
       return;
     }
     if (n > 0) {
-      error_text_.append(buf, static_cast<std::size_t>(n));
+      error_text_.append(buf.data(), static_cast<std::size_t>(n));
     } else if (n == 0 || errno != EINTR) {
       control_.reset();  // every writer is gone: exec happened or set-up ended
     }
@@ -172,6 +174,13 @@ void record_refused_names(const std::vector<std::string>& names, RunResult& resu
 
 init::Ends Channels::init_ends() const {
   return {go_ahead.read.get(), control_inside.get(), notes.write.get(), gateway_inside ? gateway_inside.get() : -1};
+}
+
+void Channels::close_supervisor_ends() {
+  go_ahead.write.reset();
+  control_outside.reset();
+  notes.read.reset();
+  gateway_outside.reset();
 }
 
 void Channels::close_init_ends() {

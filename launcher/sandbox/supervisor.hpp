@@ -32,6 +32,8 @@ struct Channels {
   init::Ends init_ends() const;
   // In the supervisor after the clone: init holds these now.
   void close_init_ends();
+  // In init right after the clone: the supervisor's, never init's.
+  void close_supervisor_ends();
 };
 Channels open_channels(const Spec& spec);
 
