@@ -160,6 +160,7 @@ TEST(AuditSession, TheSpecObservesAndEnforcesNothingOfTheBase) {
   f.seccomp_notify = {true, ""};
   f.landlock_abi = 7;
   sandbox::HostState host;
+  host.memory_bytes = std::uint64_t{8} << 30;
   host.cwd = dir.path();
   host.env = {"PATH=/usr/bin:/bin"};
   const auto audited = prepare(base, plan(f, base.network.mode), {"true"}, host, places_for(ctx, catalog));
@@ -193,6 +194,7 @@ sandbox::Spec audit_spec(const std::string& profile_text, const test::TempDir& d
   const policy::Catalog catalog({}, {}, true);
   const auto base = policy::resolve(dir.write("base.toml", profile_text), catalog, ctx);
   sandbox::HostState host;
+  host.memory_bytes = std::uint64_t{8} << 30;
   host.cwd = dir.path();
   host.env = {"PATH=/usr/bin:/bin"};
   return prepare(base, plan(f, base.network.mode), {"true"}, host, places_for(ctx, catalog)).spec;

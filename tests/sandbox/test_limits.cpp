@@ -131,6 +131,8 @@ TEST(LimitsBuild, TmpAsAShareOfMemoryIsThatShareInWholePages) {
   EXPECT_EQ(*size % page, 0u);
   EXPECT_LE(*size, ram * 12 / 100);
   EXPECT_GT(*size + page, ram / 100 * 12);
+  // sysinfo(2) refused: a share of unknown memory is refused, not guessed.
+  EXPECT_THROW(limits::tmp_size(policy, 0), airlock::Error);
   policy.rlimits["tmp"] = Limit{Limit::Kind::percent_of_ram, 100};
   EXPECT_LE(*limits::tmp_size(policy, ram), ram);
   EXPECT_GT(*limits::tmp_size(policy, ram), ram / 100 * 99);
