@@ -64,6 +64,10 @@ wait_until() {
 # Processes whose command line is exactly "sleep ARG" (a unique marker).
 marker_pids() { pgrep -x -f "sleep $1"; }
 no_marker() { ! marker_pids "$1" >/dev/null; }
+# How many processes of a marker run, as a condition wait_until can poll
+# (a `test "$(...)"` would count once, before the first poll).
+marker_count_at_least() { (($(marker_pids "$1" | wc -l) >= $2)); }
+marker_count_is() { (($(marker_pids "$1" | wc -l) == $2)); }
 
 # What a run could leave behind on the host: mounts, airlock processes (lib.sh's
 # host_state) and new entries of /tmp and /var/tmp. On a shared machine other

@@ -50,7 +50,7 @@ attack_kill_supervisor() {
   rm -f "$PROJECT/ready.kill"
   sandbox_bg "$who" "$SCRATCH/$who/kill.out" -- sh -c '
     sleep "$1" & sleep "$1" & echo ready >ready.kill; wait' probe "$m"
-  if ! wait_until 10 test -e "$PROJECT/ready.kill" || ! wait_until 5 test "$(marker_pids "$m" | wc -l)" -eq 2; then
+  if ! wait_until 10 test -e "$PROJECT/ready.kill" || ! wait_until 5 marker_count_is "$m" 2; then
     fail "$who: the sandbox's children did not start: $(cat "$SCRATCH/$who/kill.out")"
     kill -KILL "$BG_PID"
     return

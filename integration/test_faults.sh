@@ -66,7 +66,7 @@ allow = ["example.invalid:443"]')
   rm -f "$PROJECT/ready.kill"
   sandbox_bg "$who" "$SCRATCH/$who/kill.out" --profile "$p" -- sh -c '
     sleep "$1" & (sleep "$1" &) & setsid sleep "$1" & echo ready >ready.kill; wait' probe "$m"
-  if ! wait_until 20 test -e "$PROJECT/ready.kill" || ! wait_until 10 test "$(marker_pids "$m" | wc -l)" -ge 3; then
+  if ! wait_until 20 test -e "$PROJECT/ready.kill" || ! wait_until 10 marker_count_at_least "$m" 3; then
     fail "$who: the sandbox's children did not start (ready: $(cat "$PROJECT/ready.kill" 2>&1);" \
       "markers: $(marker_pids "$m" | tr '\n' ' '); airlock: $(cat "$SCRATCH/$who/kill.out"))"
     kill -KILL "$BG_PID"

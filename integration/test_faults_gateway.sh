@@ -33,6 +33,8 @@ trap 'kill $SERVERS 2>/dev/null; cleanup_scratch' EXIT
 wait_until 10 test -e "$SCRATCH/servers.ready" || { fail "the test's servers did not start"; finish; }
 
 fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+# As a condition wait_until can poll (a `test "$(fds ...)"` counts once).
+fds_at_most() { (($(fds "$1") <= $2)); }
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 # ctest runs each user's half as its own test (AIRLOCK_TEST_PART), in parallel.
@@ -88,7 +90,7 @@ for who in "${users[@]}"; do
           fail "$who: the supervisor grew by $((rss - rss_before)) KiB"
         go
         if next CLOSED; then
-          wait_until 15 test "$(fds "$supervisor")" -le "$before"
+          wait_until 15 fds_at_most "$supervisor" "$before"
           after=$(fds "$supervisor")
           expect_eq "$who: no descriptor leaked once all is closed ($before before, $during at the peak)" "$before" "$after"
           go
