@@ -18,10 +18,6 @@ namespace airlock::cli {
 
 namespace {
 
-}  // namespace
-
-namespace {
-
 // A run refused once its profile resolved (a missing feature, a set-up
 // error before anything started) still leaves its report, which is what a
 // CI job uploads to learn why: the kernel found, the plan and what it
