@@ -2,7 +2,7 @@
 # Checks that launcher/'s folders include one another only downwards, in the
 # order docs/architecture.md draws:
 #
-#   util <- policy <- kernel <- gateway <- sandbox <- audit <- report <- cli <- main.cpp
+#   util <- policy <- packages <- kernel <- gateway <- sandbox <- audit <- report <- cli <- main.cpp
 #
 # A folder may include its own headers and those of any folder to its left.
 # An include against that order is a cycle in waiting: the layers below
@@ -15,7 +15,7 @@ set -euo pipefail
 dir=${1:-"$(cd "$(dirname "$0")/.." && pwd)/launcher"}
 [[ -d $dir ]] || { echo "check_layers: no such directory: $dir" >&2; exit 2; }
 
-layers=(util policy kernel gateway sandbox audit report cli)
+layers=(util policy packages kernel gateway sandbox audit report cli)
 declare -A rank
 for i in "${!layers[@]}"; do rank[${layers[$i]}]=$i; done
 rank[main.cpp]=${#layers[@]}
@@ -53,7 +53,7 @@ if ((checked == 0)); then
   exit 2
 fi
 if ((bad)); then
-  echo "check_layers: includes against the layering (util <- policy <- kernel <- gateway <- sandbox <- audit <- report <- cli)" >&2
+  echo "check_layers: includes against the layering (util <- policy <- packages <- kernel <- gateway <- sandbox <- audit <- report <- cli)" >&2
   exit 1
 fi
 echo "check_layers: $checked files, every include goes downwards"

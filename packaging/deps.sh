@@ -15,6 +15,8 @@ build_packages=(
   libcli11-dev nlohmann-json3-dev libc-ares-dev
   # SHA-256 for the trust record of a project's own profiles.
   nettle-dev
+  # pnpm-workspace.yaml's build approvals (airlock install-scripts).
+  libyaml-cpp-dev
   # CPack's dependency scan: dpkg-shlibdeps and file.
   dpkg-dev file
 )

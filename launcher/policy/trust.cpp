@@ -25,24 +25,6 @@ namespace {
 constexpr const char* kConfigDir = ".airlock";
 constexpr const char* kHeader = "# airlock trust record, written by `airlock trust`; run it again instead of editing";
 
-std::string read_fd(int fd, const std::string& shown) {
-  struct stat st {};
-  check_syscall(::fstat(fd, &st), "stat " + shown);
-  if (!S_ISREG(st.st_mode)) throw Error(shown + " is not a regular file");
-  if (static_cast<std::size_t>(st.st_size) > kMaxProfileBytes) throw Error(shown + " is too large for a profile");
-  std::string text;
-  std::array<char, 8192> buf{};
-  while (true) {
-    const auto n = ::read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw SystemError("read " + shown, errno);
-    if (n == 0) break;
-    text.append(buf.data(), static_cast<std::size_t>(n));
-    if (text.size() > kMaxProfileBytes) throw Error(shown + " is too large for a profile");
-  }
-  return text;
-}
-
 UniqueFd open_project(const std::string& project) {
   UniqueFd fd(::open(project.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!fd) throw SystemError("open the project directory " + project, errno);
@@ -50,7 +32,7 @@ UniqueFd open_project(const std::string& project) {
 }
 
 std::string read_project_file_at(int project_fd, const std::string& relative) {
-  // O_NONBLOCK: a FIFO a step put there must not hang airlock (read_fd
+  // O_NONBLOCK: a FIFO a step put there must not hang airlock (read_regular_file
   // then refuses anything but a regular file).
   auto fd = open_beneath(project_fd, relative, O_RDONLY | O_NONBLOCK);
   if (!fd) {
@@ -60,7 +42,7 @@ std::string read_project_file_at(int project_fd, const std::string& relative) {
                   "sandboxed step could retarget");
     throw SystemError("open " + relative + " in the project", err);
   }
-  return read_fd(fd.get(), relative);
+  return read_regular_file(fd.get(), relative, kMaxProfileBytes);
 }
 
 void scan_dir(int project_fd, const std::string& relative, std::map<std::string, std::string>& out) {

@@ -6,11 +6,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 
+#include "util/error.hpp"
 #include "util/path.hpp"
 
 // Linux 5.6; older C libraries' headers lack the number.
@@ -41,6 +43,24 @@ UniqueFd open_no_symlinks(const std::string& path, int flags) {
 
 UniqueFd open_directory_nofollow(int dir, const std::string& name) {
   return UniqueFd(::openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+}
+
+std::string read_regular_file(int fd, const std::string& shown, std::size_t max_bytes) {
+  struct stat st {};
+  check_syscall(::fstat(fd, &st), "stat " + shown);
+  if (!S_ISREG(st.st_mode)) throw Error(shown + ": not a regular file");
+  const auto too_large = [&] { return Error(shown + ": larger than " + std::to_string(max_bytes) + " bytes"); };
+  if (static_cast<std::size_t>(st.st_size) > max_bytes) throw too_large();
+  std::string text;
+  std::array<char, 65536> buf{};
+  while (true) {
+    const auto n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw SystemError("read " + shown, errno);
+    if (n == 0) return text;
+    text.append(buf.data(), static_cast<std::size_t>(n));
+    if (text.size() > max_bytes) throw too_large();
+  }
 }
 
 std::string make_directory_nofollow(const std::string& path) {

@@ -3,6 +3,7 @@
 // path says: a directory a sandboxed step could write, or a root the lookup
 // must not leave. Each returns an invalid UniqueFd with errno set on failure,
 // as open(2) does, so that callers decide which errors matter.
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -32,6 +33,12 @@ UniqueFd open_no_symlinks(const std::string& path, int flags);
 // The directory `name` in `dir` as an O_PATH descriptor, not followed when
 // it is a link (ELOOP or ENOTDIR then).
 UniqueFd open_directory_nofollow(int dir, const std::string& name);
+
+// The whole content of the regular file open at `fd`, at most `max_bytes`
+// (a file that grows while read included). Throws airlock::Error naming
+// `shown` when it is not a regular file (a FIFO or a device a hostile tree
+// put in its place: open it O_NONBLOCK) or is larger.
+std::string read_regular_file(int fd, const std::string& shown, std::size_t max_bytes);
 
 // Makes the absolute directory `path` and any missing parents (mode 0700),
 // opening each component without following a link, so that a link on the

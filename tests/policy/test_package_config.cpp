@@ -8,6 +8,7 @@
 
 #include <filesystem>
 
+#include "support/error_message.hpp"
 #include "support/temp_dir.hpp"
 #include "util/error.hpp"
 
@@ -15,15 +16,6 @@ using namespace airlock::policy;
 using airlock::test::TempDir;
 
 namespace {
-
-std::string config_error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const airlock::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 // ---- npm ---------------------------------------------------------------------
 
@@ -118,9 +110,9 @@ TEST(NpmConfig, ReadsTheDefaultRegistryFromNpmsDefinitions) {
             "https://default.example.test/");
   EXPECT_EQ(npm_default_registry("define(\"registry\", {\n  default: \"http://old.example.test/\",\n})\n", "d.js"),
             "http://old.example.test/");
-  const auto e = config_error_of([] { npm_default_registry("define('registry', { type: url })\ndefine('x', {default: 'y'})", "/npm/defs.js"); });
+  const auto e = airlock::test::error_message([] { npm_default_registry("define('registry', { type: url })\ndefine('x', {default: 'y'})", "/npm/defs.js"); });
   EXPECT_NE(e.find("/npm/defs.js"), std::string::npos) << e;
-  EXPECT_NE(config_error_of([] { npm_default_registry("", "f"); }).find("registry"), std::string::npos);
+  EXPECT_NE(airlock::test::error_message([] { npm_default_registry("", "f"); }).find("registry"), std::string::npos);
 }
 
 TEST(NpmConfig, TheHighestLayerWinsAndScopesComeInKeyOrder) {
@@ -170,13 +162,13 @@ find-links = x # not a comment
 }
 
 TEST(PipConfig, RefusesWhatPipRefusesNamingFileAndLine) {
-  auto e = config_error_of([] { parse_pip_config("index-url = https://x.example.test/\n", "/h/pip.conf"); });
+  auto e = airlock::test::error_message([] { parse_pip_config("index-url = https://x.example.test/\n", "/h/pip.conf"); });
   EXPECT_NE(e.find("/h/pip.conf: line 1"), std::string::npos) << e;
-  e = config_error_of([] { parse_pip_config("[global]\na = 1\nA = 2\n", "/h/pip.conf"); });
+  e = airlock::test::error_message([] { parse_pip_config("[global]\na = 1\nA = 2\n", "/h/pip.conf"); });
   EXPECT_NE(e.find("line 3"), std::string::npos) << e;
-  e = config_error_of([] { parse_pip_config("[global]\n[global]\n", "/h/pip.conf"); });
+  e = airlock::test::error_message([] { parse_pip_config("[global]\n[global]\n", "/h/pip.conf"); });
   EXPECT_NE(e.find("line 2"), std::string::npos) << e;
-  e = config_error_of([] { parse_pip_config("[global]\nno delimiter\na = 1\n", "/h/pip.conf"); });
+  e = airlock::test::error_message([] { parse_pip_config("[global]\nno delimiter\na = 1\n", "/h/pip.conf"); });
   EXPECT_NE(e.find("line 2"), std::string::npos) << e;
 }
 
@@ -206,7 +198,7 @@ TestPyPI = PackageIndex(
                                        "index.py");
   EXPECT_EQ(index.url, "https://index.example.test/");
   EXPECT_EQ(index.file_host, "files.example.test");
-  const auto e = config_error_of([] { pip_default_index("PyPI = object()\n", "/usr/lib/pip/index.py"); });
+  const auto e = airlock::test::error_message([] { pip_default_index("PyPI = object()\n", "/usr/lib/pip/index.py"); });
   EXPECT_NE(e.find("/usr/lib/pip/index.py"), std::string::npos) << e;
 }
 
@@ -266,23 +258,23 @@ TEST(PackageConfigTrust, NpmIgnoresTheProjectAndRefusesConfigurationInIt) {
   EXPECT_EQ(all[0].host, "user.example.test");
   EXPECT_EQ(all[0].port, "4873");
 
-  auto e = config_error_of([&] { npm_registry_addresses(h.env({"npm_config_userconfig=" + h.project + "/.npmrc"}), h.hostile()); });
+  auto e = airlock::test::error_message([&] { npm_registry_addresses(h.env({"npm_config_userconfig=" + h.project + "/.npmrc"}), h.hostile()); });
   EXPECT_NE(e.find(h.project + "/.npmrc"), std::string::npos) << e;
-  e = config_error_of([&] { npm_registry_addresses(h.env({"npm_config_globalconfig=" + h.project + "/none"}), h.hostile()); });
+  e = airlock::test::error_message([&] { npm_registry_addresses(h.env({"npm_config_globalconfig=" + h.project + "/none"}), h.hostile()); });
   EXPECT_NE(e.find("a sandboxed step can write"), std::string::npos) << e;
-  e = config_error_of([&] { npm_registry_addresses(h.env({"npm_config_prefix=" + h.project}), h.hostile()); });
+  e = airlock::test::error_message([&] { npm_registry_addresses(h.env({"npm_config_prefix=" + h.project}), h.hostile()); });
   EXPECT_NE(e.find(h.project + "/etc/npmrc"), std::string::npos) << e;
 
   // ~/.npmrc as a symbolic link into the project: refused, not followed.
   std::filesystem::remove(h.home + "/.npmrc");
   std::filesystem::create_symlink(h.project + "/.npmrc", h.home + "/.npmrc");
-  e = config_error_of([&] { npm_registry_addresses(h.env(), h.hostile()); });
+  e = airlock::test::error_message([&] { npm_registry_addresses(h.env(), h.hostile()); });
   EXPECT_NE(e.find(h.home + "/.npmrc"), std::string::npos) << e;
   EXPECT_NE(e.find("lies in " + h.project), std::string::npos) << e;
 
-  e = config_error_of([&] { npm_registry_addresses({"HOME=" + h.project, "PATH=/usr/bin:/bin"}, h.hostile()); });
+  e = airlock::test::error_message([&] { npm_registry_addresses({"HOME=" + h.project, "PATH=/usr/bin:/bin"}, h.hostile()); });
   EXPECT_NE(e.find("HOME"), std::string::npos) << e;
-  e = config_error_of([&] { npm_registry_addresses({"HOME=" + h.home, "PATH=" + h.project + "/bin"}, h.hostile()); });
+  e = airlock::test::error_message([&] { npm_registry_addresses({"HOME=" + h.home, "PATH=" + h.project + "/bin"}, h.hostile()); });
   EXPECT_NE(e.find("npm not found on PATH outside the project"), std::string::npos) << e;
 }
 
@@ -296,14 +288,14 @@ TEST(PackageConfigTrust, PipRefusesConfigurationInTheProject) {
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].host, "user.example.test");
 
-  auto e = config_error_of([&] { pip_index_addresses(h.env({"PIP_CONFIG_FILE=" + h.project + "/pip.conf"}), h.hostile()); });
+  auto e = airlock::test::error_message([&] { pip_index_addresses(h.env({"PIP_CONFIG_FILE=" + h.project + "/pip.conf"}), h.hostile()); });
   EXPECT_NE(e.find(h.project + "/pip.conf"), std::string::npos) << e;
-  e = config_error_of([&] { pip_index_addresses(h.env({"XDG_CONFIG_HOME=" + h.project}), h.hostile()); });
+  e = airlock::test::error_message([&] { pip_index_addresses(h.env({"XDG_CONFIG_HOME=" + h.project}), h.hostile()); });
   EXPECT_NE(e.find("a sandboxed step can write"), std::string::npos) << e;
 
   std::filesystem::remove_all(h.home + "/.config/pip");
   std::filesystem::create_symlink(h.project, h.home + "/.config/pip");
-  e = config_error_of([&] { pip_index_addresses(h.env(), h.hostile()); });
+  e = airlock::test::error_message([&] { pip_index_addresses(h.env(), h.hostile()); });
   EXPECT_NE(e.find(h.home + "/.config/pip/pip.conf"), std::string::npos) << e;
 }
 
