@@ -69,15 +69,15 @@ if ! PATH=$BASE_PATH command -v git >/dev/null; then
   finish
 fi
 
-# Shipped profiles that write the project, and the two that do not.
+# Shipped profiles that write the project, and the three that do not.
 WRITERS=(default ci-step make-build npm-build npm-test npm-ci pip-install)
-READONLY=(npm-scripts node-service)
+READONLY=(npm-scripts npm-install-script node-service)
 # default runs once per plant (exit 122 attributed to that plant alone);
 # the others, which inherit its protect list, once per batch of plants (see
 # BATCHES_*; each plant still checked on its own: its error, its left_behind
 # entry, its moved-aside name, its step 2), to keep the test fast.
 declare -A MODE=([default]=each [ci-step]=together [make-build]=together [npm-build]=together
-                 [npm-test]=together [npm-ci]=together [pip-install]=together [npm-scripts]=together
+                 [npm-test]=together [npm-ci]=together [pip-install]=together [npm-scripts]=together [npm-install-script]=together
                  [node-service]=together)
 
 expect_true() {

@@ -58,7 +58,7 @@ expected=$(
   printf '%s\n' ./etc/ ./etc/airlock/ ./etc/airlock/policies/ ./etc/airlock/profiles/ \
     ./usr/ ./usr/bin/ ./usr/bin/airlock ./usr/share/ \
     ./usr/share/airlock/ ./usr/share/airlock/policies/ ./usr/share/airlock/profiles/ \
-    ./usr/share/airlock/report.schema.json \
+    ./usr/share/airlock/install-scripts-report.schema.json ./usr/share/airlock/report.schema.json \
     ./usr/share/bash-completion/ ./usr/share/bash-completion/completions/ \
     ./usr/share/bash-completion/completions/airlock \
     ./usr/share/doc/ ./usr/share/doc/airlock/ ./usr/share/doc/airlock/README.md ./usr/share/doc/airlock/copyright \

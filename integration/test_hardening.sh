@@ -28,7 +28,7 @@ grep -q '^ok   user namespaces' <<<"$doctor" || skip "user namespaces are not av
 grep -q '^ok   process limit' <<<"$doctor" || skip "no pid_max per pid namespace (Linux 6.14+): limits.processes cannot hold root"
 BASE_PATH=/usr/bin:/bin
 PY=/usr/bin/python3
-PROFILES=(default ci-step make-build npm-build npm-test npm-ci npm-scripts pip-install node-service)
+PROFILES=(default ci-step make-build npm-build npm-test npm-ci npm-scripts npm-install-script pip-install node-service)
 $PY -c 'import pip' 2>/dev/null || PROFILES=("${PROFILES[@]/pip-install/}")
 PATH=$BASE_PATH command -v npm >/dev/null || PROFILES=("${PROFILES[@]/npm-ci/}")
 

@@ -121,6 +121,12 @@ class Assessor {
   // unless the base covers it.
   void need(Access access, const std::string& target, const std::string& observed, const PathRecord& record,
             const std::string& created_child = {}) {
+    // The view keeps it read-only whatever filesystem.write says: a refusal
+    // to name, never a grant to suggest (a grant would not lift it).
+    if (access == Access::write && (within_any(target, base_.protect) || within_any(observed, base_.protect))) {
+      add_violation("write", observed, join_calls(record.calls) + ": kept read-only by filesystem.protect");
+      return;
+    }
     if (covered(access, target)) return;
     const std::string what = std::string(access_name(access));
     const std::string on = target == observed ? "" : " (needs " + what + " on " + target + ")";

@@ -27,6 +27,7 @@ struct Places {
 // both as written and resolved, so /lib and /usr/lib both count).
 struct BaseView {
   std::vector<std::string> read, write, exec, hide;
+  std::vector<std::string> protect;  // read-only even beneath a writable path
   policy::NetworkMode mode = policy::NetworkMode::none;
   std::vector<policy::EgressRule> allow;
   std::vector<policy::Endpoint> forward;

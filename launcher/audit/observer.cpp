@@ -90,7 +90,12 @@ struct Observer::Seen {
 };
 
 Observer::Observer(UniqueFd listener, const Watch& watch, std::shared_ptr<Observations> out)
-    : listener_(std::move(listener)), out_(std::move(out)), notify_by_default_(watch.notify_by_default) {
+    : listener_(std::move(listener)),
+      out_(std::move(out)),
+      notify_by_default_(watch.notify_by_default),
+      refuse_errno_(watch.refuse_errno) {
+  if (refuse_errno_ != 0 && notify_by_default_)
+    throw Error("internal: a watch that refuses calls needs a profile whose default is allow");
   answers_ = std::make_shared<UniqueFd>(static_cast<int>(
       check_syscall(::fcntl(listener_.get(), F_DUPFD_CLOEXEC, 0), "duplicate the seccomp listener")));
   // The caller waits while we look: ask the kernel to hand the CPU straight
@@ -104,7 +109,12 @@ Observer::Observer(UniqueFd listener, const Watch& watch, std::shared_ptr<Observ
   for (const auto& name : watch.denied) {
     const int nr = seccomp_syscall_resolve_name(name.c_str());
     if (nr >= 0) denied_[nr] = name;
+    if (nr >= 0 && refuse_errno_ != 0) refused_[nr] = true;
   }
+}
+
+bool Observer::refuses(const seccomp_data& call) const {
+  return refuse_errno_ != 0 && call.arch == seccomp_arch_native() && refused_.count(call.nr) != 0;
 }
 
 bool Observer::process(short revents) {
@@ -125,6 +135,9 @@ bool Observer::process(short revents) {
 
 void Observer::serve(const seccomp_notif& request) {
   ++out_->notifications;
+  // Decided before anything is read from the caller, and answered whether
+  // or not the rest goes well: a refused call must never go on.
+  const bool refuse = refuses(request.data);
   Seen seen;
   try {
     decode(request, seen);
@@ -148,7 +161,7 @@ void Observer::serve(const seccomp_notif& request) {
     if (seen.unreadable) ++out.unreadable;
     // Last before the call goes on: the connection must find its listener,
     // and one nothing answers fails here, as it would without the audit.
-    if (seen.tcp_connect && tcp_connect_) {
+    if (seen.tcp_connect && tcp_connect_ && !refuse) {
       tcp_connect_(*seen.tcp_connect, [answers = answers_, id = request.id](int error) {
         if (error == 0) respond_continue(answers->get(), id);
         else respond_error(answers->get(), id, error);
@@ -156,7 +169,8 @@ void Observer::serve(const seccomp_notif& request) {
       return;
     }
   }
-  respond_continue(listener_.get(), request.id);
+  if (refuse) respond_error(listener_.get(), request.id, refuse_errno_);
+  else respond_continue(listener_.get(), request.id);
 }
 
 const std::string& Observer::denied_name(int nr) {

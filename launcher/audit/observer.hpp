@@ -5,7 +5,10 @@
 // resolves paths against the caller's cwd or dirfd inside the sandbox's
 // root, checks that the notification is still valid (the caller may have
 // been killed meanwhile, and its memory reused), records what it saw, and
-// lets the call continue unchanged. It never denies anything.
+// lets the call continue unchanged. It denies nothing, except in an
+// enforced run whose Watch has refuse_errno (watch.hpp): there the
+// profile's refused calls fail with that errno, decided by the call's
+// number alone.
 #include <linux/seccomp.h>
 #include <sys/types.h>
 
@@ -61,6 +64,7 @@ class Observer {
   bool add_path(Seen& seen, pid_t tid, int dirfd, std::uint64_t address, unsigned use, bool follow,
                 const char* call, bool empty_means_fd = false);
   const std::string& denied_name(int nr);
+  bool refuses(const seccomp_data& call) const;
 
   UniqueFd listener_;
   // The same listener, for answers given after this call returns: whoever
@@ -69,6 +73,8 @@ class Observer {
   std::shared_ptr<UniqueFd> answers_;
   std::shared_ptr<Observations> out_;
   bool notify_by_default_;
+  int refuse_errno_;
+  std::unordered_map<int, bool> refused_;  // call numbers this observer refuses (with refuse_errno_)
   std::unordered_map<int, const WatchedCall*> calls_;
   std::unordered_map<int, std::string> denied_;
   paths::PathResolver resolver_;

@@ -157,6 +157,23 @@ AuditedRun prepare(const policy::Policy& base, const sandbox::EnforcementPlan& p
   return {std::move(spec), std::make_unique<Recorder>(build_watch(base.syscalls), gateway)};
 }
 
+std::optional<AuditedRun> prepare_enforced(const policy::Policy& policy, const sandbox::EnforcementPlan& plan,
+                                           const std::vector<std::string>& command, const sandbox::HostState& host) {
+  auto watch = build_refusing_watch(policy.syscalls);
+  if (!watch || !plan.seccomp) return std::nullopt;
+  sandbox::Spec spec = sandbox::prepare(policy, plan, command, host);
+  // The filter keeps every refusal the watch does not take over (calls the
+  // payload makes before execve, and names this architecture lacks).
+  auto request = sandbox::seccomp_spec(policy, spec.gateway && spec.gateway->handoff);
+  const auto moved = refused_by_watch(*watch);
+  std::erase_if(request.deny, [&](const std::string& name) {
+    return std::find(moved.begin(), moved.end(), name) != moved.end();
+  });
+  spec.seccomp = seccomp::build(request);
+  const bool behind_log_only_gateway = false;
+  return AuditedRun{std::move(spec), std::make_unique<Recorder>(std::move(*watch), behind_log_only_gateway)};
+}
+
 namespace {
 
 // The absolute PATH entries (of airlock's caller) beneath `home`.
@@ -208,6 +225,7 @@ BaseView base_view(const policy::Policy& base) {
   view.write = rule_paths(fs.write);
   view.exec = rule_paths(fs.exec);
   view.hide = rule_paths(fs.hide);
+  view.protect = rule_paths(fs.protect);
   view.mode = base.network.mode;
   view.allow = base.network.allow;
   view.forward = base.network.forward;

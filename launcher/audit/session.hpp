@@ -26,6 +26,7 @@
 //   - writes land on the host (in the project, caches): the audit is a real
 //     run of the command, not a dry run.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,16 @@ struct AuditedRun {
 // The audited run of `command` under `base`.
 AuditedRun prepare(const policy::Policy& base, const sandbox::EnforcementPlan& plan,
                       const std::vector<std::string>& command, const sandbox::HostState& host, const Places& places);
+
+// An enforced run that names what it refuses (install-scripts): every
+// layer of `policy` applied as `airlock run` applies it, watched by a
+// Recorder that sees each file, exec and network call go on to Landlock,
+// the view and the namespaces, which refuse it, and that refuses the
+// profile's [syscalls] refusals itself (watch.hpp, refuse_errno), so that
+// each one is named. nullopt when the profile's refusals cannot move to
+// the watch (build_refusing_watch): the caller runs it unwatched.
+std::optional<AuditedRun> prepare_enforced(const policy::Policy& policy, const sandbox::EnforcementPlan& plan,
+                                           const std::vector<std::string>& command, const sandbox::HostState& host);
 
 // The project, the home directory, @secret-files and @shell-startup,
 // expanded for this user and canonicalized (each path as written and as

@@ -46,4 +46,16 @@ Watch build_watch(const policy::Syscalls& base) {
   return watch;
 }
 
+std::optional<Watch> build_refusing_watch(const policy::Syscalls& policy) {
+  if (policy.default_action != policy::SyscallDefault::allow || policy.action != policy::SyscallAction::errno_)
+    return std::nullopt;
+  Watch watch = build_watch(policy);
+  watch.refuse_errno = policy.errno_value;
+  return watch;
+}
+
+std::vector<std::string> refused_by_watch(const Watch& watch) {
+  return watch.refuse_errno != 0 ? watch.denied : std::vector<std::string>{};
+}
+
 }  // namespace airlock::audit

@@ -53,6 +53,22 @@ constexpr const char* kRunFooter =
     "  airlock run --profile ci-step --allow-write /var/tmp/out -- ./build.sh\n"
     "  airlock run --timeout 10m --report run.json -- npm test";
 
+constexpr const char* kInstallScriptsFooter =
+    "\nRun in the project after an install with scripts off. Finds every installed dependency with\n"
+    "install scripts (preinstall, install, postinstall, and `node-gyp rebuild` for a binding.gyp), npm\n"
+    "and pnpm layouts, and runs those approved (package.json \"allowScripts\", pnpm's\n"
+    "onlyBuiltDependencies/allowBuilds, --allow), dependencies first, each package in a sandbox of its\n"
+    "own: it writes only its own directory and a private /tmp, reads node_modules and the toolchain,\n"
+    "builds native code against the system's Node headers, reaches no network and sees no token\n"
+    "(unless the profile's [install_scripts] allow_net names a destination for it). Every refusal is\n"
+    "named per package. Exit status 0 when every approved script succeeded, 1 when one failed,\n"
+    "125 on bad input.\n"
+    "\nExamples:\n"
+    "  airlock run --profile npm-ci -- npm ci      # fetch, scripts off\n"
+    "  airlock install-scripts --list              # what would run, what is skipped\n"
+    "  airlock install-scripts --allow esbuild --report scripts.json\n"
+    "  airlock run --profile npm-test -- npm test";
+
 // The option of `sub` (or of the top level, which options fall through
 // to) that `word` names, and whether its value is attached ("--x=v", "-pv").
 const CLI::Option* option_named(const CLI::App& top, const CLI::App& sub, const std::string& word, bool& attached) {
@@ -131,6 +147,7 @@ struct Invocation {
   policy::Overrides explain_overrides;
   Common profiles_common;
   TrustArgs trust;
+  InstallScriptsArgs install_scripts;
   std::string doctor_profile = policy::kDefaultProfile;
   Common doctor_common;
   bool doctor_containers = false;
@@ -138,7 +155,7 @@ struct Invocation {
   std::vector<std::string> usage_only;
   // Each subcommand, to tell which one was given.
   CLI::App *run_cmd = nullptr, *audit_cmd = nullptr, *check_cmd = nullptr, *explain_cmd = nullptr,
-           *profiles_cmd = nullptr, *trust_cmd = nullptr, *doctor_cmd = nullptr;
+           *profiles_cmd = nullptr, *trust_cmd = nullptr, *doctor_cmd = nullptr, *install_scripts_cmd = nullptr;
   int verbosity() const { return quiet ? -1 : verbose; }
 };
 
@@ -180,6 +197,22 @@ void define_command_line(CLI::App& app, Invocation& in) {
                   "Run even without namespaces (then secrets are NOT hidden from the command)");
   audit->add_option("COMMAND", in.usage_only, "The command and its arguments, after `--` or the options")
       ->expected(0, -1);
+
+  auto* scripts = in.install_scripts_cmd =
+      app.add_subcommand("install-scripts", "Run each approved dependency's install scripts in a sandbox of its own");
+  scripts->add_option("--allow", in.install_scripts.allow,
+                      "Approve NAME (or NAME@VERSION) besides the project's approval lists (repeatable)")
+      ->type_name("NAME");
+  scripts->add_flag("--no-project-approvals", in.install_scripts.no_project_approvals,
+                    "Ignore the approval lists in the project (package.json, pnpm-workspace.yaml): only --allow");
+  scripts->add_option("-p,--profile", in.install_scripts.profile,
+                      "Profile each package's scripts run under (default: npm-install-script)")
+      ->type_name("P");
+  scripts->add_option("--report", in.install_scripts.report_path, "Write a JSON report, one entry per package, to FILE")
+      ->type_name("FILE");
+  scripts->add_flag("--list", in.install_scripts.list, "Say what would run and what is skipped; run nothing");
+  add_common(scripts, in.install_scripts.common);
+  scripts->footer(kInstallScriptsFooter);
 
   auto* check = in.check_cmd = app.add_subcommand("check", "Validate profiles; report every error with file:line:column");
   check->add_option("profile", in.check_profiles, "Profile names or files")->required();
@@ -247,6 +280,10 @@ int dispatch(Invocation& in) {
   if (*in.profiles_cmd) return profiles_command(in.profiles_common);
   if (*in.doctor_cmd) return in.doctor_containers ? containers_command() : doctor_command(in.doctor_common, in.doctor_profile);
   if (*in.trust_cmd) return trust_command(in.trust);
+  if (*in.install_scripts_cmd) {
+    in.install_scripts.common.verbosity = in.verbosity();
+    return install_scripts_command(in.install_scripts);
+  }
   return kExitOwnError;
 }
 

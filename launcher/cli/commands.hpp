@@ -44,7 +44,19 @@ struct TrustArgs {
   bool forget = false;
 };
 
+// `airlock install-scripts`: each approved dependency's install scripts in
+// a sandbox of its own.
+struct InstallScriptsArgs {
+  Common common;
+  std::string profile = "npm-install-script";
+  std::vector<std::string> allow;  // --allow NAME[@VERSION]
+  bool no_project_approvals = false;
+  bool list = false;
+  std::optional<std::string> report_path;
+};
+
 int run_command(const RunArgs& args);
+int install_scripts_command(const InstallScriptsArgs& args);
 int trust_command(const TrustArgs& args);
 int audit_command(const AuditArgs& args);
 int check_command(const Common& common, const std::vector<std::string>& profiles);

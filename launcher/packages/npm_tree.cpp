@@ -1,6 +1,7 @@
 // npm's layout: the lockfile's "packages" map names every installed package
 // by its location ("node_modules/a/node_modules/@s/b"); node_modules holds
 // what a rebuild would run.
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -142,8 +143,12 @@ void read_npm_tree(Scan& scan) {
     if (!scan.read_package(key, item)) continue;
     // node_modules is what a rebuild runs (it reads each package.json); a
     // lockfile without hasInstallScript only means `npm ci` would not have
-    // looked. Either way the scripts are found, and the difference said.
-    if (!item.package.scripts.empty() && !item.package.lockfile_has_install_script && !item.package.in_bundle)
+    // looked. Either way the scripts are found, and the difference said
+    // (not for an implicit node-gyp rebuild: a lockfile written without the
+    // tarball's files, --package-lock-only, cannot know of a binding.gyp).
+    const auto& scripts = item.package.scripts;
+    const bool declared = std::any_of(scripts.begin(), scripts.end(), [](const Script& s) { return !s.implicit_gyp; });
+    if (declared && !item.package.lockfile_has_install_script && !item.package.in_bundle)
       scan.warn(key + ": package.json has install scripts its lockfile entry does not announce (no hasInstallScript)");
     found.push_back(std::move(item));
   }

@@ -4,6 +4,7 @@
 #include <sys/capability.h>
 
 #include <algorithm>
+#include <sstream>
 #include <array>
 #include <cctype>
 #include <cerrno>
@@ -35,6 +36,7 @@ class PolicyBuilder {
     build_process(p.process);
     build_limits(p.limits);
     build_enforcement(p.enforcement);
+    build_install_scripts(p.install_scripts);
   }
 
  private:
@@ -221,6 +223,25 @@ class PolicyBuilder {
     auto d = parse_duration(f->scalar.text, why);
     if (!d) diag_.error(f->scalar.where, key, "\"" + f->scalar.text + "\" is not " + why);
     return d;
+  }
+
+  // Each entry is checked as network.allow checks its own, so that a typo
+  // fails `airlock check`, not the package's build.
+  void build_install_scripts(InstallScripts& out) {
+    const auto* field = get("install_scripts.allow_net");
+    if (!field) return;
+    for (const auto& [package, item] : field->map) {
+      const std::string key = "install_scripts.allow_net." + package;
+      std::vector<std::string> destinations;
+      std::istringstream words(item.text);
+      for (std::string word; words >> word;) {
+        std::string why;
+        if (parse_egress_rule(word, why)) destinations.push_back(word);
+        else diag_.error(item.where, key, "\"" + word + "\": " + why);
+      }
+      if (destinations.empty()) diag_.error(item.where, key, "names no destination (HOST:PORT, space-separated)");
+      else out.allow_net[package] = std::move(destinations);
+    }
   }
 
   void build_process(Process& proc) {

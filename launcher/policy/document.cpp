@@ -131,7 +131,7 @@ class LayerParser {
         diag_.error(where(value), section,
                     "unknown section [" + section + "]" + did_you_mean(section, section_names()) +
                         "; expected one of profile, variables, sets, filesystem, network, environment, "
-                        "syscalls, process, limits, enforcement");
+                        "syscalls, process, limits, enforcement, install_scripts");
       }
     }
   }
@@ -387,6 +387,8 @@ const std::vector<FieldSpec>& schema() {
        "tasks (processes and threads) the command may have at once"},
       {"enforcement", "require", FieldType::string_list, EntryKind::requirements, "layers that must be enforced"},
       {"enforcement", "best_effort", FieldType::boolean, EntryKind::none, "run with what the kernel offers"},
+      {"install_scripts", "allow_net", FieldType::string_map, EntryKind::none,
+       "package name -> destinations HOST:PORT (space-separated) its install scripts may reach"},
   };
   return fields;
 }

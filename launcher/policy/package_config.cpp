@@ -902,6 +902,35 @@ std::vector<RegistryAddress> pip_addresses_from_json(const std::string& json_tex
 
 // ---- Reading the files -------------------------------------------------------
 
+namespace {
+
+// npm's install directory: where the `npm` on the trusted PATH really is,
+// bin/npm-cli.js in it (npm's own npmRoot: dirname(__dirname) of lib/npm.js).
+std::string npm_root_of(const Lookup& lookup, const std::vector<std::string>& hostile) {
+  const auto npm = find_on_path("npm", lookup.path, hostile, [](const std::string&) { return true; });
+  if (!npm) throw Error(program_not_found("npm"));
+  const auto npm_real = real_path_of(*npm);
+  const auto root = dirname_of(dirname_of(npm_real));
+  const auto package = lookup.reader.read("npm's package.json", root + "/package.json");
+  const auto manifest = nlohmann::json::parse(package.value_or(""), nullptr, false);
+  if (basename_of(dirname_of(npm_real)) != "bin" || !manifest.is_object() || manifest.value("name", "") != "npm")
+    throw Error("cannot tell where npm is installed: " + *npm + " leads to " + npm_real +
+                ", which is not the bin/ of an npm package");
+  return root;
+}
+
+}  // namespace
+
+NpmAndNode npm_installation(const EnvEntries& env, const std::vector<std::string>& hostile) {
+  const Lookup lookup(env, hostile);
+  NpmAndNode out;
+  out.root = npm_root_of(lookup, hostile);
+  const auto node = find_on_path("node", lookup.path, hostile, [](const std::string&) { return true; });
+  if (!node) throw Error(program_not_found("node"));
+  out.node = real_path_of(*node);
+  return out;
+}
+
 std::vector<RegistryAddress> npm_registry_addresses(const EnvEntries& env, const std::vector<std::string>& hostile) {
   const Lookup lookup(env, hostile);
   const auto& reader = lookup.reader;
@@ -909,17 +938,7 @@ std::vector<RegistryAddress> npm_registry_addresses(const EnvEntries& env, const
   const auto& cwd = lookup.cwd;
   const auto& path = lookup.path;
 
-  // npm's install directory: where the `npm` on the trusted PATH really is,
-  // bin/npm-cli.js in it (npm's own npmRoot: dirname(__dirname) of lib/npm.js).
-  const auto npm = find_on_path("npm", path, hostile, [](const std::string&) { return true; });
-  if (!npm) throw Error(program_not_found("npm"));
-  const auto npm_real = real_path_of(*npm);
-  const auto root = dirname_of(dirname_of(npm_real));
-  const auto package = reader.read("npm's package.json", root + "/package.json");
-  const auto manifest = nlohmann::json::parse(package.value_or(""), nullptr, false);
-  if (basename_of(dirname_of(npm_real)) != "bin" || !manifest.is_object() || manifest.value("name", "") != "npm")
-    throw Error("cannot tell where npm is installed: " + *npm + " leads to " + npm_real +
-                ", which is not the bin/ of an npm package");
+  const auto root = npm_root_of(lookup, hostile);
 
   // The layers in npm's order of loading (defaults, builtin, env, [project,]
   // user, global); the project's is not read.

@@ -130,6 +130,15 @@ std::vector<RegistryAddress> pip_addresses_from_json(const std::string& json_tex
 // file cannot be parsed, or a configuration file lies in a hostile place.
 std::vector<RegistryAddress> npm_registry_addresses(const EnvEntries& env, const std::vector<std::string>& hostile);
 
+// Where npm and node are installed, found as npm_registry_addresses finds
+// them (on the caller's PATH outside the hostile places, links resolved):
+// install-scripts runs npm's node-gyp and node-gyp-bin from there.
+struct NpmAndNode {
+  std::string root;  // npm's package directory (its package.json names "npm")
+  std::string node;  // node's real path
+};
+NpmAndNode npm_installation(const EnvEntries& env, const std::vector<std::string>& hostile);
+
 // pip's package indexes (and, for the default index, the host its files
 // come from): every file pip's Configuration loads and the PIP_* variables.
 std::vector<RegistryAddress> pip_index_addresses(const EnvEntries& env, const std::vector<std::string>& hostile);

@@ -152,6 +152,13 @@ struct Enforcement {
   bool best_effort = false;
 };
 
+// `[install_scripts] allow_net = { "sharp" = "host.example:443" }`: the
+// destinations one package's install scripts may reach under `airlock
+// install-scripts` (every other package gets none).
+struct InstallScripts {
+  std::map<std::string, std::vector<std::string>> allow_net;  // package name -> HOST:PORT entries, checked
+};
+
 struct Policy {
   std::string name;         // profile name or file
   std::string description;
@@ -163,6 +170,7 @@ struct Policy {
   Process process;
   Limits limits;
   Enforcement enforcement;
+  InstallScripts install_scripts;
   std::map<std::string, std::string> variables;  // every variable used, resolved
   // Sets a later file changed: "@secret-files replaced by p.toml:3:1 (...)"
   // (warned by run) and "@secret-files: 2 entries added by ..." (said at -v).

@@ -406,6 +406,7 @@ Policy resolve(const std::string& profile_ref, const Catalog& full_catalog, cons
     sets.take(layer);
     for (const auto& [name, item] : layer.variables) user_vars[name] = item;
   }
+  for (const auto& [name, value] : overrides.variables) user_vars[name] = Item{value, SourceLoc{"command line"}};
 
   Variables vars(ctx, std::move(user_vars));
   Merger merger(sets.result(), vars, diag);

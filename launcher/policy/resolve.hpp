@@ -21,6 +21,9 @@ struct Overrides {
   std::map<std::string, std::string> set_env;
   std::optional<std::string> timeout;
   bool best_effort = false;
+  // Profile variables defined or replaced by the caller (install-scripts
+  // sets ${package}); expanded like the profile's own [variables].
+  std::map<std::string, std::string> variables;
   bool empty() const;
 };
 

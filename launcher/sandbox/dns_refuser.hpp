@@ -17,6 +17,9 @@ namespace airlock::sandbox {
 
 class DnsRefuser {
  public:
+  // Where it answers, as "ADDRESS:PORT" (a connect() there reaches the
+  // sandbox's own resolver, not the network).
+  static constexpr const char* kEndpoint = "127.0.0.53:53";
   // Names told to the supervisor, at most; the rest are refused unnamed.
   static constexpr std::size_t kMaxNames = 32;
 

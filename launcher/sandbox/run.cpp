@@ -105,6 +105,7 @@ void run_init(const Spec& spec, const init::Ends& ends, const Monitor* monitor) 
 
 RunResult run(const Spec& spec, Monitor* monitor) {
   const auto start = std::chrono::steady_clock::now();
+  const bool was_dumpable = supervisor::is_dumpable();
   auto channels = supervisor::open_channels(spec);
   // Relayed signals are read from a signalfd from now on, so none is lost
   // between the clone and the supervision loop.
@@ -140,6 +141,11 @@ RunResult run(const Spec& spec, Monitor* monitor) {
   auto result = supervisor::supervise(spec, init, std::move(signals), std::move(channels.control_outside),
                                       gateway.get(), monitor);
   supervisor::restore_signal_mask(old_mask);
+  // Every process of the sandbox is gone (init exited, its pid namespace
+  // with it): nothing is left to ptrace us, and a next run in this process
+  // (install-scripts runs one per package) needs a dumpable parent to write
+  // its child's id map.
+  if (was_dumpable) supervisor::become_dumpable_again();
   result.wall = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   // init has exited: every note it wrote is in the pipe.
   supervisor::read_init_notes(spec, channels.notes.read.get(), result);

@@ -230,6 +230,8 @@ std::unique_ptr<gateway::Gateway> start_gateway(const Spec& spec, Channels& chan
 }
 
 void stop_being_dumpable() { check_syscall(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE)"); }
+bool is_dumpable() { return check_syscall(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_GET_DUMPABLE)") == 1; }
+void become_dumpable_again() { check_syscall(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "prctl(PR_SET_DUMPABLE)"); }
 
 void kill_and_reap(pid_t init) {
   kill_sandbox(init, SIGKILL);

@@ -51,6 +51,10 @@ pid_t clone_init(const Spec& spec);
 std::unique_ptr<gateway::Gateway> start_gateway(const Spec& spec, Channels& channels);
 
 void stop_being_dumpable();
+// Whether we are dumpable now, and becoming so again once the sandbox is
+// gone (run() leaves the process as it found it).
+bool is_dumpable();
+void become_dumpable_again();
 
 // After a failure before the go-ahead: nothing ran; init goes.
 void kill_and_reap(pid_t init);

@@ -53,6 +53,7 @@ _airlock_options() {
     profiles) echo "-h --help --project" ;;
     doctor) echo "-h --help -p --profile --project --containers" ;;
     trust) echo "-h --help --list --forget --project" ;;
+    install-scripts) echo "-h --help --allow --no-project-approvals -p --profile --report --list --project" ;;
   esac
 }
 
@@ -60,14 +61,14 @@ _airlock_options() {
 _airlock_takes_value() {
   case $1 in
     -p | --profile | --project | --allow-read | --allow-write | --allow-exec | --allow-net | --forward | --publish | \
-      --keep-env | --set-env | --timeout | --report | --log-format | -o | --output) return 0 ;;
+      --keep-env | --set-env | --timeout | --report | --log-format | -o | --output | --allow) return 0 ;;
   esac
   return 1
 }
 
 _airlock() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local subcommands="run audit check explain profiles doctor trust"
+  local subcommands="run audit check explain profiles doctor trust install-scripts"
   local sub="" command_at=0 i word
   COMPREPLY=()
 
@@ -123,8 +124,8 @@ _airlock() {
     --log-format)
       COMPREPLY=($(compgen -W "text json" -- "$cur"))
       return 0 ;;
-    --allow-net | --forward | --publish | --set-env | --timeout)
-      return 0 ;;  # free text: HOST:PORT, K=V, a duration
+    --allow-net | --forward | --publish | --set-env | --timeout | --allow)
+      return 0 ;;  # free text: HOST:PORT, K=V, a duration, a package name
   esac
 
   if [[ $cur == -* ]]; then

@@ -317,3 +317,41 @@ TEST(AuditObserver, AnUnreadableArgumentIsCountedAndTheCallFailsAsUsual) {
   EXPECT_EQ(w.status, 0);
   EXPECT_EQ(w.seen.unreadable, 1u);
 }
+
+// An enforced run that names its refusals (install-scripts): the profile's
+// refused calls fail with its errno, are counted, and never run; the other
+// calls go on.
+TEST(AuditObserver, ARefusingWatchFailsTheProfilesRefusedCallsAndNamesThem) {
+  policy::Syscalls profile;
+  profile.deny = {"getppid"};
+  profile.errno_value = EACCES;
+  const auto watch = build_refusing_watch(profile);
+  ASSERT_TRUE(watch);
+  EXPECT_EQ(refused_by_watch(*watch), std::vector<std::string>{"getppid"});
+  const auto w = run_watched(*watch, [] {
+    errno = 0;
+    if (::syscall(SYS_getppid) != -1 || errno != EACCES) return 1;  // refused, with the profile's errno
+    if (::syscall(SYS_getpid) <= 0) return 2;                       // not refused: goes on
+    return 0;
+  });
+  ASSERT_EQ(w.status, 0);
+  ASSERT_EQ(w.seen.denied_calls.count("getppid"), 1u);
+  EXPECT_EQ(w.seen.denied_calls.at("getppid"), 1u);
+}
+
+// Refusals that are not a plain errno of a deny list stay in the seccomp
+// filter, where the watch cannot see them: no refusing watch is offered.
+TEST(AuditObserver, OnlyAnErrnoDenyListMovesToTheWatch) {
+  policy::Syscalls allow_list;
+  allow_list.default_action = policy::SyscallDefault::deny;
+  allow_list.allow = {"read"};
+  EXPECT_FALSE(build_refusing_watch(allow_list));
+  policy::Syscalls kills;
+  kills.deny = {"ptrace"};
+  kills.action = policy::SyscallAction::kill;
+  EXPECT_FALSE(build_refusing_watch(kills));
+  policy::Syscalls audit_only;
+  audit_only.deny = {"ptrace"};
+  EXPECT_TRUE(build_watch(audit_only).refuse_errno == 0);
+  EXPECT_TRUE(refused_by_watch(build_watch(audit_only)).empty());
+}

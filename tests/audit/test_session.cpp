@@ -7,6 +7,8 @@
 #include "audit/paths.hpp"
 #include "audit/session.hpp"
 #include "audit/watch.hpp"
+#include <linux/landlock.h>
+#include "sandbox/plan.hpp"
 #include "audit_support.hpp"
 #include "policy/catalog.hpp"
 #include "policy/resolve.hpp"
@@ -273,4 +275,48 @@ TEST(AuditSession, PersistencePointsAreWriteProtected) {
                         ".config/autostart", "tools/bin"})
     EXPECT_TRUE(has(dir / p)) << p;
   EXPECT_TRUE(has("/etc/airlock"));
+}
+
+// install-scripts' run: every layer of the package's profile, Landlock
+// included, with the profile's refused calls moved from the seccomp filter
+// to the watch, which refuses them itself (and so can name them).
+TEST(AuditSession, AnEnforcedRunKeepsEveryLayerAndMovesOnlyTheWatchedRefusals) {
+  test::TempDir dir;
+  dir.write("node_modules/pkg/package.json", "{}");
+  const auto package = dir / "node_modules/pkg";
+  policy::Context ctx;
+  ctx.project = dir.path();
+  ctx.home = dir.path();
+  ctx.tmp = "/tmp";
+  const policy::Catalog catalog({}, {}, true);
+  policy::Overrides overrides;
+  overrides.variables["package"] = package;
+  const auto policy = policy::resolve("npm-install-script", catalog, ctx, overrides);
+  sandbox::HostState host;
+  host.memory_bytes = std::uint64_t{8} << 30;
+  host.cwd = package;
+  host.env = {"PATH=/usr/bin:/bin"};
+  const auto plan = sandbox::plan_enforcement(policy, full_features());
+  const auto run = prepare_enforced(policy, plan, {"true"}, host);
+  ASSERT_TRUE(run);
+  ASSERT_TRUE(run->spec.landlock.has_value());
+  std::vector<std::string> writable;
+  for (const auto& rule : run->spec.landlock->paths)
+    if ((rule.access & LANDLOCK_ACCESS_FS_WRITE_FILE) != 0) writable.push_back(rule.path);
+  EXPECT_NE(std::find(writable.begin(), writable.end(), package), writable.end());
+  EXPECT_EQ(std::find(writable.begin(), writable.end(), dir.path()), writable.end()) << "the project is not writable";
+  const auto& watch = run->recorder->watch();
+  EXPECT_EQ(watch.refuse_errno, EPERM);
+  ASSERT_NE(std::find(watch.denied.begin(), watch.denied.end(), "ptrace"), watch.denied.end());
+  ASSERT_TRUE(run->spec.seccomp.has_value());
+  for (const auto& rule : run->spec.seccomp->rules) {
+    if (rule.fixed) continue;
+    EXPECT_EQ(std::find(watch.denied.begin(), watch.denied.end(), rule.syscall), watch.denied.end())
+        << rule.syscall << " is refused by the watch, not the filter";
+  }
+  // The same profile run by `airlock run` refuses ptrace in the filter.
+  const auto plain = sandbox::prepare(policy, plan, {"true"}, host);
+  ASSERT_TRUE(plain.seccomp.has_value());
+  EXPECT_TRUE(std::any_of(plain.seccomp->rules.begin(), plain.seccomp->rules.end(),
+                          [](const seccomp::Rule& r) { return r.syscall == "ptrace" && !r.fixed; }));
 }

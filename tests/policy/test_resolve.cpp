@@ -624,3 +624,37 @@ TEST(ReadTextFile, PipesAreReadToTheEnd) {
   EXPECT_EQ(read_text_file("/dev/fd/" + std::to_string(read_end.get())), text);
   EXPECT_EQ(read_text_file("/nonexistent/profile.toml"), std::nullopt);
 }
+
+// install-scripts gives each package its directory as ${package}, over the
+// profile's own default.
+TEST_F(Resolve, ACallersVariableReplacesTheProfilesOwn) {
+  profile("pkg", R"(
+[variables]
+package = "${project}/node_modules/.unset"
+[filesystem]
+write = ["?${package}"]
+)");
+  EXPECT_EQ(paths_of(resolve_ok("pkg").filesystem.write), (Strings{"?/work/proj/node_modules/.unset"}));
+  Overrides o;
+  o.variables["package"] = "/work/proj/node_modules/esbuild";
+  EXPECT_EQ(paths_of(resolve_ok("pkg", o).filesystem.write), (Strings{"?/work/proj/node_modules/esbuild"}));
+}
+
+TEST_F(Resolve, InstallScriptsAllowNetIsCheckedAsNetworkAllowIs) {
+  const auto p = resolve_ok_text(R"(
+[install_scripts]
+allow_net = { "sharp" = "downloads.example.com:443  10.0.0.1:80", "@scope/x" = "x.example:443" }
+)");
+  EXPECT_EQ(p.install_scripts.allow_net.at("sharp"), (Strings{"downloads.example.com:443", "10.0.0.1:80"}));
+  EXPECT_EQ(p.install_scripts.allow_net.at("@scope/x"), (Strings{"x.example:443"}));
+  profile("bad", R"(
+[install_scripts]
+allow_net = { "sharp" = "downloads.example.com:443 downloads.example.com" }
+)");
+  EXPECT_NE(one_error("bad").find("install_scripts.allow_net.sharp"), std::string::npos);
+  profile("empty", R"(
+[install_scripts]
+allow_net = { "sharp" = " " }
+)");
+  EXPECT_NE(one_error("empty").find("names no destination"), std::string::npos);
+}

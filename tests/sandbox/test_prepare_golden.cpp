@@ -38,7 +38,7 @@ namespace fs = std::filesystem;
 using namespace airlock;
 
 const char* const kProfiles[] = {"default", "ci-step", "make-build", "node-service", "npm-build",
-                                 "npm-ci",  "npm-scripts", "npm-test", "pip-install"};
+                                 "npm-ci",  "npm-install-script", "npm-scripts", "npm-test", "pip-install"};
 
 // The fixed machine: a merged-/usr Debian-like root, a user with the usual
 // credentials, and a project with control files at its top and below.
