@@ -310,23 +310,25 @@ class SetCollector {
  public:
   SetCollector(Diagnostics& diag, Policy& policy) : diag_(diag), policy_(policy) {}
 
-  void take(const Layer& layer) {
-    for (const auto& [name, set] : layer.sets) take(set, layer);
+  // The layer's sets are moved out (start-up time: copying every entry was
+  // a tenth of resolving): nothing after reads them.
+  void take(Layer& layer) {
+    for (auto& [name, set] : layer.sets) take(std::move(set), layer);
   }
 
   std::map<std::string, SetDef> result() { return std::move(sets_); }
 
  private:
-  void take(const SetDef& set, const Layer& layer) {
+  void take(SetDef&& set, const Layer& layer) {
     auto it = sets_.find(set.name);
-    const auto where = set.where.file + ":" + std::to_string(set.where.line) + ":" + std::to_string(set.where.column);
     if (it == sets_.end()) {
       if (set.change == SetChange::add)
         diag_.error(set.where, "sets." + set.name, "add = [...] extends a set, but no earlier file defines @" + set.name);
       else
-        sets_[set.name] = set;
+        sets_.emplace(set.name, std::move(set));
       return;
     }
+    const auto where = set.where.file + ":" + std::to_string(set.where.line) + ":" + std::to_string(set.where.column);
     SetDef& existing = it->second;
     const auto defined_at = existing.where.file + ":" + std::to_string(existing.where.line);
     switch (set.change) {
@@ -351,7 +353,7 @@ class SetCollector {
         policy_.replaced_sets.push_back("@" + set.name + " (defined at " + defined_at + ", " +
                                         std::to_string(existing.entries.size()) + " entries) replaced by " + where +
                                         " (" + std::to_string(set.entries.size()) + " entries)");
-        existing = set;
+        existing = std::move(set);
         return;
       case SetChange::add: {
         if (set.kind != EntryKind::none && set.kind != existing.kind) {
@@ -402,7 +404,7 @@ Policy resolve(const std::string& profile_ref, const Catalog& full_catalog, cons
     sets.take(layer);
   }
   std::map<std::string, Item> user_vars;
-  for (const auto& layer : layers) {
+  for (auto& layer : layers) {
     sets.take(layer);
     for (const auto& [name, item] : layer.variables) user_vars[name] = item;
   }
