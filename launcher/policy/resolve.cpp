@@ -125,11 +125,11 @@ class Merger {
       case FieldType::string:
       case FieldType::boolean:
       case FieldType::limit:
-        if (auto value = expand_scalar(field.scalar, key)) out.scalar = Item{*value, field.scalar.where};
+        if (auto value = expand_scalar(field.scalar, key)) out.scalar = Item{std::move(*value), field.scalar.where};
         break;
       case FieldType::string_map:
         for (const auto& [name, item] : field.map)
-          if (auto value = vars_.expand(item, key + "." + name, diag_)) out.map[name] = Item{*value, item.where};
+          if (auto value = vars_.expand(item, key + "." + name, diag_)) out.map[name] = Item{std::move(*value), item.where};
         break;
       case FieldType::string_list:
       case FieldType::int_list:
@@ -144,13 +144,16 @@ class Merger {
 
   void merge_entry(std::vector<Item>& list, const Item& item, const std::string& key, const FieldSpec& spec) {
     const bool removal = item.text.starts_with('!');
-    Item body{removal ? item.text.substr(1) : item.text, item.where};
+    // The entry without its '!': a copy only for a removal.
+    std::optional<Item> stripped;
+    if (removal) stripped = Item{item.text.substr(1), item.where};
+    const Item& body = stripped ? *stripped : item;
     std::vector<Item> entries;
     if (body.text.starts_with('@')) {
       std::vector<std::string> chain;
       if (!expand_set(body, key, spec, entries, chain)) return;
     } else if (auto value = vars_.expand(body, key, diag_)) {
-      entries.push_back(Item{*value, body.where});
+      entries.push_back(Item{std::move(*value), body.where});
     } else {
       return;
     }
@@ -208,7 +211,7 @@ class Merger {
         ok = expand_set(entry, key, spec, out, chain) && ok;
         chain.pop_back();
       } else if (auto value = vars_.expand(entry, key, diag_)) {
-        out.push_back(Item{*value, entry.where});
+        out.push_back(Item{std::move(*value), entry.where});
       } else {
         ok = false;
       }
