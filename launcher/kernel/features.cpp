@@ -17,22 +17,38 @@
 #include <climits>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <optional>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "util/error.hpp"
+#include "util/files.hpp"
 
 
 namespace airlock::kernel {
 namespace {
 
 std::string read_first_line(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
+  std::string text = read_small_file(path);
+  const auto end = text.find('\n');
+  if (end != std::string::npos) text.resize(end);
+  return text;
+}
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
+
+// The fifth whitespace-separated field of a mountinfo line (the mount
+// point); nullopt when the line has fewer.
+std::optional<std::string_view> mount_point_of(std::string_view line) {
+  std::size_t i = 0;
+  for (int field = 1;; ++field) {
+    while (i < line.size() && is_space(line[i])) ++i;
+    if (i == line.size()) return std::nullopt;
+    const std::size_t start = i;
+    while (i < line.size() && !is_space(line[i])) ++i;
+    if (field == 5) return line.substr(start, i - start);
+  }
 }
 
 // Runs `attempt` in a forked child and returns its errno (0 on success), so
@@ -223,15 +239,14 @@ Probe probe_tiocsti() {
 // on one of procfs's permanently empty directories leaves it visible;
 // binfmt_misc is the one hosts have.
 Probe probe_fresh_proc(const std::string& mountinfo_path) {
-  std::ifstream in(mountinfo_path);
-  std::string line;
+  const std::string text = read_small_file(mountinfo_path);
   std::vector<std::string> over;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string id, parent, dev, root, point;
-    if (!(fields >> id >> parent >> dev >> root >> point)) continue;
-    if (point.rfind("/proc/", 0) != 0 || point == "/proc/sys/fs/binfmt_misc") continue;
-    over.push_back(point);
+  for (std::string_view rest(text); !rest.empty();) {
+    const auto end = rest.find('\n');
+    const auto point = mount_point_of(rest.substr(0, end));
+    rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
+    if (!point || point->rfind("/proc/", 0) != 0 || *point == "/proc/sys/fs/binfmt_misc") continue;
+    over.emplace_back(*point);
   }
   if (over.empty()) return {true, "a fresh /proc for the sandbox's pid namespace"};
   std::string listed;

@@ -55,7 +55,10 @@ std::optional<std::string> Variables::expand(const Item& item, const std::string
 std::optional<std::string> Variables::expand_at(const Item& item, const std::string& key, Diagnostics& diag,
                                                 int depth) {
   const auto& s = item.text;
+  // Most entries name no variable: one copy, not one append per character.
+  if (s.find('$') == std::string::npos) return s;
   std::string out;
+  out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] != '$') {
       out += s[i];

@@ -7,12 +7,13 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <fstream>
+#include <cstdio>
 #include <utility>
 
 #include "kernel/features.hpp"
 #include "sandbox/capabilities.hpp"
 #include "util/error.hpp"
+#include "util/files.hpp"
 
 namespace airlock::limits {
 namespace {
@@ -141,10 +142,11 @@ std::optional<std::string> nproc_unenforceable(const policy::Limits& limits, boo
 
 bool payload_is_host_root(const policy::Process& process) {
   if (::getuid() != 0) return false;
-  std::ifstream map("/proc/self/uid_map");
+  const std::string map = read_small_file("/proc/self/uid_map");
   unsigned long inside = 1, outside = 1, count = 0;
   bool zero_is_host_root = false;
-  while (map >> inside >> outside >> count)
+  int used = 0;
+  for (const char* at = map.c_str(); std::sscanf(at, "%lu %lu %lu%n", &inside, &outside, &count, &used) == 3; at += used)
     if (inside == 0) zero_is_host_root = outside == 0;
   if (!zero_is_host_root) return false;
   try {

@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <sstream>
 
 #include <cerrno>
@@ -17,6 +16,7 @@
 
 #include "util/error.hpp"
 #include "util/fd.hpp"
+#include "util/files.hpp"
 
 namespace airlock::namespaces {
 namespace {
@@ -48,13 +48,8 @@ std::string identity_of_ranges(const std::string& own_map) {
 
 IdMap id_map_for(uid_t outer_uid, gid_t outer_gid, bool outer_is_root) {
   if (outer_is_root) {
-    auto read_map = [](const char* path) {
-      std::ifstream in(path);
-      std::ostringstream text;
-      text << in.rdbuf();
-      return text.str();
-    };
-    return id_map_for(outer_uid, outer_gid, true, read_map("/proc/self/uid_map"), read_map("/proc/self/gid_map"));
+    return id_map_for(outer_uid, outer_gid, true, read_small_file("/proc/self/uid_map"),
+                      read_small_file("/proc/self/gid_map"));
   }
   return id_map_for(outer_uid, outer_gid, false, "", "");
 }

@@ -110,4 +110,18 @@ std::optional<std::string> RealPaths::resolve(const std::string& path) {
   return *known->second == "/" ? "/" + leaf : *known->second + "/" + leaf;
 }
 
+std::string read_small_file(const std::string& path) {
+  std::string text;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return text;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return {};
+    if (n == 0) return text;
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
 }  // namespace airlock

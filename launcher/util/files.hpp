@@ -46,6 +46,11 @@ std::string read_regular_file(int fd, const std::string& shown, std::size_t max_
 // naming the component ("x: a link or a file, not followed", "mkdir x: ...").
 std::string make_directory_nofollow(const std::string& path);
 
+// The whole of a small file (procfs, sysfs, a map), read with read(2) to its
+// end; "" when it cannot be opened or read, as an ifstream gives. No stream:
+// a stream's locale set-up cost more than the read (start-up time).
+std::string read_small_file(const std::string& path);
+
 // realpath(3) for many paths that share their directories (the protected
 // paths of a project, all beside each other). realpath costs a readlink(2)
 // per component; here each directory is resolved once, and each last

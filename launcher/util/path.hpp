@@ -30,7 +30,23 @@ namespace path_detail {
 
 enum class DotDot { refuse, fold, keep };
 
+// True when `path` is already what normalize gives for any DotDot: "/", or
+// "/" and components none of which is empty, "." or "..".
+inline bool is_normal(std::string_view path) {
+  if (path == "/") return true;
+  if (path.empty() || path.front() != '/' || path.back() == '/') return false;
+  for (std::size_t pos = 1; pos <= path.size();) {
+    const std::size_t next = std::min(path.find('/', pos), path.size());
+    const std::string_view part = path.substr(pos, next - pos);
+    if (part.empty() || part == "." || part == "..") return false;
+    pos = next + 1;
+  }
+  return true;
+}
+
 inline std::optional<std::string> normalize(std::string_view path, DotDot dot_dot) {
+  // Most paths are normal already: one copy, no list of components (start-up time).
+  if (is_normal(path)) return std::string(path);
   std::vector<std::string_view> parts;
   std::size_t pos = 0;
   while (pos < path.size()) {
