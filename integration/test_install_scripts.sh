@@ -292,6 +292,14 @@ EOF
   IN=$W airlock_is bad-json install-scripts --project "$W/broken"
   expect_eq "$WHO: a malformed package.json: exit 125" 125 "$RC"
   expect_contains "$WHO: a malformed package.json is named" "$ERR" "$W/broken/package.json"
+  # A profile that would let a package write beyond its own directory is
+  # refused before any script runs.
+  before=$(tree_sums "$P")
+  airlock_is wide-profile install-scripts -p default --allow evil-tamper
+  expect_eq "$WHO: a profile that grants the project: exit 125" 125 "$RC"
+  expect_contains "$WHO: the grant is named" "$ERR" "'s scripts write $P ("
+  expect_not_contains "$WHO: nothing ran" "$ERR" "postinstall"
+  expect_eq "$WHO: nothing changed" "$before" "$(tree_sums "$P")"
 
   # The same project without airlock: every attack succeeds, so the checks
   # above can fail.

@@ -26,6 +26,7 @@
 #include "sandbox/run.hpp"
 #include "sandbox/spec.hpp"
 #include "util/files.hpp"
+#include "util/path.hpp"
 
 namespace airlock::cli {
 namespace {
@@ -78,13 +79,36 @@ std::string node_headers_for(const std::string& node) {
   return ::stat((prefix / "include/node/common.gypi").c_str(), &st) == 0 ? prefix.string() : "";
 }
 
+// The point of a sandbox per package: whatever profile it runs under, a
+// package writes nothing of the project but its own directory (a profile
+// that grants more, `-p default` say, would let one package rewrite
+// another for the next step). Places outside the project are the profile's
+// business.
+void refuse_writes_beyond_the_package(const policy::Policy& policy, const std::vector<std::string>& project,
+                                      const packages::Package& pkg) {
+  for (const auto* rules : {&policy.filesystem.write, &policy.filesystem.overlay}) {
+    for (const auto& rule : *rules) {
+      for (const auto& top : project) {
+        const bool covers_project = path_within(top, rule.path);
+        const bool inside_project = path_within(rule.path, top);
+        if (!covers_project && (!inside_project || path_within(rule.path, pkg.dir))) continue;
+        throw Error("profile \"" + policy.name + "\" lets " + pkg.name + "'s scripts write " + rule.path +
+                    " (" + rule.where.str() + "): under install-scripts each package may write only its own "
+                    "directory; use a profile that extends npm-install-script");
+      }
+    }
+  }
+}
+
 policy::Policy package_policy(const Session& s, const packages::Package& pkg, std::map<std::string, std::string> env) {
   policy::Overrides overrides;
   overrides.variables["package"] = pkg.dir;
   overrides.set_env = std::move(env);
   if (const auto it = s.base.install_scripts.allow_net.find(pkg.name); it != s.base.install_scripts.allow_net.end())
     overrides.allow_net = it->second;
-  return policy::resolve(s.args.profile, s.catalog, s.ctx, overrides);
+  auto policy = policy::resolve(s.args.profile, s.catalog, s.ctx, overrides);
+  refuse_writes_beyond_the_package(policy, {s.ctx.project, s.installed_project}, pkg);
+  return policy;
 }
 
 sandbox::EnforcementPlan plan_for(Session& s, const policy::Policy& policy) {
@@ -262,6 +286,11 @@ int install_scripts_command(const InstallScriptsArgs& args) {
                   kernel::probe(kernel::ProbeDepth::quick)};
   if (session.node_headers.empty())
     spdlog::info("install-scripts: no Node headers beside {}: node-gyp builds will fail (no download)", session.npm.node);
+
+  // Every approved package's profile resolves and confines it before the
+  // first script runs: a profile that cannot stops the command with nothing run.
+  for (std::size_t i = 0; i < outcomes.size(); ++i)
+    if (outcomes[i].status == report::PackageStatus::ok) (void)package_policy(session, ordered.packages[i], {});
 
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
     auto& outcome = outcomes[i];
