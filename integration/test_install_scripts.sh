@@ -270,6 +270,30 @@ EOF
   expect_eq "$WHO: no attack left a mark" "" "$(evidence "$P")"
   expect_same_tree "$WHO: nothing changed outside the packages' own directories" "${ALL[@]}"
   [[ ! -e $IS_HOME/.bashrc ]] && pass "$WHO: the home was not written" || fail "$WHO: ~/.bashrc was written"
+
+  # A per-package rule in the profile grants one package one named
+  # destination: evil-net's lookup of its name is answered (from the
+  # profile's pin: nothing leaves the machine), its other attempts and
+  # every other package's stay refused.
+  cat > "$W/granted.toml" <<'TOML'
+[profile]
+extends = ["npm-install-script"]
+[install_scripts]
+allow_net = { "evil-net" = "6576696c2d6e6574.exfil.airlock-test.example:443" }
+[network]
+hosts = { "6576696c2d6e6574.exfil.airlock-test.example" = "192.0.2.1" }
+TOML
+  chmod 644 "$W/granted.toml"
+  airlock_is granted install-scripts -p "$W/granted.toml" --no-project-approvals \
+    --allow evil-net --allow evil-secrets --report "$R/granted.json"
+  # (answered by the gateway, which relays connections to the pinned address)
+  expect_eq "$WHO: granted: evil-net's lookup of its granted name is answered" "done" \
+    "$(rq "$P/node_modules/evil-net/attempts.json" '" ".join(x["result"] for x in r if x["name"].startswith("DNS lookup"))')"
+  expect_eq "$WHO: granted: evil-net's TCP to the collector is still refused" "refused" \
+    "$(rq "$P/node_modules/evil-net/attempts.json" '" ".join(x["result"] for x in r if x["name"].startswith("TCP"))')"
+  expect_eq "$WHO: granted: evil-secrets (no rule) is still refused" "ran, none done" \
+    "$(rq "$P/node_modules/evil-secrets/attempts.json" '"ran, none done" if r and not [x for x in r if x["result"] == "done"] else r')"
+  expect_eq "$WHO: granted: nothing reached the collector" "" "$(cat "$IS_LOOT")"
   sleep 0.5  # the collector writes what arrives from its own threads
   expect_eq "$WHO: the collector received nothing" "" "$(cat "$IS_LOOT")"
   for secret in "${SECRETS[@]}"; do

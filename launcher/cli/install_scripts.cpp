@@ -166,9 +166,10 @@ report::ScriptOutcome run_script(Session& s, const packages::Package& pkg, const
   audit::Assessment assessment;
   if (watched) assessment = audit::assess(watched->recorder->observations(), audit::base_view(policy), s.places);
   for (auto& refusal : report::refusals_of(assessment, result.network)) {
-    // The sandbox's own resolver answered it: the names it refused are the
-    // "dns" refusals.
-    if (spec.dns_refuser && refusal.kind == "connect" && refusal.subject == sandbox::DnsRefuser::kEndpoint) continue;
+    // The sandbox's own resolver answered it (the refuser, or the gateway's
+    // stub at the same address): the names it refused are the "dns" refusals.
+    const bool own_resolver = spec.dns_refuser || (spec.gateway && spec.gateway->dns_stub);
+    if (own_resolver && refusal.kind == "connect" && refusal.subject == sandbox::DnsRefuser::kEndpoint) continue;
     outcome.refusals.push_back(std::move(refusal));
   }
   for (const auto& moved : result.left_behind)
