@@ -257,6 +257,10 @@ int install_scripts_command(const InstallScriptsArgs& args) {
   for (const auto* more : {&approvals.warnings, &ordered.warnings})
     result.warnings.insert(result.warnings.end(), more->begin(), more->end());
   for (const auto& w : result.warnings) spdlog::warn("install-scripts: {}", w);
+  if (installed.scanned == 0)
+    spdlog::warn("install-scripts: no installed package in {}/node_modules: install first, with scripts off "
+                 "(airlock run --profile npm-ci -- npm ci)",
+                 installed.project);
 
   std::vector<report::PackageOutcome> outcomes;
   for (const auto& pkg : ordered.packages) outcomes.push_back(outcome_of(pkg, packages::decide(pkg, approvals)));
