@@ -17,92 +17,11 @@
 # of the same project must show every attack succeeding (the test can fail).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/core_lib.sh"
-require_commands npm node python3 make cc unshare
-[[ -f /usr/include/node/node_api.h && -f /usr/include/node/common.gypi ]] \
-  || skip "the system's Node headers (/usr/include/node) are not installed"
-require_full_sandbox
-
-FIXTURES="$AIRLOCK_SRC/integration/install-scripts"
-L="airlock: install-scripts:"
-COLLECTORS=()
-cleanup() {
-  ((${#COLLECTORS[@]})) && kill "${COLLECTORS[@]}" 2>/dev/null
-  cleanup_scratch
-}
-trap cleanup EXIT
+source "$(dirname "$0")/install-scripts/lib.sh"
+require_install_scripts_tools
 
 HOSTILE=(evil-tamper evil-root evil-bin evil-secrets evil-net evil-syscall)
 ALL=(esbuild tiny-addon "${HOSTILE[@]}")
-
-# has_line TEXT PREFIX: a line of TEXT is PREFIX, or PREFIX and more after a space.
-has_line() {
-  local line
-  while IFS= read -r line; do
-    [[ $line == "$2" || $line == "$2 "* ]] && return 0
-  done <<<"$1"
-  return 1
-}
-expect_line() {
-  if has_line "$2" "$3"; then pass "$1"; else fail "$1: no line [$3] in: $(tail -c 4000 <<<"$2")"; fi
-}
-
-# rq REPORT EXPR [ARG...]: EXPR evaluated in Python over the JSON report r,
-# with p the packages by name and a the ARGs.
-# valid REPORT: the report against packaging/install-scripts-report.schema.json.
-valid() {
-  python3 - "$AIRLOCK_SRC/packaging/install-scripts-report.schema.json" "$1" <<'PY' 2>&1 | tail -1
-import json, sys
-from jsonschema import Draft202012Validator
-schema = json.load(open(sys.argv[1]))
-errors = [e.message for e in Draft202012Validator(schema).iter_errors(json.load(open(sys.argv[2])))]
-print("; ".join(errors) if errors else "valid")
-PY
-}
-
-rq() {
-  python3 -c 'import json, sys
-r = json.load(open(sys.argv[1]))
-p = {x["name"]: x for x in r.get("packages", [])} if isinstance(r, dict) else {}
-a = sys.argv[3:]
-print(eval(sys.argv[2]))' "$@" 2>&1 | tail -1
-}
-
-# tree_sums DIR [PKG...]: every entry under DIR (type, mode, SHA-256 or link
-# target), less the own directories of the PKGs (node_modules/PKG), whose
-# nested node_modules stay in.
-tree_sums() {
-  python3 - "$@" <<'PY'
-import hashlib, os, stat, sys
-root, own = sys.argv[1], [f"node_modules/{p}" for p in sys.argv[2:]]
-def kept(rel):
-    for base in own:
-        if rel.startswith(base + "/") and not (rel == base + "/node_modules" or rel.startswith(base + "/node_modules/")):
-            return False
-    return True
-for top, dirs, files in os.walk(root):
-    dirs.sort()
-    for name in sorted(dirs + files):
-        path = os.path.join(top, name)
-        rel = os.path.relpath(path, root)
-        if not kept(rel):
-            continue
-        st = os.lstat(path)
-        mode = oct(stat.S_IMODE(st.st_mode))
-        if stat.S_ISLNK(st.st_mode):
-            print("l", rel, "->", os.readlink(path))
-        elif stat.S_ISDIR(st.st_mode):
-            print("d", rel, mode)
-        else:
-            with open(path, "rb") as f:
-                print("f", rel, mode, hashlib.sha256(f.read()).hexdigest())
-PY
-}
-# expect_same_tree WHAT [PKG...]: the project is the pristine copy but in the PKGs' own directories.
-expect_same_tree() {
-  local what=$1 diff; shift
-  diff=$(diff <(tree_sums "$BASE" "$@") <(tree_sums "$P" "$@"))
-  if [[ -z $diff ]]; then pass "$what"; else fail "$what: changed: $(head -c 3000 <<<"$diff")"; fi
-}
 
 # evidence DIR: the marks the attacks leave in the project DIR when they
 # succeed, one a line.
@@ -127,35 +46,9 @@ ALL_EVIDENCE=$(printf '%s\n' "tamper: is-number/index.js" "tamper: esbuild/lib/m
   "tamper: nested is-number" "root: package.json" "root: .npmrc" "root: new file" "bin: .bin/esbuild" "bin: .bin/node" \
   "bin: later scripts ran the planted node" "secrets: loot" "syscall: keyctl")
 
-# airlock_is NAME ARGS...: `airlock ARGS` as $WHO in the project, with the
-# planted environment tokens; stdout and stderr kept in $W/NAME.{out,err}.
-# Sets RC, OUT and ERR.
-airlock_is() {
-  local name=$1; shift
-  (cd "${IN:-$P}" && as_user "$WHO" timeout -k 5 240 env -i HOME="$IS_HOME" PATH=/usr/bin:/bin LANG=C.UTF-8 \
-     NPM_TOKEN="$ENV_NPM_TOKEN" GITHUB_TOKEN="$ENV_GITHUB_TOKEN" "$AIRLOCK" "$@") \
-    >"$W/$name.out" 2>"$W/$name.err" </dev/null
-  RC=$?
-  OUT=$(<"$W/$name.out")
-  ERR=$(<"$W/$name.err")
-}
-# node_in DIR CODE: node -e CODE as $WHO in DIR, outside any sandbox.
-node_in() {
-  (cd "$1" && as_user "$WHO" env -i HOME="$IS_HOME" PATH=/usr/bin:/bin node -e "$2" 2>&1)
-}
-ESBUILD_CHECK='console.log(require("esbuild").transformSync("let x: number = 1", { loader: "ts" }).code.trim() + "|" + (globalThis.__airlockTampered || ""))'
-ADDON_CHECK='console.log(require("tiny-addon").hello())'
-
 for WHO in root nobody; do
   started=$SECONDS
-  W="$SCRATCH/is-$WHO"
-  mkdir -p "$W"
-  chmod 755 "$W"
-  eval "$(bash "$FIXTURES/setup.sh" "$W")"
-  COLLECTORS+=("$IS_COLLECTOR_PID")
-  P=$IS_PROJECT
-  R="$W/reports"
-  mkdir -p "$R"
+  setup_world is
   [[ $WHO == root ]] || chown -R $NOBODY:$NOBODY "$IS_HOME" "$P" "$R"
   ENV_NPM_TOKEN="npm_$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   ENV_GITHUB_TOKEN=$(make_github_token)
@@ -220,7 +113,7 @@ for WHO in root nobody; do
   expect_eq "$WHO: the addon built and loads" "tiny-addon: built natively" "$(node_in "$P" "$ADDON_CHECK")"
   [[ -n $(find "$P/node_modules/tiny-addon/build" -name '*.node' 2>/dev/null) ]] \
     && pass "$WHO: build/Release/tiny_addon.node exists" || fail "$WHO: no .node file was built"
-  expect_same_tree "$WHO: legitimate packages: nothing changed outside their own directories" esbuild tiny-addon
+  expect_same_tree "$WHO: legitimate packages: nothing changed outside their own directories" node_modules/esbuild node_modules/tiny-addon
 
   # Everything approved: every hostile script runs, in its own sandbox.
   allow=()
@@ -268,7 +161,7 @@ EOF
       "$(rq "$P/node_modules/$pkg/attempts.json" '"ran, none done" if r and not [x for x in r if x["result"] == "done"] else r')"
   done
   expect_eq "$WHO: no attack left a mark" "" "$(evidence "$P")"
-  expect_same_tree "$WHO: nothing changed outside the packages' own directories" "${ALL[@]}"
+  expect_same_tree "$WHO: nothing changed outside the packages' own directories" "${ALL[@]/#/node_modules/}"
   [[ ! -e $IS_HOME/.bashrc ]] && pass "$WHO: the home was not written" || fail "$WHO: ~/.bashrc was written"
 
   # A per-package rule in the profile grants one package one named

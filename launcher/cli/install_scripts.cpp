@@ -205,7 +205,8 @@ void run_package(Session& s, const packages::Package& pkg, report::PackageOutcom
   for (const auto& line : report::refusal_lines(outcome, kShownRefusals)) tell(s.args.common.verbosity, line);
 }
 
-report::PackageOutcome outcome_of(const packages::Package& pkg, const packages::Decision& decision) {
+report::PackageOutcome outcome_of(const packages::Package& pkg, const packages::Decision& decision,
+                                  packages::Layout layout) {
   report::PackageOutcome out;
   out.name = pkg.name;
   out.version = pkg.version;
@@ -227,8 +228,7 @@ report::PackageOutcome outcome_of(const packages::Package& pkg, const packages::
       break;
     case packages::Verdict::unreviewed:
       out.status = report::PackageStatus::skipped;
-      out.why_not = "To approve it: `npm approve-scripts " + pkg.name +
-                    "` (package.json \"allowScripts\"), pnpm's onlyBuiltDependencies, or --allow " + pkg.name;
+      out.why_not = packages::approval_hint(pkg, layout);
       if (!decision.source.empty()) out.why_not += " (" + decision.source + ")";
       break;
   }
@@ -263,7 +263,8 @@ int install_scripts_command(const InstallScriptsArgs& args) {
                  installed.project);
 
   std::vector<report::PackageOutcome> outcomes;
-  for (const auto& pkg : ordered.packages) outcomes.push_back(outcome_of(pkg, packages::decide(pkg, approvals)));
+  for (const auto& pkg : ordered.packages)
+    outcomes.push_back(outcome_of(pkg, packages::decide(pkg, approvals), installed.layout));
 
   if (args.list) {
     for (const auto& o : outcomes) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -116,6 +117,8 @@ bool same_name(const ApprovalRule& rule, const Package& package) {
 }
 
 bool matches(const ApprovalRule& rule, const Package& package) {
+  if (rule.match == ApprovalRule::Match::store_entry)
+    return !package.store_entry.empty() && package.store_entry == rule.name;
   if (rule.match == ApprovalRule::Match::resolved) return !package.resolved.empty() && package.resolved == rule.name;
   if (rule.match == ApprovalRule::Match::registry && !package.registry) return false;
   if (!same_name(rule, package)) return false;
@@ -171,10 +174,34 @@ std::vector<ApprovalRule> allow_rules(const std::vector<std::string>& allow) {
   return out;
 }
 
+std::optional<std::string> pnpm_dep_path_entry(const std::string& entry) {
+  const auto at = entry.find('@', 1);
+  if (at == std::string::npos || !is_package_name(entry.substr(0, at))) return std::nullopt;
+  std::string version = entry.substr(at + 1);
+  if (const auto peers = version.find('('); peers != std::string::npos) version.erase(peers);
+  if (version.find("||") != std::string::npos || semver_version(version) ||
+      version.find_first_of(":/#") == std::string::npos)
+    return std::nullopt;
+  std::string file = entry.substr(0, at) + "@" + version;
+  for (auto& c : file)
+    if (std::string_view("\\/:*?\"<>|#").find(c) != std::string_view::npos) c = '+';
+  return file;
+}
+
 std::optional<ApprovalRule> pnpm_entry_rule(const std::string& entry, bool allow, const std::string& source,
                                             std::vector<std::string>& warnings) {
+  if (auto file = pnpm_dep_path_entry(entry)) {
+    ApprovalRule rule;
+    rule.match = ApprovalRule::Match::store_entry;
+    rule.name = std::move(*file);
+    rule.allow = allow;
+    rule.source = source + " " + quoted(entry);
+    return rule;
+  }
+  // pnpm allows by name only a registry package; a deny by name is kept
+  // whatever the source (fail closed).
   std::string why;
-  auto rule = name_rule(entry, ApprovalRule::Match::any_source, why);
+  auto rule = name_rule(entry, allow ? ApprovalRule::Match::registry : ApprovalRule::Match::any_source, why);
   if (!rule) {
     warnings.push_back(source + ": ignoring " + quoted(entry) + ": " + why);
     return std::nullopt;
@@ -229,11 +256,22 @@ Decision decide(const Package& package, const Approvals& approvals) {
     if (!allowed) allowed = &rule;
   }
   if (allowed) return {Verdict::approved, allowed->source};
+  if (named && !package.registry && !package.store_entry.empty())
+    return {Verdict::unreviewed, named->source + " names a registry package; this one is the store entry " +
+                                     package.store_entry + ", not from the registry: only its dep path approves it"};
   if (named && !package.registry)
     return {Verdict::unreviewed, named->source + " names a registry package; this one is from " +
                                      (package.resolved.empty() ? "no registry" : package.resolved) +
                                      ": name keys never match it (--allow " + package.name + " does)"};
   return {};
+}
+
+std::string approval_hint(const Package& package, Layout layout) {
+  const auto allow = "--allow " + package.name;
+  if (layout == Layout::pnpm)
+    return "To approve it: pnpm's onlyBuiltDependencies or allowBuilds (package.json \"pnpm\" or pnpm-workspace.yaml; " +
+           std::string(package.registry ? "its name" : "its dep path, as pnpm-lock.yaml names it") + ") or " + allow;
+  return "To approve it: `npm approve-scripts " + package.name + "` (package.json \"allowScripts\") or " + allow;
 }
 
 }  // namespace airlock::packages

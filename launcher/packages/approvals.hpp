@@ -17,7 +17,14 @@
 //
 // pnpm (package.json "pnpm": onlyBuiltDependencies, neverBuiltDependencies,
 // ignoredBuiltDependencies, allowBuilds, and the same keys at the top of
-// pnpm-workspace.yaml): by name, any source, versions as above.
+// pnpm-workspace.yaml), as pnpm 10.34.2 and later read them
+// (@pnpm/builder.policy): a name (versions as above) allows a registry
+// package only, one whose store entry has a semantic version; a package
+// from a file, a tarball URL or git is allowed only by its dep path
+// ("tool@file:tool-1.0.0.tgz", what pnpm-lock.yaml and pnpm's "Ignored
+// build scripts" call it), matched with the store entry pnpm made of it (an
+// entry pnpm shortened with a hash, or with peers, matches none). A deny
+// matches by name whatever the source.
 //
 // --allow NAME or NAME@VERSION (the operator typed it): by name whatever
 // the source; a version must be a verified one.
@@ -53,12 +60,15 @@ struct ApprovalOptions {
 struct ApprovalRule {
   enum class Match {
     registry,    // npm's name keys: registry packages only
-    any_source,  // pnpm's lists and --allow
+    any_source,  // pnpm's denies and --allow
     resolved,    // npm's "file:..." keys: the lockfile's resolved, exactly
+    store_entry, // pnpm's dep-path entries: the package's store entry, exactly
   };
   Match match = Match::registry;
   bool allow = true;
-  std::string name;  // Match::resolved: the resolved text
+  // Match::resolved: the resolved text; Match::store_entry: the store
+  // entry's directory name ("tool@file+tool-1.0.0.tgz").
+  std::string name;
   // Empty: any version. exact_spec: "name@1.2.3" as written, compared as
   // text with the verified version (npm's `version` keys); otherwise
   // versions, normalised, any of which matches (npm's "a || b" keys).
@@ -87,6 +97,10 @@ Approvals npm_allow_scripts_rules(const nlohmann::json& allow_scripts, const std
 Approvals read_approvals(const std::string& project, Layout layout, const ApprovalOptions& options);
 
 Decision decide(const Package& package, const Approvals& approvals);
+
+// How to approve an unreviewed package in a project of `layout`: "To
+// approve it: ..." with the project's own way and --allow.
+std::string approval_hint(const Package& package, Layout layout);
 
 std::string verdict_name(Verdict verdict);
 

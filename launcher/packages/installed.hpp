@@ -46,6 +46,10 @@ struct Package {
   // pnpm: whether the store entry's version is a semantic version.
   bool registry = false;
   std::string resolved;       // the lockfile's "resolved" (npm), may be empty
+  // pnpm: the directory in node_modules/.pnpm of the store entry this
+  // package is the own package of ("tool@file+tool-1.0.0.tgz": its dep path
+  // made a file name); "" otherwise. What pnpm's dep-path approvals match.
+  std::string store_entry;
   std::string relative_path;  // "node_modules/a/node_modules/b"
   // Absolute and canonical, with no symbolic link below the project when it
   // was read. Whoever grants it opens it again from the project's descriptor

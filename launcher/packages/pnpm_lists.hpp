@@ -15,9 +15,17 @@
 
 namespace airlock::packages {
 
-// One list entry ("esbuild", "esbuild@0.25.0") as a rule of `source`
-// (`pnpm-workspace.yaml onlyBuiltDependencies`); nullopt and a warning when
-// it is no name or names a range.
+// pnpm's dep path of a package that is not from the registry
+// ("tool@file:tool-1.0.0.tgz", "x@https://host/x.tgz",
+// "x@git+https://host/x.git#<commit>": a version that is no semantic
+// version and holds ":", "/" or "#", pnpm's isDepPathAllowBuildKey), as the
+// store entry pnpm makes of it (dep-path-to-filename: \ / : * ? " < > | #
+// become "+"; a peers suffix "(...)" is dropped); nullopt for anything else.
+std::optional<std::string> pnpm_dep_path_entry(const std::string& entry);
+
+// One list entry ("esbuild", "esbuild@0.25.0", a dep path) as a rule of
+// `source` (`pnpm-workspace.yaml onlyBuiltDependencies`); nullopt and a
+// warning when it is no name or names a range.
 std::optional<ApprovalRule> pnpm_entry_rule(const std::string& entry, bool allow, const std::string& source,
                                             std::vector<std::string>& warnings);
 

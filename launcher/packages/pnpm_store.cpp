@@ -134,6 +134,7 @@ class StoreReader {
       // pnpm writes a semantic version only for a registry package ("file+...",
       // "https+..." for the others).
       item.package.registry = item.package.version_verified;
+      item.package.store_entry = entry;
     } else {
       // Not the entry's own package (pnpm puts only that one there as a
       // directory): its version is unknown.

@@ -3,10 +3,13 @@
 // pnpm-workspace.yaml, and --allow.
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "packages/approvals.hpp"
 #include "packages/packages_support.hpp"
+#include "packages/pnpm_lists.hpp"
 #include "support/error_message.hpp"
 #include "util/error.hpp"
 
@@ -189,8 +192,10 @@ TEST(PackagesApprovals, PnpmListsInPackageJsonAndTheWorkspaceFile) {
   EXPECT_EQ(bcrypt.source, "pnpm-workspace.yaml ignoredBuiltDependencies \"bcrypt\"");
   EXPECT_EQ(verdict(registry_package("@s/native", "1.0.0")).source, "pnpm-workspace.yaml onlyBuiltDependencies \"@s/native\"");
   EXPECT_EQ(verdict(registry_package("protobufjs", "7.0.0")).source, "pnpm-workspace.yaml allowBuilds \"protobufjs\"");
-  // pnpm's lists match by name whatever the source.
-  EXPECT_EQ(verdict(file_package("esbuild", "file:../esbuild")).verdict, Verdict::approved);
+  // pnpm's allow lists match by name a registry package only; its denies
+  // match by name whatever the source.
+  EXPECT_EQ(verdict(file_package("esbuild", "file:../esbuild")).verdict, Verdict::unreviewed);
+  EXPECT_EQ(verdict(file_package("core-js", "file:../core-js")).verdict, Verdict::denied);
 
   const auto& w = approvals.warnings;
   ASSERT_EQ(w.size(), 3u);
@@ -203,6 +208,66 @@ TEST(PackagesApprovals, PnpmListsInPackageJsonAndTheWorkspaceFile) {
   ASSERT_EQ(own.rules.size(), 1u);
   EXPECT_EQ(decide(registry_package("esbuild", "0.19.0"), own).verdict, Verdict::unreviewed);
   EXPECT_TRUE(own.warnings.empty());
+}
+
+// What a real pnpm 10.34.9 install showed: `"onlyBuiltDependencies":
+// ["tool"]` does not make pnpm build a file: tarball named tool (it builds
+// it when listed by its dep path, "tool@file:tool-1.0.0.tgz"), so neither
+// does airlock; it used to run it.
+TEST(PackagesApprovals, PnpmBuildsAPackageNotFromTheRegistryOnlyByItsDepPath) {
+  PnpmProject p;
+  p.install("esbuild", "0.19.0", {{"postinstall", "node install.js"}});
+  p.install("tool", "1.0.0", {{"postinstall", "node build.js"}}, json::object(), "tool@file+tool-1.0.0.tgz");
+  p.install("evil", "1.0.0", {{"postinstall", "node evil.js"}}, json::object(), "evil@file+evil-1.0.0.tgz");
+  p.install("@s/gitdep", "1.0.0", {{"install", "node x.js"}}, json::object(),
+            "@s+gitdep@git+https+++git.example+s+gitdep.git+0123abc");
+  p.dir().write("package.json",
+                json{{"name", "proj"},
+                     {"pnpm",
+                      {{"onlyBuiltDependencies",
+                        {"esbuild", "evil", "tool@file:tool-1.0.0.tgz",
+                         "@s/gitdep@git+https://git.example/s/gitdep.git#0123abc"}}}}}
+                    .dump());
+  const auto installed = find_installed(p.path());
+  const auto approvals = read_approvals(p.path(), installed.layout, {});
+  EXPECT_TRUE(approvals.warnings.empty()) << approvals.warnings.front();
+  const auto decided = [&](const std::string& entry, const std::string& name) {
+    const auto* package = find_package(installed, "node_modules/.pnpm/" + entry + "/node_modules/" + name);
+    if (package == nullptr) throw std::runtime_error("not found: " + entry);
+    EXPECT_EQ(package->store_entry, entry);
+    return decide(*package, approvals);
+  };
+  EXPECT_EQ(decided("esbuild@0.19.0", "esbuild").source, "package.json pnpm.onlyBuiltDependencies \"esbuild\"");
+  const auto tool = decided("tool@file+tool-1.0.0.tgz", "tool");
+  EXPECT_EQ(tool.verdict, Verdict::approved);
+  EXPECT_EQ(tool.source, "package.json pnpm.onlyBuiltDependencies \"tool@file:tool-1.0.0.tgz\"");
+  EXPECT_EQ(decided("@s+gitdep@git+https+++git.example+s+gitdep.git+0123abc", "@s/gitdep").verdict, Verdict::approved);
+  const auto evil = decided("evil@file+evil-1.0.0.tgz", "evil");
+  EXPECT_EQ(evil.verdict, Verdict::unreviewed);
+  EXPECT_EQ(evil.source,
+            "package.json pnpm.onlyBuiltDependencies \"evil\" names a registry package; this one is the store entry "
+            "evil@file+evil-1.0.0.tgz, not from the registry: only its dep path approves it");
+
+  // The hint names the project's own way.
+  const auto* evil_package = find_package(installed, "node_modules/.pnpm/evil@file+evil-1.0.0.tgz/node_modules/evil");
+  ASSERT_NE(evil_package, nullptr);
+  EXPECT_EQ(approval_hint(*evil_package, Layout::pnpm),
+            "To approve it: pnpm's onlyBuiltDependencies or allowBuilds (package.json \"pnpm\" or pnpm-workspace.yaml; "
+            "its dep path, as pnpm-lock.yaml names it) or --allow evil");
+  EXPECT_EQ(approval_hint(registry_package("esbuild", "0.19.0"), Layout::npm),
+            "To approve it: `npm approve-scripts esbuild` (package.json \"allowScripts\") or --allow esbuild");
+}
+
+TEST(PackagesApprovals, PnpmDepPathEntriesAsStoreEntries) {
+  EXPECT_EQ(pnpm_dep_path_entry("tool@file:tool-1.0.0.tgz"), "tool@file+tool-1.0.0.tgz");
+  EXPECT_EQ(pnpm_dep_path_entry("@s/b@file:../b"), "@s+b@file+..+b");
+  EXPECT_EQ(pnpm_dep_path_entry("x@https://host.example/x.tgz"), "x@https+++host.example+x.tgz");
+  // A peers suffix is dropped, as pnpm does.
+  EXPECT_EQ(pnpm_dep_path_entry("x@file:x(react@18.2.0)"), "x@file+x");
+  // Names, versions and ranges are no dep paths.
+  for (const char* entry : {"esbuild", "esbuild@0.19.0", "esbuild@^0.19", "esbuild@0.19.0 || 0.19.1", "@s/b", "file:x",
+                            "x@1.0.0(react@18.2.0)"})
+    EXPECT_EQ(pnpm_dep_path_entry(entry), std::nullopt) << entry;
 }
 
 TEST(PackagesApprovals, NpmProjectsReadAllowScripts) {

@@ -8,7 +8,9 @@ const net = require("net");
 const os = require("os");
 const path = require("path");
 
-const project = path.resolve(__dirname, "..", "..");
+// The project: above the first node_modules of its own path (npm's layout
+// and pnpm's store alike).
+const project = __dirname.slice(0, __dirname.indexOf(`${path.sep}node_modules${path.sep}`));
 const { port } = JSON.parse(fs.readFileSync(path.join(__dirname, "collector.json"), "utf8"));
 const attempts = [];
 const loot = [];

@@ -5,7 +5,12 @@
 const fs = require("fs");
 const path = require("path");
 
-const modules = path.resolve(__dirname, "..");  // the project's node_modules
+// Its targets found as Node finds them, so under npm's layout and pnpm's
+// alike: the project is above the first node_modules of its own path; a
+// module resolved from the project, or from here, is its real path (in
+// pnpm's store, node_modules/.pnpm/<name>@<version>/node_modules/<name>).
+const project = __dirname.slice(0, __dirname.indexOf(`${path.sep}node_modules${path.sep}`));
+const fromProject = (name) => require.resolve(name, { paths: [project] });
 const payload = '\n;globalThis.__airlockTampered = "evil-tamper";\n';
 const attempts = [];
 function attempt(name, target, fn) {
@@ -17,13 +22,15 @@ function attempt(name, target, fn) {
   }
 }
 
-attempt("append to another package's main file", path.join(modules, "is-number", "index.js"),
+attempt("append to another package's main file", fromProject("is-number"),
         (t) => fs.appendFileSync(t, payload));
-attempt("append to esbuild's main file", path.join(modules, "esbuild", "lib", "main.js"),
+attempt("append to esbuild's main file", fromProject("esbuild"),
         (t) => fs.appendFileSync(t, payload));
-attempt("plant a new file in another package", path.join(modules, "is-number", "hook.js"),
+attempt("plant a new file in another package", path.join(path.dirname(fromProject("is-number")), "hook.js"),
         (t) => fs.writeFileSync(t, payload));
-attempt("append to its own nested dependency", path.join(__dirname, "node_modules", "is-number", "index.js"),
+// Its own dependency (is-number 6): npm nests it in its own node_modules,
+// pnpm links it from the store.
+attempt("append to its own dependency", require.resolve("is-number"),
         (t) => fs.appendFileSync(t, payload));
 
 fs.writeFileSync(path.join(__dirname, "attempts.json"), JSON.stringify(attempts, null, 1));
