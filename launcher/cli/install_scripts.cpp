@@ -5,7 +5,6 @@
 #include <fcntl.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -55,12 +54,11 @@ struct Session {
 };
 
 // A package's directory becomes a profile variable and a writable path:
-// only the characters npm and pnpm put in install paths, so that nothing in
-// it is read as ${variable} or as a rule's prefix.
+// absolute, and nothing in it that the profile would read as a variable
+// ("$") or that a line of output could hide (control characters).
 bool plain_path(const std::string& path) {
-  return path.starts_with('/') && std::all_of(path.begin(), path.end(), [](unsigned char c) {
-           return std::isalnum(c) || c == '/' || c == '.' || c == '-' || c == '_' || c == '@' || c == '+' || c == '~';
-         });
+  return path.starts_with('/') &&
+         std::none_of(path.begin(), path.end(), [](unsigned char c) { return c == '$' || c < 0x20 || c == 0x7f; });
 }
 
 // The directory is still what discovery found: a real directory, reached
@@ -190,7 +188,17 @@ void run_package(Session& s, const packages::Package& pkg, report::PackageOutcom
   }
   outcome.status = report::PackageStatus::ok;
   for (const auto& script : pkg.scripts) {
-    auto done = run_script(s, pkg, script, outcome);
+    report::ScriptOutcome done;
+    try {
+      done = run_script(s, pkg, script, outcome);
+    } catch (const Error& e) {
+      // The sandbox could not be set up for this script: the package fails
+      // (airlock's own error, 125), the others still run.
+      done.event = script.event;
+      done.command = script.command;
+      done.exit_status = e.exit_code();
+      done.setup_error = e.what();
+    }
     const bool failed = done.exit_status != 0 || !done.setup_error.empty();
     outcome.scripts.push_back(std::move(done));
     tell(s.args.common.verbosity, report::script_line(outcome, outcome.scripts.back()));
@@ -293,10 +301,12 @@ int install_scripts_command(const InstallScriptsArgs& args) {
   if (session.node_headers.empty())
     spdlog::info("install-scripts: no Node headers beside {}: node-gyp builds will fail (no download)", session.npm.node);
 
-  // Every approved package's profile resolves and confines it before the
-  // first script runs: a profile that cannot stops the command with nothing run.
+  // Every approved package's profile resolves, confines it and can be
+  // enforced here before the first script runs: otherwise the command stops
+  // with nothing run.
   for (std::size_t i = 0; i < outcomes.size(); ++i)
-    if (outcomes[i].status == report::PackageStatus::ok) (void)package_policy(session, ordered.packages[i], {});
+    if (outcomes[i].status == report::PackageStatus::ok)
+      (void)plan_for(session, package_policy(session, ordered.packages[i], {}));
 
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
     auto& outcome = outcomes[i];
@@ -306,7 +316,12 @@ int install_scripts_command(const InstallScriptsArgs& args) {
     }
     outcome.scripts.clear();
     run_package(session, ordered.packages[i], outcome);
-    if (outcome.status == report::PackageStatus::failed) result.exit_status = 1;
+    if (outcome.status != report::PackageStatus::failed) continue;
+    // A script that failed fails the command (1); a sandbox that could not
+    // be set up is airlock's own error (125), which wins.
+    const bool setup_failed = std::any_of(outcome.scripts.begin(), outcome.scripts.end(),
+                                          [](const report::ScriptOutcome& sc) { return !sc.setup_error.empty(); });
+    result.exit_status = setup_failed ? kExitOwnError : std::max(result.exit_status, 1);
   }
   result.packages = std::move(outcomes);
   tell(args.common.verbosity, report::summary_line(result));
