@@ -8,12 +8,16 @@ on the same drift. Writes hyperfine's JSON shape (results[].command, median,
 mean, min, times) so that run.sh reads it the same way, and prints the
 paired ratios (each round's second command over its first).
 
+With --check CMD, CMD runs after each timed command, untimed, with the
+command's name in $ALTERNATE_NAME: a non-zero status stops the run (each
+round's result can be verified, e.g. that a build built the same files).
+
 With --hyperfine RUNS each round times each command with `hyperfine -N`
 (RUNS runs after 2 warm-ups) instead of once through a shell: for commands
 of a few milliseconds, where a shell's own start-up would be a large part of
 what is measured. Every run's time goes into the medians.
 
-usage: alternate.py --rounds N [--prepare CMD] [--hyperfine RUNS] [--over-others] --json FILE NAME CMD [NAME CMD ...]
+usage: alternate.py --rounds N [--prepare CMD] [--check CMD] [--hyperfine RUNS] [--over-others] --json FILE NAME CMD [NAME CMD ...]
 """
 import argparse
 import json
@@ -47,6 +51,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, required=True)
     parser.add_argument("--prepare", default="")
+    parser.add_argument("--check", default="")
     parser.add_argument("--hyperfine", type=int, default=0, metavar="RUNS")
     parser.add_argument("--over-others", action="store_true",
                         help="print the first command over each other one (default: each other over the first)")
@@ -63,6 +68,10 @@ def main() -> None:
             if args.prepare:
                 subprocess.run(args.prepare, shell=True, check=True)
             got = timed_by_hyperfine(command, args.hyperfine) if args.hyperfine else [timed(command)]
+            if args.check:
+                checked = subprocess.run(args.check, shell=True, env={**os.environ, "ALTERNATE_NAME": name})
+                if checked.returncode != 0:
+                    sys.exit(f"alternate.py: the check after `{command}` failed with status {checked.returncode}")
             times[name].extend(got)
             per_round[name].append(statistics.median(got))
     results = [{"command": name, "median": statistics.median(t), "mean": statistics.mean(t), "min": min(t), "times": t}

@@ -73,6 +73,13 @@ else
   echo "   (skipped: the zlib source package could not be fetched)"
 fi
 
+echo "== install scripts of a real project, npm rebuild vs airlock install-scripts (integration/bench/install_scripts.sh)"
+if ROUNDS=${INSTALL_SCRIPTS_ROUNDS:-3} JSON="$work/install-scripts.json" bash "$OLDPWD/integration/bench/install_scripts.sh" "$A"; then
+  results+=("install-scripts/bare|$(median_of install-scripts.json 0)" "install-scripts/airlock|$(median_of install-scripts.json 1)")
+else
+  echo "   (skipped or failed: see above)"
+fi
+
 # The gateway (throughput, latency, descriptors, the supervisor's peak RSS)
 # and audit benchmarks print "RESULT name value" lines for the table.
 : > extra.txt
@@ -97,7 +104,8 @@ for name, v in rows:
 checks = [("airlock / bwrap start-up", ratio("startup/airlock", "startup/bwrap"), 0.7),
           ("airlock / unshare start-up", ratio("startup/airlock", "startup/unshare"), 1.5),
           ("airlock / firejail start-up", ratio("startup/airlock", "startup/firejail"), None),
-          ("ci-step build / bare build", ratio("build/airlock", "build/bare"), 1.03)]
+          ("ci-step build / bare build", ratio("build/airlock", "build/bare"), 1.03),
+          ("install-scripts / npm rebuild", ratio("install-scripts/airlock", "install-scripts/bare"), None)]
 print(f"\n{'ratio':32} {'value':>7} {'target':>8}")
 for name, r, target in checks:
     if r is None: continue
