@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-parts: root nobody
 # `airlock install-scripts`: each approved dependency's install scripts in a
 # sandbox of its own, as root and as uid 65534. The project (fixtures in
 # integration/install-scripts/) is fetched with scripts off, as the README's
@@ -46,7 +47,9 @@ ALL_EVIDENCE=$(printf '%s\n' "tamper: is-number/index.js" "tamper: esbuild/lib/m
   "tamper: nested is-number" "root: package.json" "root: .npmrc" "root: new file" "bin: .bin/esbuild" "bin: .bin/node" \
   "bin: later scripts ran the planted node" "secrets: loot" "syscall: keyctl")
 
-for WHO in root nobody; do
+# ctest runs each user's half as its own test (AIRLOCK_TEST_PART), in parallel.
+read -ra users <<<"${AIRLOCK_TEST_PART:-root nobody}"
+for WHO in "${users[@]}"; do
   started=$SECONDS
   setup_world is
   [[ $WHO == root ]] || chown -R $NOBODY:$NOBODY "$IS_HOME" "$P" "$R"
