@@ -187,9 +187,12 @@ void warn_hostname_kept(const std::string& wanted) {
 
 // The sandbox itself: the mount tree, hostname, loopback and the gateway's
 // end inside, all in the namespaces init shares with the payload.
-void build_sandbox(const Spec& spec, int gateway_fd) {
+void build_view(const Spec& spec) {
+  if (spec.namespaces) mounts::apply(spec.mounts);
+}
+
+void finish_sandbox(const Spec& spec, int gateway_fd) {
   if (!spec.namespaces) return;
-  mounts::apply(spec.mounts);
   if (!namespaces::set_hostname(spec.hostname)) warn_hostname_kept(spec.hostname);
   if (loopback_by(spec) == LoopbackBy::init) namespaces::bring_up_loopback();
   // Before the payload goes on: its first connect() finds the routes and
@@ -206,12 +209,16 @@ std::unique_ptr<DnsRefuser> start_dns_refuser(const Spec& spec, int notes_fd) {
   return dns;
 }
 
-void go_ahead_to_payload(UniqueFd& ready_write) {
+void view_ready_to_payload(const UniqueFd& ready_write) {
   // EPIPE: the payload ended already (it told the supervisor why); it is
   // reaped like any end. SIGPIPE is ignored for that: without a pid
   // namespace it would kill us.
   signal(SIGPIPE, SIG_IGN);
   if (write(ready_write.get(), &kGoAhead, 1) != 1 && errno != EPIPE) throw SystemError("write to the payload", errno);
+}
+
+void go_ahead_to_payload(UniqueFd& ready_write) {
+  view_ready_to_payload(ready_write);
   ready_write.reset();
 }
 

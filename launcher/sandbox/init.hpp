@@ -37,9 +37,17 @@ UniqueFd watch_signals();
 pid_t fork_payload();
 // In the payload, right after the fork: the ends it must not hold.
 void close_in_payload(const Ends& ends, Pipe& ready);
-void build_sandbox(const Spec& spec, int gateway_fd);
+// The mount tree (pivot_root into it included): what the payload's
+// Landlock rules bind to.
+void build_view(const Spec& spec);
+// Hostname, loopback and the gateway's end inside: needed before the
+// command's execve, not by the payload's own set-up.
+void finish_sandbox(const Spec& spec, int gateway_fd);
 // network.mode = "none": the refuser answers DNS from init (nullptr otherwise).
 std::unique_ptr<DnsRefuser> start_dns_refuser(const Spec& spec, int notes_fd);
+// The payload waits twice on `ready`: for the view (then it applies its
+// layers), and for the rest of the sandbox (then it executes the command).
+void view_ready_to_payload(const UniqueFd& ready_write);
 void go_ahead_to_payload(UniqueFd& ready_write);
 void close_control(int control_fd);
 [[noreturn]] void supervise_payload(const Spec& spec, pid_t payload, int signals, int gateway_fd,

@@ -199,20 +199,27 @@ class RootBuilder {
   // The target's descriptor, creating it (and missing parents) when absent:
   // a directory, or an empty file to bind a file onto.
   UniqueFd mount_point(const std::string& target, bool directory) const {
-    UniqueFd root = new_root();
+    return mount_point_in(new_root(), target, directory);
+  }
+
+  // One root descriptor for the whole walk: nothing is mounted until the
+  // step's mount point exists.
+  static UniqueFd mount_point_in(const UniqueFd& root, const std::string& target, bool directory) {
     UniqueFd fd = open_in_root(root.get(), target, O_PATH);
     if (fd) return fd;
     if (errno != ENOENT) throw SystemError("open mount point " + target, errno);
     const auto [parent, name] = split_parent(target);
-    UniqueFd dir = mount_point(parent, true);
+    UniqueFd dir = mount_point_in(root, parent, true);
+    // Exactly these modes: apply() clears the umask, so the invoking
+    // user's cannot make the path untraversable for the payload's user.
     const mode_t mode = directory ? 0755 : 0444;
     const int rc = directory ? ::mkdirat(dir.get(), name.c_str(), mode)
                              : ::mknodat(dir.get(), name.c_str(), S_IFREG | mode, 0);
     if (rc == -1 && errno != EEXIST) throw SystemError("create mount point " + target, errno);
-    // The invoking user's umask must not make the path untraversable for the
-    // user the payload runs as.
-    if (rc == 0) check_syscall(::fchmodat(dir.get(), name.c_str(), mode, 0), "chmod mount point " + target);
-    fd = open_in_root(root.get(), target, O_PATH);
+    // Made here a moment ago in a directory only init writes (EEXIST: it
+    // raced with nothing; it is opened as anything else would be).
+    fd = rc == 0 ? UniqueFd(::openat(dir.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC))
+                 : open_in_root(root.get(), target, O_PATH);
     if (!fd) throw SystemError("open mount point " + target, errno);
     return fd;
   }
@@ -323,9 +330,8 @@ class RootBuilder {
   // A detached read-only bind of the staging tree's empty file.
   UniqueFd empty_file_tree(const std::string& what) {
     if (!empty_file_made_) {
+      // 0444 exactly: apply() cleared the umask.
       check_syscall(::mknodat(staging_.get(), kEmptyFile, S_IFREG | 0444, 0), "create the empty file");
-      // mknod honours the umask; the mode must not depend on it.
-      check_syscall(::fchmodat(staging_.get(), kEmptyFile, 0444, 0), "chmod the empty file");
       empty_file_made_ = true;
     }
     UniqueFd tree(as_fd(::syscall(SYS_open_tree, staging_.get(), kEmptyFile, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC),
@@ -362,16 +368,24 @@ class RootBuilder {
                               MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
                     what);
     }
+    // One empty read-only tmpfs, cloned onto each directory after the first
+    // (a new tmpfs each was a visible part of start-up; as in hide_dir).
+    constexpr std::uint64_t kEmptyAttrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+    UniqueFd first;
     for (const char* name : kMaskedProcDirs) {
       const std::string what = std::string("mask /proc/") + name;
       UniqueFd target = open_directory_nofollow(proc, name);
       if (!target && errno == ENOENT) continue;
       if (!target) throw SystemError(what, errno);
-      UniqueFd empty = new_filesystem("tmpfs", "mode=0555,size=0",
-                                      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+      UniqueFd empty = first ? UniqueFd(as_fd(::syscall(SYS_open_tree, first.get(), "",
+                                                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH),
+                                              what))
+                             : new_filesystem("tmpfs", "mode=0555,size=0", kEmptyAttrs);
+      if (first) set_attributes(empty.get(), kEmptyAttrs, false, what);
       check_syscall(::syscall(SYS_move_mount, empty.get(), "", target.get(), "",
                               MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
                     what);
+      if (!first) first = std::move(empty);
     }
   }
 
@@ -381,6 +395,7 @@ class RootBuilder {
     const std::string what = "bind_content " + step.target;
     const std::string name = ".airlock-content-" + std::to_string(content_files_++);
     {
+      // 0444 exactly (apply() cleared the umask); the owner writes it anyway.
       UniqueFd file(as_fd(::openat(staging_.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444), what));
       std::size_t done = 0;
       while (done < step.source.size()) {
@@ -389,7 +404,6 @@ class RootBuilder {
         check_syscall(n, what + ": write");
         done += static_cast<std::size_t>(n);
       }
-      check_syscall(::fchmod(file.get(), 0444), what + ": chmod");
     }
     UniqueFd tree(as_fd(::syscall(SYS_open_tree, staging_.get(), name.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC),
                         what));
@@ -485,9 +499,24 @@ class RootBuilder {
   std::uint64_t last_pid_ = 0;
 };
 
+class UmaskCleared {
+ public:
+  UmaskCleared() : saved_(::umask(0)) {}
+  ~UmaskCleared() { ::umask(saved_); }
+  UmaskCleared(const UmaskCleared&) = delete;
+  UmaskCleared& operator=(const UmaskCleared&) = delete;
+
+ private:
+  mode_t saved_;
+};
+
 }  // namespace
 
 void apply(const Layout& plan) {
+  // Every file and directory made below gets exactly the mode asked for.
+  // Only init builds the view, after the payload was forked: no one else
+  // inherits the cleared umask.
+  const UmaskCleared umask_cleared;
   RootBuilder builder;
   builder.enter_staging();
   builder.set_overlay_upper(plan.overlay_upper);

@@ -36,7 +36,9 @@ void run_payload(const Spec& spec, const payload::Ends& ends, const Monitor* mon
     // pure computation, and loopback in the network namespace we share.
     const auto seccomp_programs = payload::compile_seccomp(spec);
     if (loopback_by(spec) == LoopbackBy::payload) namespaces::bring_up_loopback();
-    // init has built the sandbox: the mount tree below is the one the command sees.
+    // init has built the view: the mount tree below is the one the command
+    // sees. While init finishes the sandbox (network, DNS, limits), the
+    // layers below go on.
     wait_for_go_ahead(ends.ready);
     // pivot_root moved our root, not our working directory (the caller's, in the old tree).
     payload::enter_working_directory(spec.cwd);
@@ -52,6 +54,9 @@ void run_payload(const Spec& spec, const payload::Ends& ends, const Monitor* mon
     // Said before seccomp, which may refuse the calls the report needs.
     payload::fail_if_not_found(spec, ends.control);
     auto exec = payload::exec_arguments(spec);
+    // The rest of the sandbox is in place: what the command reaches from its
+    // first instruction on (a profile's own seccomp filter could refuse the read).
+    wait_for_go_ahead(ends.ready);
     // seccomp last of the layers: everything above needed calls it may deny.
     payload::load_seccomp(seccomp_programs, ends.control);
     // Audit: the notification filter on top of it all, so that the first call
@@ -89,8 +94,11 @@ void run_init(const Spec& spec, const init::Ends& ends, const Monitor* monitor) 
       run_payload(spec, {ends.control, ready.read.get()}, monitor);
     }
     ready.read.reset();
-    // The mount tree, hostname, loopback and the gateway's end inside.
-    init::build_sandbox(spec, ends.gateway);
+    // The mount tree first: the payload applies its layers while we finish.
+    init::build_view(spec);
+    init::view_ready_to_payload(ready.write);
+    // Hostname, loopback and the gateway's end inside.
+    init::finish_sandbox(spec, ends.gateway);
     // Before the go-ahead: a failure here is still reported, and nothing ran.
     LimitWatcher limits(spec.watch_limits, ends.notes);
     auto dns = init::start_dns_refuser(spec, ends.notes);

@@ -1,6 +1,7 @@
 // The payload is forked before init builds the sandbox and waits for init's
-// word: it must run the command on that word only, never on init's failure
-// or death (EOF) or on anything else written to it.
+// two words (the view is built; the rest of the sandbox is): it must run the
+// command after both only, never on init's failure or death (EOF) after
+// either or before both, or on anything else written to it.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -73,11 +74,19 @@ TEST(PayloadStart, AnyOtherByteThanInitsWordRunsNothing) {
   const auto marker = marker_path("byte");
   expect_own_error(run_payload(writing(marker), [](int fd) { ASSERT_EQ(write(fd, "x", 1), 1); }));
   EXPECT_FALSE(fs::exists(marker));
+  expect_own_error(run_payload(writing(marker), [](int fd) { ASSERT_EQ(write(fd, "gx", 2), 2); }));
+  EXPECT_FALSE(fs::exists(marker));
 }
 
-TEST(PayloadStart, InitsWordRunsTheCommand) {
+TEST(PayloadStart, InitGoneAfterTheViewRunsNothing) {
+  const auto marker = marker_path("view");
+  expect_own_error(run_payload(writing(marker), [](int fd) { ASSERT_EQ(write(fd, "g", 1), 1); }));
+  EXPECT_FALSE(fs::exists(marker));
+}
+
+TEST(PayloadStart, InitsTwoWordsRunTheCommand) {
   const auto marker = marker_path("go");
-  const int status = run_payload(writing(marker), [](int fd) { ASSERT_EQ(write(fd, "g", 1), 1); });
+  const int status = run_payload(writing(marker), [](int fd) { ASSERT_EQ(write(fd, "gg", 2), 2); });
   ASSERT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_TRUE(fs::exists(marker));
