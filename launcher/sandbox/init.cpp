@@ -153,6 +153,11 @@ UniqueFd watch_signals() {
   return airlock::watch_signals(signals);
 }
 
+UniqueFd host_root_for_landlock(const Spec& spec) {
+  if (!spec.namespaces || !spec.landlock) return UniqueFd();
+  return UniqueFd(static_cast<int>(check_syscall(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), "open the host's root")));
+}
+
 pid_t fork_payload() {
   const pid_t pid = fork();
   if (pid < 0) throw SystemError("fork of the payload", errno);

@@ -34,6 +34,9 @@ void become_subreaper();
 // Relayed signals and SIGCHLD as a signalfd (PID 1 only receives signals it
 // has a handler for; blocking them turns them into events).
 UniqueFd watch_signals();
+// "/" before the view is built, when the payload's Landlock rules need it
+// (payload::Ends::host_root); an invalid descriptor otherwise.
+UniqueFd host_root_for_landlock(const Spec& spec);
 pid_t fork_payload();
 // In the payload, right after the fork: the ends it must not hold.
 void close_in_payload(const Ends& ends, Pipe& ready);

@@ -18,6 +18,7 @@
 #include "sandbox/no_new_privs.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
+#include "util/files.hpp"
 #include "util/path.hpp"
 
 // Debian 12 ships uapi headers from Linux 6.1 (Landlock ABI 2/3): everything
@@ -223,23 +224,48 @@ UniqueFd create_ruleset(const Ruleset& ruleset) {
   return UniqueFd(static_cast<int>(fd));
 }
 
+// False, adding nothing, when `fd` is a symbolic link itself (opened with
+// O_NOFOLLOW): a rule belongs on what the link leads to in the view.
+bool add_rule_on(int ruleset_fd, const PathAccess& rule, const UniqueFd& fd) {
+  struct stat st {};
+  check_syscall(::fstat(fd.get(), &st), "Landlock: stat " + rule.path);
+  if (S_ISLNK(st.st_mode)) return false;
+  std::uint64_t access = rule.access;
+  // The kernel rejects directory-only rights on a file rule with EINVAL.
+  if (!S_ISDIR(st.st_mode)) access &= fs::kFileRights;
+  if (access == 0) return true;
+  landlock_path_beneath_attr attr{};
+  attr.allowed_access = access;
+  attr.parent_fd = fd.get();
+  check_syscall(add_rule_syscall(ruleset_fd, kRulePathBeneath, &attr),
+                "landlock_add_rule " + rule.path);
+  return true;
+}
+
 void add_path_access(int ruleset_fd, const PathAccess& rule) {
   UniqueFd fd(::open(rule.path.c_str(), O_PATH | O_CLOEXEC));
   if (!fd) {
     if (errno == ENOENT) return;  // reported by the mount layer, not an error here
     throw SystemError("Landlock: open " + rule.path, errno);
   }
+  static_cast<void>(add_rule_on(ruleset_fd, rule, fd));  // open() followed every link
+}
+
+std::pair<dev_t, ino_t> identity(const UniqueFd& fd, const std::string& path) {
   struct stat st {};
-  check_syscall(::fstat(fd.get(), &st), "Landlock: stat " + rule.path);
-  std::uint64_t access = rule.access;
-  // The kernel rejects directory-only rights on a file rule with EINVAL.
-  if (!S_ISDIR(st.st_mode)) access &= fs::kFileRights;
-  if (access == 0) return;
-  landlock_path_beneath_attr attr{};
-  attr.allowed_access = access;
-  attr.parent_fd = fd.get();
-  check_syscall(add_rule_syscall(ruleset_fd, kRulePathBeneath, &attr),
-                "landlock_add_rule " + rule.path);
+  check_syscall(::fstat(fd.get(), &st), "Landlock: stat " + path);
+  return {st.st_dev, st.st_ino};
+}
+
+// The rule's file in the host's tree, as the view will show it: the base
+// resolved as init resolves a bind's source, the rest beneath it with no
+// symbolic link (one could lead elsewhere in the view than on the host).
+// An invalid descriptor when it cannot be opened so: finish() adds it.
+UniqueFd open_on_host(const UniqueFd& base, const PathAccess& rule) {
+  if (rule.path == rule.host_base) return UniqueFd(::fcntl(base.get(), F_DUPFD_CLOEXEC, 0));
+  const auto below = path_relative_to(rule.path, rule.host_base);
+  if (!below) return UniqueFd();
+  return open_beneath(base.get(), *below, O_PATH);
 }
 
 void add_port_access(int ruleset_fd, const PortAccess& rule) {
@@ -427,7 +453,7 @@ Ruleset build(const Request& request, int abi) {
   }
 
   for (const auto& [path, rights] : path_rights) {
-    rs.paths.push_back(PathAccess{path, rights & rs.handled_fs});
+    rs.paths.push_back(PathAccess{path, rights & rs.handled_fs, ""});
   }
   if (rs.handled_net != 0) {
     std::map<std::uint16_t, std::uint64_t> port_rights;
@@ -443,19 +469,46 @@ Ruleset build(const Request& request, int abi) {
   return rs;
 }
 
-void apply(const Ruleset& ruleset) {
+Pending start(const Ruleset& ruleset, int host_root) {
   if (ruleset.abi < 1) {
     throw Error("Landlock is not available on this kernel; refusing to pretend the "
                 "file and TCP rules are enforced");
   }
+  Pending pending{&ruleset, create_ruleset(ruleset), std::vector<bool>(ruleset.paths.size(), false), {}};
+  if (host_root < 0) return pending;
+  std::map<std::string, UniqueFd> bases;
+  for (std::size_t i = 0; i < ruleset.paths.size(); ++i) {
+    const auto& rule = ruleset.paths[i];
+    if (rule.host_base.empty()) continue;
+    auto [at, fresh] = bases.try_emplace(rule.host_base);
+    if (fresh) {
+      at->second = open_in_root(host_root, rule.host_base, O_PATH);
+      if (at->second) pending.bases[rule.host_base] = identity(at->second, rule.host_base);
+    }
+    if (!at->second) continue;
+    const UniqueFd fd = open_on_host(at->second, rule);
+    if (fd) pending.added[i] = add_rule_on(pending.fd.get(), rule, fd);
+  }
+  return pending;
+}
+
+void finish(Pending pending) {
+  const Ruleset& ruleset = *pending.ruleset;
   sandbox::require_no_new_privs("Landlock: no_new_privs must be set before landlock_restrict_self "
                                 "(an airlock bug: the payload sets it first)");
-  const UniqueFd ruleset_fd = create_ruleset(ruleset);
-  for (const auto& rule : ruleset.paths) add_path_access(ruleset_fd.get(), rule);
-  for (const auto& rule : ruleset.ports) add_port_access(ruleset_fd.get(), rule);
-  check_syscall(restrict_self_syscall(ruleset_fd.get(), ruleset.restrict_flags),
-                "landlock_restrict_self");
+  for (const auto& [base, host] : pending.bases) {
+    const UniqueFd here(::open(base.c_str(), O_PATH | O_CLOEXEC));
+    if (!here || identity(here, base) != host)
+      throw Error("Landlock: " + base + " is not the directory it was on the host a moment ago (it was replaced "
+                  "while the sandbox was built); nothing was run");
+  }
+  for (std::size_t i = 0; i < ruleset.paths.size(); ++i)
+    if (!pending.added[i]) add_path_access(pending.fd.get(), ruleset.paths[i]);
+  for (const auto& rule : ruleset.ports) add_port_access(pending.fd.get(), rule);
+  check_syscall(restrict_self_syscall(pending.fd.get(), ruleset.restrict_flags), "landlock_restrict_self");
 }
+
+void apply(const Ruleset& ruleset) { finish(start(ruleset, -1)); }
 
 namespace {
 
@@ -495,7 +548,9 @@ std::string describe(const Ruleset& ruleset) {
     out << "  scoped: " << name_bits(ruleset.scoped, kScopeNames) << "\n";
     out << "  paths:" << (ruleset.paths.empty() ? " none\n" : "\n");
     for (const auto& rule : ruleset.paths) {
-      out << "    " << path_kind(rule.access) << "  " << rule.path << "\n";
+      out << "    " << path_kind(rule.access) << "  " << rule.path;
+      if (!rule.host_base.empty()) out << "  (before the view, beneath " << rule.host_base << ")";
+      out << "\n";
     }
     if (ruleset.handled_net != 0) {
       out << "  TCP connect ports: " << port_list(ruleset.ports, net::kConnectTcp) << "\n";

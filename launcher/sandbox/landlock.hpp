@@ -5,13 +5,17 @@
 // build() turns a Request into a Ruleset for one Landlock ABI version (pure
 // data, unit-tested); apply() hands that Ruleset to the kernel. Every right
 // the ABI knows is "handled", so whatever a rule does not grant is denied.
+#include <sys/types.h>
+
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "policy/policy.hpp"
+#include "util/fd.hpp"
 
 namespace airlock::landlock {
 
@@ -89,6 +93,11 @@ struct Request {
 struct PathAccess {
   std::string path;
   std::uint64_t access = 0;
+  // Set by the integrator when the view shows the host's own file at
+  // `path`: the target of the view's bind of the same host path (source ==
+  // target) beneath which it lies. Such a rule is added while init still
+  // builds the view (start()); the others once it is built (finish()).
+  std::string host_base;
   bool operator==(const PathAccess&) const = default;
 };
 
@@ -141,10 +150,33 @@ std::optional<std::vector<std::string>> list_directory(const std::string& dir);
 // reversed port range.
 Ruleset build(const Request& request, int abi);
 
-// Restricts the calling thread (and its future children) to `ruleset`.
-// Requires no_new_privs to be set already. Paths that do not exist are
-// skipped (the mount layer reports them). Throws airlock::Error when the
-// ruleset has no ABI (Landlock unavailable) or a step fails.
+// A ruleset in the kernel, being filled.
+struct Pending {
+  const Ruleset* ruleset = nullptr;
+  UniqueFd fd;
+  std::vector<bool> added;  // per ruleset->paths entry
+  // Each host_base used, with the directory it was in the host's tree
+  // (st_dev, st_ino): finish() checks the view shows the same one there.
+  std::map<std::string, std::pair<dev_t, ino_t>> bases;
+};
+
+// Creates the ruleset and adds the rules that have a host_base, each opened
+// in `host_root` (the host's root, from before the view was built): the
+// base as init binds it, the rest beneath it without following a symbolic
+// link. A rule that cannot be added so is left to finish(). `host_root` -1:
+// nothing is added yet. Throws airlock::Error when the ruleset has no ABI
+// (Landlock unavailable) or the kernel refuses it.
+Pending start(const Ruleset& ruleset, int host_root);
+
+// In the finished view: checks that each base start() used is the same
+// directory here (else throws: the host's tree changed under the set-up,
+// and a rule may sit on what the view does not show), adds the remaining
+// rules and the ports, and restricts the calling thread (and its future
+// children). Requires no_new_privs. Paths that do not exist are skipped
+// (the mount layer reports them).
+void finish(Pending pending);
+
+// start(ruleset, -1), then finish(): every rule resolved where the caller is.
 void apply(const Ruleset& ruleset);
 
 // A multi-line summary for `airlock explain`.

@@ -524,6 +524,16 @@ std::string_view op_name(Op op) {
   return "?";
 }
 
+std::string host_identical_base(const Layout& plan, const std::string& path) {
+  if (path.find("/..") != std::string::npos) return "";
+  const Step* covering = nullptr;
+  for (const auto& step : plan.steps)
+    if (step.op != Op::remount_ro && path_within(path, step.target)) covering = &step;
+  if (covering == nullptr || covering->source != covering->target) return "";
+  const bool bind = covering->op == Op::bind_ro || covering->op == Op::bind_rw || covering->op == Op::dev_node;
+  return bind ? covering->target : "";
+}
+
 std::string describe(const Layout& plan) {
   std::string out = plan.view == policy::View::host ? "view: host\n" : "view: minimal\n";
   for (const Step& step : plan.steps) {

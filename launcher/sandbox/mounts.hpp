@@ -172,6 +172,14 @@ std::string follow_host_symlinks(const std::string& path);
 // the host's tree, which shows none of the sandbox's hides beneath it).
 std::vector<Step> read_only_steps(const std::string& path, const std::string& writable, const std::string& detail);
 
+// When the view shows the host's own file at `path`: the target of the
+// plan's bind of the same host path (source == target, as /usr, /etc, the
+// project or a device node) that covers it, no later step placing anything
+// at or above `path` beneath that target. "" otherwise (a tmpfs, a hidden
+// or redacted file, an overlay, a bind of another path, a path with "..").
+// Pure.
+std::string host_identical_base(const Layout& plan, const std::string& path);
+
 // A person-readable listing of the plan, one step per line.
 std::string describe(const Layout& plan);
 

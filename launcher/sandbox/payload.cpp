@@ -33,6 +33,7 @@ void reset_signals(const std::vector<int>& ignored) {
 void close_inherited_fds(std::vector<int> keep, const Ends& ends) {
   keep.push_back(ends.control);
   keep.push_back(ends.ready);
+  if (ends.host_root >= 0) keep.push_back(ends.host_root);
   std::sort(keep.begin(), keep.end());
   unsigned next = 3;
   for (int fd : keep) {
@@ -45,6 +46,12 @@ void close_inherited_fds(std::vector<int> keep, const Ends& ends) {
 
 std::vector<seccomp::Program> compile_seccomp(const Spec& spec) {
   return spec.seccomp ? seccomp::compile(*spec.seccomp) : std::vector<seccomp::Program>{};
+}
+
+std::optional<landlock::Pending> start_landlock(const Spec& spec, int host_root) {
+  const UniqueFd root(host_root);
+  if (!spec.landlock) return std::nullopt;
+  return landlock::start(*spec.landlock, root.get());
 }
 
 void enter_working_directory(const std::string& cwd) {

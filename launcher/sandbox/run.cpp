@@ -36,6 +36,9 @@ void run_payload(const Spec& spec, const payload::Ends& ends, const Monitor* mon
     // pure computation, and loopback in the network namespace we share.
     const auto seccomp_programs = payload::compile_seccomp(spec);
     if (loopback_by(spec) == LoopbackBy::payload) namespaces::bring_up_loopback();
+    // Also meanwhile: the Landlock rules on the host's own files, opened in
+    // the host's tree. The host's root is closed here, before the view.
+    auto landlock = payload::start_landlock(spec, ends.host_root);
     // init has built the view: the mount tree below is the one the command
     // sees. While init finishes the sandbox (network, DNS, limits), the
     // layers below go on.
@@ -50,7 +53,7 @@ void run_payload(const Spec& spec, const payload::Ends& ends, const Monitor* mon
     // Required by Landlock and seccomp for unprivileged use; makes setuid binaries powerless.
     payload::set_no_new_privs();
     // Landlock after the final mount tree exists: rules bind to the files present now.
-    if (spec.landlock) landlock::apply(*spec.landlock);
+    if (landlock) landlock::finish(std::move(*landlock));
     // Said before seccomp, which may refuse the calls the report needs.
     payload::fail_if_not_found(spec, ends.control);
     auto exec = payload::exec_arguments(spec);
@@ -86,14 +89,17 @@ void run_init(const Spec& spec, const init::Ends& ends, const Monitor* monitor) 
     if (!spec.namespaces) init::become_subreaper();
     const auto signals = init::watch_signals();
     // Forked before the sandbox is built, so that it compiles its seccomp
-    // filter while we build; it goes on only at our go-ahead.
+    // filter and adds Landlock rules while we build; it goes on only at our
+    // words. The host's root is taken now, before the view replaces it.
     auto ready = make_pipe();
+    auto host_root = init::host_root_for_landlock(spec);
     payload = init::fork_payload();
     if (payload == 0) {
       init::close_in_payload(ends, ready);
-      run_payload(spec, {ends.control, ready.read.get()}, monitor);
+      run_payload(spec, {ends.control, ready.read.get(), host_root.get()}, monitor);
     }
     ready.read.reset();
+    host_root.reset();
     // The mount tree first: the payload applies its layers while we finish.
     init::build_view(spec);
     init::view_ready_to_payload(ready.write);

@@ -419,6 +419,9 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
     // stub's file the symlink reaches is readable too.
     if (!resolv_conf.empty() && resolv_conf != "/etc/resolv.conf") request.read.push_back(resolv_conf);
     spec.landlock = landlock::build(request, plan.landlock_abi);
+    // Rules on the host's own files are added while init builds the view.
+    if (plan.namespaces)
+      for (auto& rule : spec.landlock->paths) rule.host_base = mounts::host_identical_base(spec.mounts, rule.path);
   }
   if (plan.seccomp) spec.seccomp = seccomp::build(seccomp_spec(policy, spec.gateway && spec.gateway->handoff));
 

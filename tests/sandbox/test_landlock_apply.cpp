@@ -21,6 +21,7 @@
 #include <fstream>
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -75,9 +76,9 @@ std::string write_all(int fd, const std::string& text) {
   return "";
 }
 
-// Forks; the child sets no_new_privs (unless told not to), applies `rs` and
-// runs `body`. Returns "" when every check passed, else what failed.
-std::string in_sandbox(const ll::Ruleset& rs, const Check& body, bool set_nnp = true) {
+// Forks and runs `steps` in the child. Returns "" when every check passed,
+// else what failed (an exception's message included).
+std::string in_child(const Check& steps) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return "pipe2 failed";
   UniqueFd read_end(fds[0]);
@@ -88,12 +89,7 @@ std::string in_sandbox(const ll::Ruleset& rs, const Check& body, bool set_nnp = 
     read_end.reset();
     std::string result;
     try {
-      if (set_nnp && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-        result = "PR_SET_NO_NEW_PRIVS failed";
-      } else {
-        ll::apply(rs);
-        result = body();
-      }
+      result = steps();
     } catch (const std::exception& e) {
       result = std::string("exception: ") + e.what();
     }
@@ -114,6 +110,22 @@ std::string in_sandbox(const ll::Ruleset& rs, const Check& body, bool set_nnp = 
     return result + " [child status " + std::to_string(status) + "]";
   }
   return result;
+}
+
+std::string set_no_new_privs() {
+  return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 ? "" : "PR_SET_NO_NEW_PRIVS failed";
+}
+
+// Forks; the child sets no_new_privs (unless told not to), applies `rs` and
+// runs `body`. Returns "" when every check passed, else what failed.
+std::string in_sandbox(const ll::Ruleset& rs, const Check& body, bool set_nnp = true) {
+  return in_child([&]() -> std::string {
+    if (set_nnp) {
+      if (auto failed = set_no_new_privs(); !failed.empty()) return failed;
+    }
+    ll::apply(rs);
+    return body();
+  });
 }
 
 std::string all_of(std::initializer_list<std::string> failures) {
@@ -459,6 +471,107 @@ TEST_F(LandlockApply, AbstractUnixSocketsOutsideAreScoped) {
 
 // An older ruleset on a newer kernel enforces exactly that older ABI: what
 // not_enforced reports as missing really is missing.
+// start() adds the rules on the host's own files while init builds the view
+// (from the host's root), finish() the rest once it is built.
+ll::Ruleset with_bases(ll::Ruleset rs, const std::map<std::string, std::string>& base_of) {
+  for (auto& rule : rs.paths)
+    if (const auto at = base_of.find(rule.path); at != base_of.end()) rule.host_base = at->second;
+  return rs;
+}
+
+std::size_t index_of_rule(const ll::Ruleset& rs, const std::string& path) {
+  for (std::size_t i = 0; i < rs.paths.size(); ++i)
+    if (rs.paths[i].path == path) return i;
+  throw std::runtime_error("no rule on " + path);
+}
+
+TEST_F(LandlockApply, RulesAddedBeforeTheViewAreEnforcedAsTheOthers) {
+  require_abi(1, "filesystem rules");
+  if (IsSkipped()) return;
+  ll::Request req;
+  req.read = {tree_ / "ro"};
+  req.write = {tree_ / "rw"};
+  req.exec = {"/usr"};
+  const auto rs = with_bases(for_kernel(req), {{tree_ / "ro", tree_ / "ro"}, {tree_ / "rw", tree_ / "rw"}, {"/usr", "/"}});
+  const std::string failures = in_child([&]() -> std::string {
+    UniqueFd host_root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    auto pending = ll::start(rs, host_root.get());
+    host_root.reset();
+    std::string out;
+    for (std::size_t i = 0; i < rs.paths.size(); ++i)
+      if (!pending.added[i]) out += rs.paths[i].path + " was not added before the view; ";
+    if (pending.bases.size() != 3) out += "expected three bases; ";
+    out += set_no_new_privs();
+    ll::finish(std::move(pending));
+    return out + all_of({
+                     open_ok(tree_ / "ro/file", O_RDONLY),
+                     open_fails(tree_ / "ro/file", O_WRONLY, EACCES),
+                     open_ok(tree_ / "rw/new", O_WRONLY | O_CREAT),
+                     open_fails(tree_ / "secret/file", O_RDONLY, EACCES),
+                     open_fails("/etc/passwd", O_RDONLY, EACCES),
+                     open_ok("/usr/bin/env", O_RDONLY),
+                 });
+  });
+  EXPECT_EQ(failures, "");
+}
+
+// A symbolic link below the base could lead elsewhere in the view than on
+// the host: such a rule is added once the view exists, where it resolves
+// exactly as a rule added by apply() does.
+TEST_F(LandlockApply, ARuleThroughASymbolicLinkWaitsForTheView) {
+  require_abi(1, "filesystem rules");
+  if (IsSkipped()) return;
+  ASSERT_EQ(::symlink("../rw", (tree_ / "ro/link").c_str()), 0);
+  ll::Request req;
+  req.read = {tree_ / "ro/link", tree_ / "ro/file"};
+  const auto rs = with_bases(for_kernel(req), {{tree_ / "ro/link", tree_ / "ro"}, {tree_ / "ro/file", tree_ / "ro"}});
+  const auto link = index_of_rule(rs, tree_ / "ro/link");
+  const auto file = index_of_rule(rs, tree_ / "ro/file");
+  const std::string failures = in_child([&]() -> std::string {
+    UniqueFd host_root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    auto pending = ll::start(rs, host_root.get());
+    std::string out;
+    if (pending.added[link]) out += "the rule through a link was added before the view; ";
+    if (!pending.added[file]) out += "the rule on a plain file was not added before the view; ";
+    out += set_no_new_privs();
+    ll::finish(std::move(pending));
+    return out + all_of({
+                     open_ok(tree_ / "rw", O_RDONLY | O_DIRECTORY),  // where the link leads, as apply() does
+                     open_ok(tree_ / "ro/file", O_RDONLY),
+                     open_fails(tree_ / "ro/other", O_RDONLY, EACCES),
+                 });
+  });
+  EXPECT_EQ(failures, "");
+}
+
+// A rule added from the host's tree sits on the host's directory: when the
+// view no longer shows that directory at the base (replaced meanwhile),
+// finish() refuses, and nothing is restricted or run.
+TEST_F(LandlockApply, ABaseReplacedWhileTheViewIsBuiltStopsTheRun) {
+  require_abi(1, "filesystem rules");
+  if (IsSkipped()) return;
+  ll::Request req;
+  req.read = {tree_ / "ro"};
+  const auto rs = with_bases(for_kernel(req), {{tree_ / "ro", tree_ / "ro"}});
+  const std::string failures = in_child([&]() -> std::string {
+    UniqueFd host_root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    auto pending = ll::start(rs, host_root.get());
+    std::filesystem::rename(tree_ / "ro", tree_ / "ro-moved");
+    std::filesystem::create_directory(tree_ / "ro");
+    if (auto failed = set_no_new_privs(); !failed.empty()) return failed;
+    try {
+      ll::finish(std::move(pending));
+    } catch (const airlock::Error& e) {
+      const std::string message = e.what();
+      if (message.find(tree_ / "ro") == std::string::npos || message.find("nothing was run") == std::string::npos)
+        return "unexpected message: " + message;
+      return open_ok("/etc/passwd", O_RDONLY);  // not restricted
+    }
+    return "finish() accepted a replaced base";
+  });
+  EXPECT_EQ(failures, "");
+}
+
 TEST_F(LandlockApply, OlderAbiRulesetLeavesWhatItCannotEnforce) {
   require_abi(6, "comparing ABI 2/5 rulesets with ABI 3/6");
   if (IsSkipped()) return;

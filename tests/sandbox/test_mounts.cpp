@@ -312,6 +312,45 @@ TEST(MountsBuild, TheCallersTerminalIsBoundAtDevConsoleKeepingTheOrder) {
   EXPECT_THROW(add_terminal(plan, "/dev"), Error);
 }
 
+// Which Landlock rules may be added before the view exists: only where the
+// view shows the host's own file, through a bind of the same host path that
+// nothing placed later covers.
+TEST(MountsBuild, HostIdenticalBaseIsTheIdentityBindThatShowsThePath) {
+  Layout plan;
+  plan.steps = {{Op::tmpfs, "/", "mode=0755", ""},
+                {Op::symlink, "/bin", "usr/bin", ""},
+                {Op::bind_ro, "/etc", "/etc", ""},
+                {Op::bind_ro, "/srv/data", "/mnt/other", ""},
+                {Op::tmpfs, "/tmp", "mode=1777", ""},
+                {Op::dev_node, "/dev/null", "/dev/null", ""},
+                {Op::dev_node, "/dev/console", "/dev/pts/3", ""},
+                {Op::bind_rw, "/home/u/p", "/home/u/p", ""},
+                {Op::bind_ro, "/home/u/p/.git", "/home/u/p/.git", ""},
+                {Op::overlay, "/home/u/.cache", "/home/u/.cache", ""},
+                {Op::hide_file, "/etc/shadow", "", ""},
+                {Op::tmpfs_ro, "/etc/ssl/private", "mode=0555", ""},
+                {Op::bind_content, "/etc/resolv.conf", "nameserver 127.0.0.1\n", ""},
+                {Op::remount_ro, "/", "", ""}};
+  EXPECT_EQ(host_identical_base(plan, "/etc"), "/etc");
+  EXPECT_EQ(host_identical_base(plan, "/etc/hosts"), "/etc");  // remount_ro / changes flags only
+  EXPECT_EQ(host_identical_base(plan, "/etc/ssl/certs"), "/etc");
+  EXPECT_EQ(host_identical_base(plan, "/home/u/p/src/main.c"), "/home/u/p");
+  EXPECT_EQ(host_identical_base(plan, "/home/u/p/.git/config"), "/home/u/p/.git");
+  EXPECT_EQ(host_identical_base(plan, "/dev/null"), "/dev/null");
+  // Something else than the host's file at that path:
+  EXPECT_EQ(host_identical_base(plan, "/etc/shadow"), "");             // hidden
+  EXPECT_EQ(host_identical_base(plan, "/etc/ssl/private/key.pem"), "");  // hidden directory
+  EXPECT_EQ(host_identical_base(plan, "/etc/resolv.conf"), "");        // the sandbox's own content
+  EXPECT_EQ(host_identical_base(plan, "/srv/data/x"), "");             // a bind of another host path
+  EXPECT_EQ(host_identical_base(plan, "/dev/console"), "");            // the caller's terminal
+  EXPECT_EQ(host_identical_base(plan, "/home/u/.cache/pip"), "");      // an overlay
+  EXPECT_EQ(host_identical_base(plan, "/tmp/x"), "");                  // a private tmpfs
+  EXPECT_EQ(host_identical_base(plan, "/bin/sh"), "");                 // the view's own root
+  EXPECT_EQ(host_identical_base(plan, "/home/u"), "");
+  EXPECT_EQ(host_identical_base(plan, "/etc/../root/.ssh"), "");       // ".." is the kernel's to resolve
+  EXPECT_EQ(host_identical_base(Layout{}, "/etc/hosts"), "");          // no view at all
+}
+
 TEST(MountsBuild, AFileAddedUnderAHiddenDirectoryKeepsTheDirectoryHiddenAndReadOnly) {
   Filesystem fs;
   fs.hide = {rule("/run")};
