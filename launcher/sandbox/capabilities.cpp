@@ -145,6 +145,8 @@ bool kept(const Credentials& plan, cap_value_t cap) {
   return std::find(plan.keep.begin(), plan.keep.end(), cap) != plan.keep.end();
 }
 
+}  // namespace
+
 void drop_bounding_set(const Credentials& plan) {
   const bool can_drop = holds(current_caps(), CAP_SETPCAP, CAP_EFFECTIVE);
   bool left_in_bounding_set = false;
@@ -164,6 +166,8 @@ void drop_bounding_set(const Credentials& plan) {
   if (left_in_bounding_set)
     check_syscall(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "set no_new_privs");
 }
+
+namespace {
 
 void switch_user(const Credentials& plan) {
   // Without KEEPCAPS, changing all uids away from 0 clears the permitted set
@@ -239,6 +243,10 @@ void apply(const Credentials& plan) {
   // The bounding set first: dropping from it needs CAP_SETPCAP, which the
   // user switch and set_exactly() take away.
   drop_bounding_set(plan);
+  apply_after_bounding_set(plan);
+}
+
+void apply_after_bounding_set(const Credentials& plan) {
   if (plan.switch_user) switch_user(plan);
   set_exactly(plan);
   set_ambient(plan);

@@ -54,5 +54,9 @@ void keep_only_kill();
 // capabilities at execve). Throws airlock::Error when a capability to keep is
 // not held, airlock::SystemError when a step fails.
 void apply(const Credentials& plan);
+// apply() in two steps, the payload's: the bounding set while init builds
+// the view (it matters only at execve), the rest once the view is built.
+void drop_bounding_set(const Credentials& plan);
+void apply_after_bounding_set(const Credentials& plan);
 
 }  // namespace airlock::capabilities

@@ -39,6 +39,9 @@ void run_payload(const Spec& spec, const payload::Ends& ends, const Monitor* mon
     // Also meanwhile: the Landlock rules on the host's own files, opened in
     // the host's tree. The host's root is closed here, before the view.
     auto landlock = payload::start_landlock(spec, ends.host_root);
+    // The bounding set counts only at execve; dropping from it needs
+    // CAP_SETPCAP, which the rest of the capability step takes away.
+    capabilities::drop_bounding_set(spec.caps);
     // init has built the view: the mount tree below is the one the command
     // sees. While init finishes the sandbox (network, DNS, limits), the
     // layers below go on.
@@ -49,10 +52,11 @@ void run_payload(const Spec& spec, const payload::Ends& ends, const Monitor* mon
     limits::apply(spec.limits);
     // Switch user and drop capabilities before Landlock and seccomp: setresuid
     // and capset may be refused by the filter.
-    capabilities::apply(spec.caps);
+    capabilities::apply_after_bounding_set(spec.caps);
     // Required by Landlock and seccomp for unprivileged use; makes setuid binaries powerless.
     payload::set_no_new_privs();
-    // Landlock after the final mount tree exists: rules bind to the files present now.
+    // The other Landlock rules once the final mount tree exists: rules bind to
+    // the files present now.
     if (landlock) landlock::finish(std::move(*landlock));
     // Said before seccomp, which may refuse the calls the report needs.
     payload::fail_if_not_found(spec, ends.control);
