@@ -15,7 +15,8 @@ round's result can be verified, e.g. that a build built the same files).
 With --hyperfine RUNS each round times each command with `hyperfine -N`
 (RUNS runs after 2 warm-ups) instead of once through a shell: for commands
 of a few milliseconds, where a shell's own start-up would be a large part of
-what is measured. Every run's time goes into the medians.
+what is measured. Every run's time goes into the medians, and each result
+gets hyperfine's user and system CPU per run (the mean over the rounds).
 
 usage: alternate.py --rounds N [--prepare CMD] [--check CMD] [--hyperfine RUNS] [--over-others] --json FILE NAME CMD [NAME CMD ...]
 """
@@ -38,13 +39,16 @@ def timed(command: str) -> float:
     return elapsed
 
 
-def timed_by_hyperfine(command: str, runs: int) -> list:
+def timed_by_hyperfine(command: str, runs: int) -> tuple:
+    """The runs' wall times, and hyperfine's mean user and system CPU per run
+    (getrusage of the waited-for children: the whole process tree)."""
     with tempfile.NamedTemporaryFile(suffix=".json") as export:
         done = subprocess.run(["hyperfine", "-N", "-w", "2", "-r", str(runs), "--export-json", export.name, command],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if done.returncode != 0:
             sys.exit(f"alternate.py: hyperfine failed on `{command}` (status {done.returncode})")
-        return json.load(open(export.name))["results"][0]["times"]
+        result = json.load(open(export.name))["results"][0]
+        return result["times"], result["user"], result["system"]
 
 
 def main() -> None:
@@ -63,11 +67,17 @@ def main() -> None:
     names, commands = args.pairs[0::2], args.pairs[1::2]
     times = {name: [] for name in names}
     per_round = {name: [] for name in names}  # each round's median
+    cpu = {name: {"user": [], "system": []} for name in names}  # each round's mean per run (--hyperfine)
     for _ in range(args.rounds):
         for name, command in zip(names, commands):
             if args.prepare:
                 subprocess.run(args.prepare, shell=True, check=True)
-            got = timed_by_hyperfine(command, args.hyperfine) if args.hyperfine else [timed(command)]
+            if args.hyperfine:
+                got, user, system = timed_by_hyperfine(command, args.hyperfine)
+                cpu[name]["user"].append(user)
+                cpu[name]["system"].append(system)
+            else:
+                got = [timed(command)]
             if args.check:
                 checked = subprocess.run(args.check, shell=True, env={**os.environ, "ALTERNATE_NAME": name})
                 if checked.returncode != 0:
@@ -76,6 +86,10 @@ def main() -> None:
             per_round[name].append(statistics.median(got))
     results = [{"command": name, "median": statistics.median(t), "mean": statistics.mean(t), "min": min(t), "times": t}
                for name, t in times.items()]
+    for result in results:
+        for kind in ("user", "system"):
+            if cpu[result["command"]][kind]:  # every round ran the same number of runs: the mean of the means
+                result[kind] = statistics.mean(cpu[result["command"]][kind])
     with open(args.json, "w") as out:
         json.dump({"results": results}, out, indent=1)
     first = per_round[names[0]]

@@ -40,6 +40,10 @@ for i in 0 1 2 3; do
   name=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["command"])' startup.json $i)
   results+=("startup/$name|$(median_of startup.json $i)")
 done
+# User and system CPU per run of each tool's whole process tree (hyperfine's
+# getrusage of the children it waited for), for the CPU targets.
+python3 -c 'import json,sys
+for r in json.load(open(sys.argv[1]))["results"]: print("CPU", r["command"], r["user"], r["system"])' startup.json > cpu.txt
 
 echo "== steady state: syscall loops, bare vs airlock run --profile ci-step"
 cc -O2 -o syscalls "$OLDPWD/integration/bench/syscalls.c"
@@ -101,8 +105,8 @@ table = []
 print(f"\n{'benchmark':28} {'median':>10}")
 for name, v in rows:
     print(f"{name:28} {float(v)*1000:9.2f}ms")
-checks = [("airlock / bwrap start-up", ratio("startup/airlock", "startup/bwrap"), 0.7),
-          ("airlock / unshare start-up", ratio("startup/airlock", "startup/unshare"), 1.5),
+checks = [("airlock / bwrap start-up", ratio("startup/airlock", "startup/bwrap"), 1.0),
+          ("airlock / unshare start-up", ratio("startup/airlock", "startup/unshare"), None),
           ("airlock / firejail start-up", ratio("startup/airlock", "startup/firejail"), None),
           ("ci-step build / bare build", ratio("build/airlock", "build/bare"), 1.03),
           ("install-scripts / npm rebuild", ratio("install-scripts/airlock", "install-scripts/bare"), None)]
@@ -112,6 +116,20 @@ for name, r, target in checks:
     verdict = "" if target is None else ("  ok" if r <= target else "  MISSED")
     print(f"{name:32} {r:7.2f} {('<= %.2f' % target) if target else '':>8}{verdict}")
     table.append({"ratio": name, "value": r, "target": target})
+cpu = {}
+for line in open("cpu.txt"):
+    _, name, user, system = line.split(); cpu[name] = (float(user), float(system))
+if cpu:
+    print(f"\n{'start-up CPU per run':24} {'user ms':>8} {'system ms':>10}")
+    for name, (user, system) in cpu.items():
+        print(f"{name:24} {user*1000:8.2f} {system*1000:10.2f}")
+    if "airlock" in cpu and "bwrap" in cpu:
+        user, system = cpu["airlock"]
+        print(f"{'airlock user CPU':32} {user*1000:6.2f}ms <= 1.50ms{'  ok' if user <= 0.0015 else '  MISSED'}")
+        print(f"{'airlock / bwrap system CPU':32} {system / cpu['bwrap'][1]:7.2f} {'<= 1.00':>8}"
+              f"{'  ok' if system <= cpu['bwrap'][1] else '  MISSED'}")
+        table.append({"ratio": "airlock user CPU ms", "value": user * 1000, "target": 1.5})
+        table.append({"ratio": "airlock / bwrap system CPU", "value": system / cpu["bwrap"][1], "target": 1.0})
 extra = {}
 for line in open("extra.txt"):
     parts = line.split()
@@ -134,6 +152,6 @@ for label, f in (("bare", "bare.txt"), ("airlock", "sandboxed.txt")):
 print(f"\n{'syscall loop':14} {'bare ns':>9} {'airlock ns':>11} {'added ns':>9}")
 for k, v in sc.items():
     print(f"{k:14} {v['bare']:9.1f} {v['airlock']:11.1f} {v['airlock']-v['bare']:9.1f}")
-json.dump({"medians_s": med, "ratios": table, "syscalls_ns": sc}, open(out, "w"), indent=2)
+json.dump({"medians_s": med, "ratios": table, "startup_cpu_s": cpu, "syscalls_ns": sc}, open(out, "w"), indent=2)
 print(f"\nwritten: {out}")
 PY

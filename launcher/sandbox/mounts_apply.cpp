@@ -158,7 +158,7 @@ class RootBuilder {
       case Op::symlink: return make_symlink(step);
       case Op::remount_ro: return remount_ro(step);
       case Op::overlay: return overlay(step, kNoSuid | kNoDev);
-      case Op::dir: return static_cast<void>(mount_point(step.target, true));
+      case Op::dir: return make_directory(step);
     }
   }
 
@@ -472,6 +472,14 @@ class RootBuilder {
       overlay_layers_made_ = true;
     }
     return UniqueFd(as_fd(::openat(staging_.get(), kOverlayLayers, O_DIRECTORY | O_CLOEXEC), "open the overlay layers"));
+  }
+
+  // Nothing is mounted on it: made in its parent, or left as it is.
+  void make_directory(const Step& step) const {
+    const auto [parent, name] = split_parent(step.target);
+    UniqueFd dir = mount_point(parent, true);
+    if (::mkdirat(dir.get(), name.c_str(), 0755) != 0 && errno != EEXIST)
+      throw SystemError("create directory " + step.target, errno);
   }
 
   void make_symlink(const Step& step) const {

@@ -126,12 +126,14 @@ void create_missing_write_dirs(const std::vector<policy::PathRule>& write) {
 // target as the host sees it would bring back whatever it points at, even a
 // hidden directory. Where it leads is protected if the step could write it
 // there; elsewhere the step cannot write it anyway, and it is left alone.
+// `present`: lstat(2) succeeds (RealPaths answers nullopt where it fails).
 std::vector<policy::PathRule> protect_where_links_lead(std::vector<policy::PathRule> protect,
-                                                       const std::vector<policy::PathRule>& write) {
+                                                       const std::vector<policy::PathRule>& write,
+                                                       const mounts::ExistsFn& present) {
   std::vector<policy::PathRule> out;
   RealPaths real_paths;
   for (auto& rule : protect) {
-    const auto real = real_paths.of(rule.path);
+    const auto real = present(rule.path) ? real_paths.of(rule.path) : std::nullopt;
     if (!real || rule.path == *real) {
       out.push_back(std::move(rule));
       continue;
@@ -332,10 +334,16 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
   // The layers ask about the same paths again and again (each protected
   // path three times, the project once per rule beneath it): one stat(2)
   // and one lstat(2) per path answer them all within this snapshot.
+  // Where lstat(2) failed, stat(2) fails too (with or without a trailing
+  // slash): the protected paths are looked for by both.
   std::map<std::string, bool> stat_seen, lstat_seen;
-  const mounts::ExistsFn exists = [&stat_seen](const std::string& path) {
+  const auto known_absent = [&lstat_seen](const std::string& path) {
+    const auto at = lstat_seen.find(path.size() > 1 && path.ends_with('/') ? path.substr(0, path.size() - 1) : path);
+    return at != lstat_seen.end() && !at->second;
+  };
+  const mounts::ExistsFn exists = [&stat_seen, &known_absent](const std::string& path) {
     const auto [at, fresh] = stat_seen.try_emplace(path, false);
-    if (fresh) at->second = mounts::host_path_exists(path);
+    if (fresh) at->second = !known_absent(path) && mounts::host_path_exists(path);
     return at->second;
   };
   const mounts::ExistsFn present = [&lstat_seen](const std::string& path) {
@@ -362,7 +370,7 @@ Spec prepare(const policy::Policy& policy, const EnforcementPlan& plan, const st
                    "(best effort)",
                    project->second);
   }
-  view.protect = protect_where_links_lead(std::move(view.protect), view.write);
+  view.protect = protect_where_links_lead(std::move(view.protect), view.write, present);
   if (!plan.overlays) {
     view.read.insert(view.read.end(), view.overlay.begin(), view.overlay.end());
     view.overlay.clear();
