@@ -60,7 +60,12 @@ if [[ ! -d zlib ]]; then
   done
   [[ -e /etc/apt/sources.list ]] && sed -n 's/^deb /deb-src /p' /etc/apt/sources.list > apt/parts/legacy.list
   apt_opts=(-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$work/apt/parts" -o Dir::State::Lists="$work/apt/lists")
-  if apt-get "${apt_opts[@]}" update -qq >/dev/null 2>&1 && apt-get "${apt_opts[@]}" source -qq --download-only zlib >/dev/null 2>&1; then
+  # The release's own source when the newest (a security update's) is not
+  # on the mirror: any zlib is the same benchmark.
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  if apt-get "${apt_opts[@]}" update -qq >/dev/null 2>&1 &&
+    { apt-get "${apt_opts[@]}" source -qq --download-only zlib >/dev/null 2>&1 ||
+      { [[ -n $codename ]] && apt-get "${apt_opts[@]}" source -qq --download-only "zlib/$codename" >/dev/null 2>&1; }; }; then
     dpkg-source -x --no-check zlib_*.dsc zlib >/dev/null 2>&1 || true
   fi
 fi
