@@ -45,6 +45,19 @@ done
 python3 -c 'import json,sys
 for r in json.load(open(sys.argv[1]))["results"]: print("CPU", r["command"], r["user"], r["system"])' startup.json > cpu.txt
 
+# What @npm-registries and @pip-indexes add to resolving a profile (read
+# from the package managers' configuration files, no npm or python
+# started): explain of npm-ci and pip-install against default. An upper
+# bound: the two profiles also have more rules of their own.
+echo "== profiles with @npm-registries / @pip-indexes: airlock explain, against the default profile"
+python3 "$OLDPWD/integration/bench/alternate.py" --rounds "${STARTUP_ROUNDS:-10}" --hyperfine "${STARTUP_RUNS:-10}" \
+  --json registries.json \
+  default "$A explain -p default" npm-ci "$A explain -p npm-ci" pip-install "$A explain -p pip-install"
+for i in 0 1 2; do
+  name=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["command"])' registries.json $i)
+  results+=("explain/$name|$(median_of registries.json $i)")
+done
+
 echo "== steady state: syscall loops, bare vs airlock run --profile ci-step"
 cc -O2 -o syscalls "$OLDPWD/integration/bench/syscalls.c"
 ./syscalls > bare.txt
@@ -121,6 +134,11 @@ for name, r, target in checks:
     verdict = "" if target is None else ("  ok" if r <= target else "  MISSED")
     print(f"{name:32} {r:7.2f} {('<= %.2f' % target) if target else '':>8}{verdict}")
     table.append({"ratio": name, "value": r, "target": target})
+for name in ("npm-ci", "pip-install"):
+    if f"explain/{name}" in med and "explain/default" in med:
+        added = (med[f"explain/{name}"] - med["explain/default"]) * 1000
+        print(f"{name + ' resolution, added ms':32} {added:7.2f} {'<= 5':>8}{'  ok' if added <= 5 else '  MISSED'}")
+        table.append({"ratio": f"{name} resolution added ms", "value": added, "target": 5})
 cpu = {}
 for line in open("cpu.txt"):
     _, name, user, system = line.split(); cpu[name] = (float(user), float(system))
