@@ -25,9 +25,14 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-install -m 755 "$airlock_in" "$work/airlock"
-c++ -O2 -std=c++20 -o "$work/gateway_bench" "$here/gateway_bench.cpp"
-bench="$work/gateway_bench"
+# The project the client runs in, with the profiles beside it, not in it:
+# airlock loads no configuration from a project a step can write (unless
+# trusted).
+proj="$work/project"
+mkdir -m 755 "$proj"
+install -m 755 "$airlock_in" "$proj/airlock"
+c++ -O2 -std=c++20 -o "$proj/gateway_bench" "$here/gateway_bench.cpp"
+bench="$proj/gateway_bench"
 
 "$bench" server "$port" > "$work/server.out" &
 server_pid=$!
@@ -45,7 +50,7 @@ done
 chmod 644 "$work"/*.toml
 through() {  # through WAY ARGS...
   local way=$1; shift
-  (cd "$work" && ./airlock -q run --profile "$work/$way.toml" -- ./gateway_bench "$@")
+  (cd "$proj" && ./airlock -q run --profile "$work/$way.toml" -- ./gateway_bench "$@")
 }
 direct() { "$bench" "$@"; }
 
@@ -74,7 +79,7 @@ echo "== supervisor memory: peak RSS during a $mib MiB upload through the relay"
 # resident set (the relay's pipes and buffers included), sampled until it
 # exits. The relay is the worst case: with the handoff no byte passes.
 hwm() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || true; }
-(cd "$work" && exec ./airlock -q run --profile "$work/relay.toml" -- ./gateway_bench throughput 127.0.0.1 "$port" "$mib" >/dev/null) &
+(cd "$proj" && exec ./airlock -q run --profile "$work/relay.toml" -- ./gateway_bench throughput 127.0.0.1 "$port" "$mib" >/dev/null) &
 busy=$!
 peak=0
 while kill -0 "$busy" 2>/dev/null; do
@@ -97,7 +102,7 @@ awk -v d="$(median "$dl")" -v h="$(median "$hl")" -v r="$(median "$rl")" \
 
 fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 concurrent() {  # concurrent WAY: sets before, during, after, conc_peak
-  coproc CLIENT { cd "$work" && exec ./airlock -q run --profile "$work/$1.toml" -- ./gateway_bench concurrent 127.0.0.1 "$port" "$connections"; }
+  coproc CLIENT { cd "$proj" && exec ./airlock -q run --profile "$work/$1.toml" -- ./gateway_bench concurrent 127.0.0.1 "$port" "$connections"; }
   local supervisor=$CLIENT_PID
   expect() {
     local line
