@@ -63,36 +63,59 @@ cc -O2 -o syscalls "$OLDPWD/integration/bench/syscalls.c"
 ./syscalls > bare.txt
 "$A" run --profile ci-step -- ./syscalls > sandboxed.txt
 
-echo "== a real C build (zlib from Debian's source package, make -j2), bare vs ci-step"
-if [[ ! -d zlib ]]; then
-  # deb-src entries for the mirrors this machine already uses, in a private
-  # apt state directory, so the system's apt configuration is untouched.
-  mkdir -p apt/lists/partial apt/parts
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [[ -e $f ]] && sed 's/^Types: deb$/Types: deb deb-src/' "$f" > "apt/parts/$(basename "$f")"
-  done
-  [[ -e /etc/apt/sources.list ]] && sed -n 's/^deb /deb-src /p' /etc/apt/sources.list > apt/parts/legacy.list
-  apt_opts=(-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$work/apt/parts" -o Dir::State::Lists="$work/apt/lists")
-  # The release's own source when the newest (a security update's) is not
-  # on the mirror: any zlib is the same benchmark.
+# A Debian source package unpacked into ./DIR: deb-src entries for the
+# mirrors this machine already uses, in a private apt state directory, so
+# the system's apt configuration is untouched. The release's own source when
+# the newest (a security update's) is not on the mirror: any version is the
+# same benchmark.
+apt_ready=""
+fetch_source() {  # fetch_source PACKAGE DIR
+  [[ -d $2 ]] && return 0
+  local codename
   codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
-  if apt-get "${apt_opts[@]}" update -qq >/dev/null 2>&1 &&
-    { apt-get "${apt_opts[@]}" source -qq --download-only zlib >/dev/null 2>&1 ||
-      { [[ -n $codename ]] && apt-get "${apt_opts[@]}" source -qq --download-only "zlib/$codename" >/dev/null 2>&1; }; }; then
-    dpkg-source -x --no-check zlib_*.dsc zlib >/dev/null 2>&1 || true
+  apt_opts=(-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$work/apt/parts" -o Dir::State::Lists="$work/apt/lists")
+  if [[ -z $apt_ready ]]; then
+    mkdir -p apt/lists/partial apt/parts
+    for f in /etc/apt/sources.list.d/*.sources; do
+      [[ -e $f ]] && sed 's/^Types: deb$/Types: deb deb-src/' "$f" > "apt/parts/$(basename "$f")"
+    done
+    [[ -e /etc/apt/sources.list ]] && sed -n 's/^deb /deb-src /p' /etc/apt/sources.list > apt/parts/legacy.list
+    apt-get "${apt_opts[@]}" update -qq >/dev/null 2>&1 || return 1
+    apt_ready=1
   fi
-fi
-if [[ -d zlib ]]; then
+  mkdir -p "src-$1" && (
+    cd "src-$1" &&
+      { apt-get "${apt_opts[@]}" source -qq --download-only "$1" >/dev/null 2>&1 ||
+        { [[ -n $codename ]] && apt-get "${apt_opts[@]}" source -qq --download-only "$1/$codename" >/dev/null 2>&1; }; } &&
+      dpkg-source -x --no-check ./*.dsc "../$2" >/dev/null 2>&1
+  )
+}
+
+# build_bench NAME DIR PREPARE BUILD: alternating rounds of a build bare and
+# under ci-step (not hyperfine's one series after the other: the target is
+# 3 %, and this machine's speed drifts by more than that).
+build_bench() {
+  make -C "$2" -j2 "${@:4}" >/dev/null  # warm the caches once
+  python3 "$OLDPWD/integration/bench/alternate.py" --rounds "${BUILD_ROUNDS:-12}" --json "$1.json" \
+    --prepare "make -C $2 $3 >/dev/null 2>&1" \
+    bare "make -C $2 -j2 ${*:4}" airlock "$A run --profile ci-step -- make -C $2 -j2 ${*:4}"
+  results+=("$1/bare|$(median_of "$1.json" 0)" "$1/airlock|$(median_of "$1.json" 1)")
+}
+
+echo "== a real C build (zlib from Debian's source package, make -j2), bare vs ci-step"
+if fetch_source zlib zlib; then
   (cd zlib && ./configure >/dev/null)
-  make -C zlib -j2 libz.a >/dev/null  # warm the caches once
-  # Alternating rounds, not hyperfine's one series after the other: the
-  # target is 3 %, and this machine's speed drifts by more than that.
-  python3 "$OLDPWD/integration/bench/alternate.py" --rounds "${BUILD_ROUNDS:-12}" --json build.json \
-    --prepare 'make -C zlib clean >/dev/null' \
-    bare 'make -C zlib -j2 libz.a' airlock "$A run --profile ci-step -- make -C zlib -j2 libz.a"
-  results+=("build/bare|$(median_of build.json 0)" "build/airlock|$(median_of build.json 1)")
+  build_bench build zlib clean libz.a
 else
   echo "   (skipped: the zlib source package could not be fetched)"
+fi
+
+echo "== a second C build (Lua from Debian's source package: liblua.a, make -j2), bare vs ci-step"
+lua_pkg=$(apt-cache search --names-only '^lua5\.[0-9]$' 2>/dev/null | awk '{print $1}' | sort -V | tail -1)
+if [[ -n $lua_pkg ]] && fetch_source "$lua_pkg" lua; then
+  build_bench build-lua lua/src clean a
+else
+  echo "   (skipped: no Lua source package could be fetched)"
 fi
 
 echo "== install scripts of a real project, npm rebuild vs airlock install-scripts (integration/bench/install_scripts.sh)"
@@ -127,6 +150,7 @@ checks = [("airlock / bwrap start-up", ratio("startup/airlock", "startup/bwrap")
           ("airlock / unshare start-up", ratio("startup/airlock", "startup/unshare"), None),
           ("airlock / firejail start-up", ratio("startup/airlock", "startup/firejail"), None),
           ("ci-step build / bare build", ratio("build/airlock", "build/bare"), 1.03),
+          ("ci-step lua build / bare", ratio("build-lua/airlock", "build-lua/bare"), 1.03),
           ("install-scripts / npm rebuild", ratio("install-scripts/airlock", "install-scripts/bare"), None)]
 print(f"\n{'ratio':32} {'value':>7} {'target':>8}")
 for name, r, target in checks:
