@@ -261,8 +261,8 @@ std::pair<dev_t, ino_t> identity(const UniqueFd& fd, const std::string& path) {
 // resolved as init resolves a bind's source, the rest beneath it with no
 // symbolic link (one could lead elsewhere in the view than on the host).
 // An invalid descriptor when it cannot be opened so: finish() adds it.
-UniqueFd open_on_host(const UniqueFd& base, const PathAccess& rule) {
-  if (rule.path == rule.host_base) return UniqueFd(::fcntl(base.get(), F_DUPFD_CLOEXEC, 0));
+// The base's own rule goes on the base's descriptor.
+UniqueFd open_below_base(const UniqueFd& base, const PathAccess& rule) {
   const auto below = path_relative_to(rule.path, rule.host_base);
   if (!below) return UniqueFd();
   return open_beneath(base.get(), *below, O_PATH);
@@ -486,7 +486,9 @@ Pending start(const Ruleset& ruleset, int host_root) {
       if (at->second) pending.bases[rule.host_base] = identity(at->second, rule.host_base);
     }
     if (!at->second) continue;
-    const UniqueFd fd = open_on_host(at->second, rule);
+    const bool on_base = rule.path == rule.host_base;
+    const UniqueFd below = on_base ? UniqueFd() : open_below_base(at->second, rule);
+    const UniqueFd& fd = on_base ? at->second : below;
     if (fd) pending.added[i] = add_rule_on(pending.fd.get(), rule, fd);
   }
   return pending;
